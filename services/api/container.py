@@ -1,0 +1,27 @@
+"""The API's dependencies, built once by `create_app` and reached by views through `services()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from shared.db.engine import Database
+from shared.messaging import Publisher
+
+from .commands.catalog import Catalog
+from .commands.executions import ExecutionCommands
+from .commands.queries import ExecutionQueries
+
+
+@dataclass
+class Services:
+    db: Database
+    publisher: Publisher
+    catalog: Catalog
+    executions: ExecutionCommands
+    queries: ExecutionQueries
+
+
+def services() -> Services:
+    return current_app.extensions["drwave"]

@@ -1,0 +1,80 @@
+"""Executions: start, read, control, timeline."""
+
+from __future__ import annotations
+
+from flask_openapi3 import APIBlueprint, Tag
+
+from shared.domain.progress import Phase
+from shared.domain.roles import Permission
+
+from ..auth import current_principal
+from ..container import services
+from ..schemas import (
+    ActionResponse,
+    ErrorResponse,
+    EventList,
+    EventQuery,
+    ExecutionOut,
+    ExecutionPage,
+    ExecutionQuery,
+    ExecutionStart,
+    IdPath,
+)
+from .common import BEARER, respond
+
+bp = APIBlueprint(
+    "executions", __name__, url_prefix="/v1/executions", abp_tags=[Tag(name="executions")], abp_security=BEARER
+)
+ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse}
+
+
+@bp.post("", responses={202: ActionResponse, **ERRORS})
+def start_execution(body: ExecutionStart):
+    """Start a plan as a drill or a recovery; waves run in the background."""
+    principal = current_principal()
+    if body.phase is Phase.CLEANUP:
+        principal.require(Permission.EXECUTIONS_CLEANUP)
+    row, message = services().executions.start(principal, body)
+    return respond(ActionResponse, {"message": message, "execution": row}, 202)
+
+
+@bp.get("", responses={200: ExecutionPage, **ERRORS})
+def list_executions(query: ExecutionQuery):
+    """Newest first; pass `nextCursor` back as `cursor` for the next page."""
+    rows, cursor = services().queries.page(
+        status=query.status, plan_id=query.plan_id, cursor=query.cursor, limit=query.limit
+    )
+    return respond(ExecutionPage, {"items": rows, "next_cursor": cursor})
+
+
+@bp.get("/<id>", responses={200: ExecutionOut, **ERRORS})
+def get_execution(path: IdPath):
+    """One execution with its waves, counts and resource runs."""
+    return respond(ExecutionOut, services().queries.detail(path.id))
+
+
+@bp.get("/<id>/events", responses={200: EventList, **ERRORS})
+def list_events(path: IdPath, query: EventQuery):
+    """The ordered timeline: transitions, who did what, AWS operation ids."""
+    return respond(EventList, {"items": services().queries.events(path.id, query.after, query.limit)})
+
+
+@bp.post("/<id>/pause", responses={200: ActionResponse, **ERRORS})
+def pause_execution(path: IdPath):
+    """Park the execution as PAUSED once the current wave finishes."""
+    row, message = services().executions.pause(current_principal(), path.id)
+    return respond(ActionResponse, {"message": message, "execution": row})
+
+
+@bp.post("/<id>/resume", responses={200: ActionResponse, **ERRORS})
+def resume_execution(path: IdPath):
+    """Continue a PAUSED execution with the wave it stopped before."""
+    row, message = services().executions.resume(current_principal(), path.id)
+    return respond(ActionResponse, {"message": message, "execution": row})
+
+
+@bp.post("/<id>/cancel", responses={200: ActionResponse, **ERRORS})
+def cancel_execution(path: IdPath):
+    """Stop starting new work; resources in flight finish, later waves are CANCELLED."""
+    row, message = services().executions.cancel(current_principal(), path.id)
+    return respond(ActionResponse, {"message": message, "execution": row})

@@ -1,0 +1,34 @@
+"""Adapters by name. Each factory takes the worker's dependencies (a boto3 session factory, the
+settings) and returns an adapter; nothing builds a client at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .base import Adapter
+
+AdapterFactory = Callable[..., Adapter]
+_FACTORIES: dict[str, AdapterFactory] = {}
+
+
+def register(name: str) -> Callable[[AdapterFactory], AdapterFactory]:
+    def decorate(factory: AdapterFactory) -> AdapterFactory:
+        _FACTORIES[name] = factory
+        return factory
+
+    return decorate
+
+
+def names() -> list[str]:
+    _load_builtin()
+    return sorted(_FACTORIES)
+
+
+def build_all(**dependencies: Any) -> dict[str, Adapter]:
+    _load_builtin()
+    return {name: factory(**dependencies) for name, factory in _FACTORIES.items()}
+
+
+def _load_builtin() -> None:
+    from . import simulated  # noqa: F401  (registers itself)

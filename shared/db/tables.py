@@ -1,0 +1,169 @@
+"""The Postgres schema as SQLAlchemy Core tables (alembic migrations are generated from these)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Sequence,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ACTIVE_EXECUTION_SQL = "status IN ('PENDING','RUNNING','PAUSED','CANCELLING')"
+
+protection_group_seq = Sequence("protection_group_seq", metadata=metadata)
+recovery_plan_seq = Sequence("recovery_plan_seq", metadata=metadata)
+execution_seq = Sequence("execution_seq", metadata=metadata)
+
+
+def _now() -> Column:
+    return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("token_hash", Text, nullable=False, unique=True),
+    _now(),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+protection_groups = Table(
+    "protection_groups",
+    metadata,
+    Column("id", Text, primary_key=True, server_default=text("'pg-' || nextval('protection_group_seq')")),
+    Column("name", Text, nullable=False),
+    Column("region", Text, nullable=False),
+    Column("account_id", Text),
+    Column("selection", JSONB, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_by", Text, nullable=False),
+    _now(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("uq_protection_groups_lower_name", func.lower(protection_groups.c.name), unique=True)
+
+recovery_plans = Table(
+    "recovery_plans",
+    metadata,
+    Column("id", Text, primary_key=True, server_default=text("'plan-' || nextval('recovery_plan_seq')")),
+    Column("name", Text, nullable=False),
+    Column("description", Text),
+    Column("waves", JSONB, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_by", Text, nullable=False),
+    _now(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("uq_recovery_plans_lower_name", func.lower(recovery_plans.c.name), unique=True)
+
+executions = Table(
+    "executions",
+    metadata,
+    Column("id", Text, primary_key=True, server_default=text("'ex-' || nextval('execution_seq')")),
+    Column("plan_id", Text, ForeignKey("recovery_plans.id"), nullable=False),
+    Column("plan_name", Text, nullable=False),
+    Column("mode", Text, nullable=False),
+    Column("phase", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default="PENDING"),
+    Column("status_reason", Text),
+    Column("current_wave", Integer),
+    Column("paused_before_wave", Integer),
+    Column("pause_requested", Boolean, nullable=False, server_default="false"),
+    Column("source_execution_id", Text),
+    Column("reason", Text),
+    Column("created_by", Text, nullable=False),
+    _now(),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_executions_status_updated_at", executions.c.status, executions.c.updated_at)
+Index("ix_executions_created_at_id", executions.c.created_at, executions.c.id)
+Index(
+    "uq_executions_active_plan",
+    executions.c.plan_id,
+    unique=True,
+    postgresql_where=text(ACTIVE_EXECUTION_SQL),
+)
+
+wave_runs = Table(
+    "wave_runs",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("execution_id", Text, ForeignKey("executions.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default="PENDING"),
+    Column("status_reason", Text),
+    Column("pause_before", Boolean, nullable=False, server_default="false"),
+    Column("gate_passed", Boolean, nullable=False, server_default="false"),
+    Column("on_failure", Text, nullable=False, server_default="continue"),
+    Column("timeout_seconds", Integer, nullable=False),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    UniqueConstraint("execution_id", "number"),
+)
+
+resource_runs = Table(
+    "resource_runs",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("execution_id", Text, ForeignKey("executions.id", ondelete="CASCADE"), nullable=False),
+    Column("wave_number", Integer, nullable=False),
+    Column("arn", Text, nullable=False),
+    Column("adapter", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default="PENDING"),
+    Column("operation_id", Text),
+    Column("start_attempts", Integer, nullable=False, server_default="0"),
+    Column("detail", JSONB),
+    Column("error", Text),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("heartbeat_at", DateTime(timezone=True)),
+    UniqueConstraint("execution_id", "arn"),
+)
+Index(
+    "ix_resource_runs_execution_wave_status",
+    resource_runs.c.execution_id,
+    resource_runs.c.wave_number,
+    resource_runs.c.status,
+)
+
+execution_events = Table(
+    "execution_events",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("execution_id", Text, ForeignKey("executions.id", ondelete="CASCADE"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+    Column("kind", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("wave_number", Integer),
+    Column("resource_arn", Text),
+    Column("message", Text, nullable=False),
+    Column("detail", JSONB),
+)
+Index("ix_execution_events_execution_id_id", execution_events.c.execution_id, execution_events.c.id)

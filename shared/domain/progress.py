@@ -1,0 +1,182 @@
+"""Deciding an execution's next step from a snapshot of Postgres — pure, no I/O.
+
+The scheduler reads a snapshot, asks `next_step`, applies that one step with a compare-and-set and
+reads again. Because every decision is derived from stored state (never from the message that woke
+the scheduler), a duplicate, early or lost chord callback changes nothing: whoever reads the same
+state reaches the same decision, and only the compare-and-set winner acts on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from shared.domain.states import (
+    WAVE_TERMINAL,
+    WAVE_WITH_FAILURES,
+    ExecutionStatus,
+    WaveStatus,
+)
+
+
+class Phase(StrEnum):
+    INSTANTIATE = "instantiate"
+    ACTIVATE = "activate"
+    CLEANUP = "cleanup"
+    REPLICATE = "replicate"
+
+
+class Mode(StrEnum):
+    DRILL = "drill"
+    RECOVERY = "recovery"
+
+
+class OnFailure(StrEnum):
+    CONTINUE = "continue"
+    PAUSE = "pause"
+    ABORT = "abort"
+
+
+def run_order(phase: Phase | str, numbers: list[int]) -> list[int]:
+    """Wave numbers in the order a phase runs them: cleanup tears down the web tier first."""
+    return sorted(numbers, reverse=Phase(phase) is Phase.CLEANUP)
+
+
+@dataclass(frozen=True)
+class WaveSnapshot:
+    number: int
+    name: str
+    status: WaveStatus
+    pause_before: bool = False
+    gate_passed: bool = False
+    on_failure: OnFailure = OnFailure.CONTINUE
+    total: int = 0
+    unfinished: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+
+@dataclass(frozen=True)
+class ExecutionSnapshot:
+    id: str
+    status: ExecutionStatus
+    phase: Phase
+    pause_requested: bool = False
+    waves: tuple[WaveSnapshot, ...] = field(default_factory=tuple)
+
+    def ordered_waves(self) -> list[WaveSnapshot]:
+        by_number = {w.number: w for w in self.waves}
+        return [by_number[n] for n in run_order(self.phase, list(by_number))]
+
+
+# --- steps -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Nothing to do until a resource of the running wave finishes (or the execution is parked)."""
+
+
+@dataclass(frozen=True)
+class FinishWave:
+    number: int
+    outcome: WaveStatus
+
+
+@dataclass(frozen=True)
+class StartWave:
+    number: int
+
+
+@dataclass(frozen=True)
+class SkipWave:
+    number: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Pause:
+    before_wave: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The execution ends; `remaining` waves still PENDING become `remaining_status`."""
+
+    status: ExecutionStatus
+    reason: str
+    remaining: tuple[int, ...] = ()
+    remaining_status: WaveStatus = WaveStatus.SKIPPED
+
+
+Step = Wait | FinishWave | StartWave | SkipWave | Pause | Finish
+
+
+def wave_outcome(wave: WaveSnapshot) -> WaveStatus:
+    """The status of a wave whose resources are all terminal."""
+    if wave.cancelled:
+        return WaveStatus.CANCELLED
+    if wave.failed and wave.failed >= wave.total:
+        return WaveStatus.FAILED
+    if wave.failed:
+        return WaveStatus.COMPLETED_WITH_FAILURES
+    return WaveStatus.SUCCEEDED
+
+
+def next_step(snapshot: ExecutionSnapshot) -> Step:
+    """The one next thing the scheduler must do for this execution."""
+    if snapshot.status not in (ExecutionStatus.RUNNING, ExecutionStatus.CANCELLING):
+        return Wait()
+    waves = snapshot.ordered_waves()
+    previous: WaveSnapshot | None = None
+    for index, wave in enumerate(waves):
+        if wave.status is WaveStatus.RUNNING:
+            return Wait() if wave.unfinished else FinishWave(wave.number, wave_outcome(wave))
+        if wave.status in WAVE_TERMINAL:
+            previous = wave
+            continue
+        remaining = tuple(w.number for w in waves[index:])
+        return _before_pending_wave(snapshot, previous, wave, remaining)
+    return _finish(snapshot, waves)
+
+
+def _before_pending_wave(
+    snapshot: ExecutionSnapshot,
+    previous: WaveSnapshot | None,
+    wave: WaveSnapshot,
+    remaining: tuple[int, ...],
+) -> Step:
+    if snapshot.status is ExecutionStatus.CANCELLING:
+        return Finish(ExecutionStatus.CANCELLED, "cancelled", remaining, WaveStatus.CANCELLED)
+    if previous is not None and previous.status in WAVE_WITH_FAILURES:
+        if previous.on_failure is OnFailure.ABORT:
+            return Finish(
+                ExecutionStatus.FAILED,
+                f"wave {previous.number} '{previous.name}' had failures and onFailure is abort",
+                remaining,
+                WaveStatus.SKIPPED,
+            )
+        if previous.on_failure is OnFailure.PAUSE and not wave.gate_passed:
+            return Pause(wave.number, f"wave {previous.number} '{previous.name}' had failures")
+    if not wave.gate_passed:
+        if snapshot.pause_requested and previous is not None:
+            return Pause(wave.number, "pause requested")
+        if wave.pause_before:
+            return Pause(wave.number, f"approval required before wave {wave.number} '{wave.name}'")
+    if wave.total == 0:
+        return SkipWave(wave.number, "no resources in this wave")
+    return StartWave(wave.number)
+
+
+def _finish(snapshot: ExecutionSnapshot, waves: list[WaveSnapshot]) -> Finish:
+    if snapshot.status is ExecutionStatus.CANCELLING:
+        return Finish(ExecutionStatus.CANCELLED, "cancelled")
+    if any(w.status is WaveStatus.CANCELLED for w in waves):
+        return Finish(ExecutionStatus.CANCELLED, "cancelled")
+    last = waves[-1] if waves else None
+    if last is not None and last.status in WAVE_WITH_FAILURES and last.on_failure is OnFailure.ABORT:
+        return Finish(ExecutionStatus.FAILED, f"wave {last.number} '{last.name}' had failures (abort)")
+    if any(w.status in WAVE_WITH_FAILURES for w in waves):
+        return Finish(ExecutionStatus.COMPLETED_WITH_FAILURES, "finished; some resources failed")
+    return Finish(ExecutionStatus.COMPLETED, "all waves finished")

@@ -1,0 +1,39 @@
+"""Settings every service shares. Each service extends this class with its own fields; the
+instance is built once in the service's composition root and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DRWAVE_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; unset = the embedded PostgreSQL under state_dir"
+    )
+    redis_url: str | None = Field(default=None, description="Redis URL; unset = the embedded Redis")
+    state_dir: Path = Field(default=Path(".drwave"), description="where embedded servers keep their data")
+    visibility_timeout: int = Field(
+        default=3600, description="seconds before Redis redelivers an unacknowledged task; > longest task"
+    )
+    poll_interval: float = Field(default=15.0, description="seconds between AWS status polls")
+    log_level: str = "INFO"
+
+    def with_servers(self, database_url: str, redis_url: str):  # -> Self
+        return self.model_copy(update={"database_url": database_url, "redis_url": redis_url})
+
+    @property
+    def db_url(self) -> str:
+        if not self.database_url:
+            raise RuntimeError("DRWAVE_DATABASE_URL is not set (run through `drwave` to use embedded servers)")
+        return self.database_url
+
+    @property
+    def broker_url(self) -> str:
+        if not self.redis_url:
+            raise RuntimeError("DRWAVE_REDIS_URL is not set (run through `drwave` to use embedded servers)")
+        return self.redis_url

@@ -1,0 +1,192 @@
+"""executions: the one module that writes the executions table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, select, update
+
+from shared.db.tables import executions, resource_runs, wave_runs
+from shared.domain.progress import ExecutionSnapshot, OnFailure, Phase, WaveSnapshot
+from shared.domain.states import (
+    EXECUTION_TERMINAL,
+    RESOURCE_FAILED,
+    RESOURCE_TERMINAL,
+    ExecutionStatus,
+    ResourceStatus,
+    WaveStatus,
+    check_move,
+)
+from shared.store import events
+
+
+def get(conn: Connection, execution_id: str) -> Row | None:
+    return conn.execute(select(executions).where(executions.c.id == execution_id)).first()
+
+
+def move(
+    conn: Connection,
+    execution_id: str,
+    expected: ExecutionStatus,
+    target: ExecutionStatus,
+    *,
+    actor: str,
+    message: str,
+    values: dict[str, Any] | None = None,
+) -> Row | None:
+    """Compare-and-set `expected -> target`; returns the updated row, or None when another writer won."""
+    check_move(expected, target)
+    changes: dict[str, Any] = {"status": target.value, "updated_at": func.clock_timestamp(), **(values or {})}
+    if target is ExecutionStatus.RUNNING:
+        changes.setdefault("started_at", func.coalesce(executions.c.started_at, func.clock_timestamp()))
+    if target in EXECUTION_TERMINAL:
+        changes["finished_at"] = func.clock_timestamp()
+    row = conn.execute(
+        update(executions)
+        .where(executions.c.id == execution_id, executions.c.status == expected.value)
+        .values(**changes)
+        .returning(*executions.c)
+    ).first()
+    if row is not None:
+        events.append(conn, execution_id, f"execution.{target.value.lower()}", actor, message)
+    return row
+
+
+def set_fields(conn: Connection, execution_id: str, expected: ExecutionStatus, **values: Any) -> bool:
+    """Change non-status fields (current wave, pause request) only while the status is `expected`."""
+    result = conn.execute(
+        update(executions)
+        .where(executions.c.id == execution_id, executions.c.status == expected.value)
+        .values(updated_at=func.clock_timestamp(), **values)
+    )
+    return result.rowcount == 1
+
+
+def snapshot(conn: Connection, execution_id: str) -> ExecutionSnapshot | None:
+    """The execution and its waves with resource counts: everything `next_step` needs, in two queries."""
+    execution = get(conn, execution_id)
+    if execution is None:
+        return None
+    terminal = [s.value for s in RESOURCE_TERMINAL]
+    failed = [s.value for s in RESOURCE_FAILED]
+    r = resource_runs
+    counts = (
+        select(
+            r.c.wave_number,
+            func.count().label("total"),
+            func.count().filter(r.c.status.not_in(terminal)).label("unfinished"),
+            func.count().filter(r.c.status.in_(failed)).label("failed"),
+            func.count().filter(r.c.status == ResourceStatus.CANCELLED.value).label("cancelled"),
+        )
+        .where(r.c.execution_id == execution_id)
+        .group_by(r.c.wave_number)
+        .subquery()
+    )
+    w = wave_runs
+    rows = conn.execute(
+        select(w, counts.c.total, counts.c.unfinished, counts.c.failed, counts.c.cancelled)
+        .select_from(w.outerjoin(counts, counts.c.wave_number == w.c.number))
+        .where(w.c.execution_id == execution_id)
+    ).all()
+    waves = tuple(
+        WaveSnapshot(
+            number=row.number,
+            name=row.name,
+            status=WaveStatus(row.status),
+            pause_before=row.pause_before,
+            gate_passed=row.gate_passed,
+            on_failure=OnFailure(row.on_failure),
+            total=row.total or 0,
+            unfinished=row.unfinished or 0,
+            failed=row.failed or 0,
+            cancelled=row.cancelled or 0,
+        )
+        for row in rows
+    )
+    return ExecutionSnapshot(
+        id=execution.id,
+        status=ExecutionStatus(execution.status),
+        phase=Phase(execution.phase),
+        pause_requested=execution.pause_requested,
+        waves=waves,
+    )
+
+
+def ids_with_status(conn: Connection, statuses: list[ExecutionStatus], older_than_seconds: float = 0) -> list[str]:
+    """Executions in one of `statuses` whose row has not changed for `older_than_seconds`."""
+    cutoff = func.clock_timestamp() - func.make_interval(0, 0, 0, 0, 0, 0, older_than_seconds)
+    return list(
+        conn.scalars(
+            select(executions.c.id).where(
+                executions.c.status.in_([s.value for s in statuses]), executions.c.updated_at <= cutoff
+            )
+        )
+    )
+
+
+def create(
+    conn: Connection,
+    *,
+    plan_id: str,
+    plan_name: str,
+    mode: str,
+    phase: str,
+    created_by: str,
+    reason: str | None,
+    source_execution_id: str | None,
+    waves: list[dict[str, Any]],
+) -> Row:
+    """Insert a PENDING execution with its wave runs (raises IntegrityError if the plan is already active).
+
+    waves: dicts with number, name, pause_before, on_failure, timeout_seconds.
+    """
+    from sqlalchemy import insert
+
+    row = conn.execute(
+        insert(executions)
+        .values(
+            plan_id=plan_id,
+            plan_name=plan_name,
+            mode=mode,
+            phase=phase,
+            created_by=created_by,
+            reason=reason,
+            source_execution_id=source_execution_id,
+        )
+        .returning(*executions.c)
+    ).one()
+    conn.execute(insert(wave_runs), [{"execution_id": row.id, **wave} for wave in waves])
+    events.append(
+        conn,
+        row.id,
+        "execution.pending",
+        created_by,
+        f"Execution requested: {phase} in {mode} mode of plan '{plan_name}'",
+    )
+    return row
+
+
+def page(
+    conn: Connection, *, status: str | None, plan_id: str | None, after: tuple[Any, str] | None, limit: int
+) -> list[Row]:
+    """Newest first; `after` is the (created_at, id) of the last row of the previous page."""
+    from sqlalchemy import tuple_
+
+    query = select(executions)
+    if status:
+        query = query.where(executions.c.status == status)
+    if plan_id:
+        query = query.where(executions.c.plan_id == plan_id)
+    if after is not None:
+        query = query.where(tuple_(executions.c.created_at, executions.c.id) < tuple_(*after))
+    return list(conn.execute(query.order_by(executions.c.created_at.desc(), executions.c.id.desc()).limit(limit)))
+
+
+def active_for_plan(conn: Connection, plan_id: str) -> str | None:
+    from shared.domain.states import EXECUTION_ACTIVE
+
+    return conn.scalar(
+        select(executions.c.id).where(
+            executions.c.plan_id == plan_id, executions.c.status.in_([s.value for s in EXECUTION_ACTIVE])
+        )
+    )

@@ -1,0 +1,193 @@
+"""resource_runs: the one module that writes the resource_runs table (the hot path of every wave)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, func, insert, literal_column, or_, select, update
+
+from shared.db.tables import executions, resource_runs, wave_runs
+from shared.domain.states import (
+    RESOURCE_TERMINAL,
+    ExecutionStatus,
+    ResourceStatus,
+    WaveStatus,
+    check_move,
+)
+from shared.store import events
+
+R = resource_runs
+
+
+def insert_many(conn: Connection, execution_id: str, rows: Iterable[dict[str, Any]]) -> None:
+    """rows: dicts with wave_number, arn, adapter."""
+    batch = [{"execution_id": execution_id, **row} for row in rows]
+    if batch:
+        conn.execute(insert(R), batch)
+
+
+def for_wave(conn: Connection, execution_id: str, number: int) -> list[Row]:
+    return list(
+        conn.execute(
+            select(R.c.id, R.c.adapter, R.c.arn)
+            .where(R.c.execution_id == execution_id, R.c.wave_number == number)
+            .order_by(R.c.id)
+        )
+    )
+
+
+def list_for(conn: Connection, execution_id: str) -> list[Row]:
+    return list(conn.execute(select(R).where(R.c.execution_id == execution_id).order_by(R.c.wave_number, R.c.id)))
+
+
+def load_work(conn: Connection, run_id: int) -> Row | None:
+    """A resource run with what a worker needs to act on it: execution status, mode, phase, wave deadline."""
+    return conn.execute(
+        select(
+            R,
+            executions.c.status.label("execution_status"),
+            executions.c.mode,
+            executions.c.phase,
+            wave_runs.c.started_at.label("wave_started_at"),
+            wave_runs.c.timeout_seconds,
+            func.clock_timestamp().label("now"),
+        )
+        .select_from(
+            R.join(executions, executions.c.id == R.c.execution_id).join(
+                wave_runs,
+                and_(wave_runs.c.execution_id == R.c.execution_id, wave_runs.c.number == R.c.wave_number),
+            )
+        )
+        .where(R.c.id == run_id)
+    ).first()
+
+
+def move(
+    conn: Connection,
+    run_id: int,
+    expected: ResourceStatus,
+    target: ResourceStatus,
+    *,
+    actor: str,
+    values: dict[str, Any] | None = None,
+    message: str | None = None,
+    detail: dict[str, Any] | None = None,
+    extra_where: Any = None,
+) -> Row | None:
+    """Compare-and-set one resource run; terminal moves are also written to the timeline."""
+    check_move(expected, target)
+    changes: dict[str, Any] = {
+        "status": target.value,
+        "heartbeat_at": func.clock_timestamp(),
+        **(values or {}),
+    }
+    if target is ResourceStatus.STARTING:
+        changes["started_at"] = func.coalesce(R.c.started_at, func.clock_timestamp())
+        changes["start_attempts"] = R.c.start_attempts + 1
+    if target in RESOURCE_TERMINAL:
+        changes["finished_at"] = func.clock_timestamp()
+    where = [R.c.id == run_id, R.c.status == expected.value]
+    if extra_where is not None:
+        where.append(extra_where)
+    row = conn.execute(update(R).where(*where).values(**changes).returning(*R.c)).first()
+    if row is not None and (message or target in RESOURCE_TERMINAL):
+        events.append(
+            conn,
+            row.execution_id,
+            f"resource.{target.value.lower()}",
+            actor,
+            message or f"{row.arn}: {target.value}",
+            wave_number=row.wave_number,
+            resource_arn=row.arn,
+            detail={"operationId": row.operation_id, "error": row.error, **(detail or {})},
+        )
+    return row
+
+
+def reclaim_stale_start(conn: Connection, run_id: int, attempts: int, stale_seconds: float) -> Row | None:
+    """Take over a STARTING run whose owner died before recording its AWS operation (CAS on attempts)."""
+    return conn.execute(
+        update(R)
+        .where(
+            R.c.id == run_id,
+            R.c.status == ResourceStatus.STARTING.value,
+            R.c.start_attempts == attempts,
+            R.c.operation_id.is_(None),
+            R.c.heartbeat_at < func.clock_timestamp() - func.make_interval(0, 0, 0, 0, 0, 0, stale_seconds),
+        )
+        .values(start_attempts=R.c.start_attempts + 1, heartbeat_at=func.clock_timestamp())
+        .returning(*R.c)
+    ).first()
+
+
+def heartbeat(conn: Connection, run_id: int, detail: dict[str, Any] | None = None) -> None:
+    values: dict[str, Any] = {"heartbeat_at": func.clock_timestamp()}
+    if detail is not None:
+        values["detail"] = detail
+    conn.execute(update(R).where(R.c.id == run_id).values(**values))
+
+
+def cancel_pending(conn: Connection, execution_id: str, wave_numbers: Iterable[int], reason: str) -> int:
+    """PENDING runs of waves that will never run become CANCELLED (so every run ends terminal)."""
+    check_move(ResourceStatus.PENDING, ResourceStatus.CANCELLED)
+    numbers = list(wave_numbers)
+    if not numbers:
+        return 0
+    return conn.execute(
+        update(R)
+        .where(
+            R.c.execution_id == execution_id,
+            R.c.wave_number.in_(numbers),
+            R.c.status == ResourceStatus.PENDING.value,
+        )
+        .values(status=ResourceStatus.CANCELLED.value, error=reason, finished_at=func.clock_timestamp())
+    ).rowcount
+
+
+def stale_in_running_waves(conn: Connection, stale_seconds: float, limit: int = 1000) -> list[Row]:
+    """Unfinished runs of RUNNING waves with no sign of life for `stale_seconds`: their message was lost."""
+    cutoff = func.clock_timestamp() - func.make_interval(0, 0, 0, 0, 0, 0, stale_seconds)
+    return list(
+        conn.execute(
+            select(R.c.id, R.c.adapter, R.c.execution_id)
+            .select_from(
+                R.join(
+                    wave_runs,
+                    and_(wave_runs.c.execution_id == R.c.execution_id, wave_runs.c.number == R.c.wave_number),
+                ).join(executions, executions.c.id == R.c.execution_id)
+            )
+            .where(
+                wave_runs.c.status == WaveStatus.RUNNING.value,
+                executions.c.status.in_([ExecutionStatus.RUNNING.value, ExecutionStatus.CANCELLING.value]),
+                R.c.status.not_in([s.value for s in RESOURCE_TERMINAL]),
+                or_(
+                    R.c.heartbeat_at < cutoff,
+                    and_(R.c.heartbeat_at.is_(None), wave_runs.c.started_at < cutoff),
+                ),
+            )
+            .limit(limit)
+        )
+    )
+
+
+def overdue_in_running_waves(conn: Connection, limit: int = 1000) -> list[Row]:
+    """Unfinished runs whose wave passed its timeout (the worker that should time them out may be gone)."""
+    deadline = wave_runs.c.started_at + func.make_interval(0, 0, 0, 0, 0, 0, wave_runs.c.timeout_seconds)
+    return list(
+        conn.execute(
+            select(R.c.id, R.c.status, R.c.execution_id)
+            .select_from(
+                R.join(
+                    wave_runs,
+                    and_(wave_runs.c.execution_id == R.c.execution_id, wave_runs.c.number == R.c.wave_number),
+                )
+            )
+            .where(
+                wave_runs.c.status == WaveStatus.RUNNING.value,
+                R.c.status.not_in([s.value for s in RESOURCE_TERMINAL]),
+                deadline < literal_column("clock_timestamp()"),
+            )
+            .limit(limit)
+        )
+    )

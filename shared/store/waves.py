@@ -1,0 +1,74 @@
+"""wave_runs: the one module that writes the wave_runs table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, select, update
+
+from shared.db.tables import wave_runs
+from shared.domain.states import WAVE_TERMINAL, WaveStatus, check_move
+from shared.store import events
+
+
+def get(conn: Connection, execution_id: str, number: int) -> Row | None:
+    return conn.execute(
+        select(wave_runs).where(wave_runs.c.execution_id == execution_id, wave_runs.c.number == number)
+    ).first()
+
+
+def list_for(conn: Connection, execution_id: str) -> list[Row]:
+    return list(
+        conn.execute(select(wave_runs).where(wave_runs.c.execution_id == execution_id).order_by(wave_runs.c.number))
+    )
+
+
+def move(
+    conn: Connection,
+    execution_id: str,
+    number: int,
+    expected: WaveStatus,
+    target: WaveStatus,
+    *,
+    actor: str,
+    message: str,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> Row | None:
+    """Compare-and-set one wave's status; None when another writer won."""
+    check_move(expected, target)
+    changes: dict[str, Any] = {"status": target.value, "status_reason": reason}
+    if target is WaveStatus.RUNNING:
+        changes["started_at"] = func.clock_timestamp()
+    if target in WAVE_TERMINAL:
+        changes["finished_at"] = func.clock_timestamp()
+    row = conn.execute(
+        update(wave_runs)
+        .where(
+            wave_runs.c.execution_id == execution_id,
+            wave_runs.c.number == number,
+            wave_runs.c.status == expected.value,
+        )
+        .values(**changes)
+        .returning(*wave_runs.c)
+    ).first()
+    if row is not None:
+        events.append(
+            conn,
+            execution_id,
+            f"wave.{target.value.lower()}",
+            actor,
+            message,
+            wave_number=number,
+            detail=detail,
+        )
+    return row
+
+
+def pass_gate(conn: Connection, execution_id: str, number: int) -> None:
+    """Record that a human approved starting this wave (resume), so its pause gate is not hit again."""
+    conn.execute(
+        update(wave_runs)
+        .where(wave_runs.c.execution_id == execution_id, wave_runs.c.number == number)
+        .values(gate_passed=True)
+    )
