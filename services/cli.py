@@ -1,2 +1,142 @@
-def main() -> None:
-    raise SystemExit("not yet")
+"""`drwave` — the command line of the product.
+
+drwave run                                  start everything on embedded defaults and run the demo drill
+drwave tokens create --role ROLE --name N   print a new API token (and nothing else)
+drwave migrate                              bring the database schema up to date
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import signal
+import sys
+from pathlib import Path
+
+from shared.domain.roles import Role
+from shared.logs import configure_logging
+from shared.settings import CommonSettings
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="drwave", description="drwave disaster-recovery orchestrator")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="start API, scheduler, workers and Flower, then run the demo drill")
+    run.add_argument("--no-demo", action="store_true", help="start the stack without running the demo")
+    run.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+
+    tokens = commands.add_parser("tokens", help="manage API tokens")
+    token_commands = tokens.add_subparsers(dest="tokens_command", required=True)
+    create = token_commands.add_parser("create", help="create a token and print it on stdout")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--name", required=True, help="who or what uses the token (shown in the timeline)")
+
+    commands.add_parser("migrate", help="apply database migrations")
+
+    args = parser.parse_args(argv)
+    settings = CommonSettings()
+    if args.command == "run":
+        configure_logging(settings.log_level)
+        sys.exit(_run(settings, args))
+    if args.command == "tokens":
+        configure_logging("WARNING")
+        print(_with_database(settings, lambda url: _create_token(url, Role(args.role), args.name)))
+    if args.command == "migrate":
+        configure_logging(settings.log_level)
+        _with_database(settings, lambda url: None)
+
+
+def _with_database(settings: CommonSettings, action):
+    """Run `action(database_url)` on the configured database, or the embedded one under the state dir
+    (attaching to it when `drwave run` is up, else starting it just for this command)."""
+    from shared.db.migrate import upgrade
+    from shared.embedded import ensure_postgres
+
+    server = None
+    url = settings.database_url
+    if url is None:
+        server = ensure_postgres(settings.state_dir)
+        url = server.url
+    try:
+        upgrade(url)
+        return action(url)
+    finally:
+        if server is not None and server.started:
+            server.stop()
+
+
+def _create_token(url: str, role: Role, name: str) -> str:
+    from shared.db.engine import Database
+    from shared.store import tokens
+
+    db = Database(url, pool_size=1)
+    try:
+        with db.engine.begin() as conn:
+            return tokens.create(conn, name, role)
+    finally:
+        db.dispose()
+
+
+def _run(settings: CommonSettings, args) -> int:
+    from services.api.settings import ApiSettings
+    from services.demo import run_demo
+    from services.stack import Stack, StackConfig
+
+    api = ApiSettings()
+    flower_port = int(os.environ.get("DRWAVE_FLOWER_PORT", "5555"))
+    flower_password = secrets.token_urlsafe(12)
+    config = StackConfig(
+        state_dir=settings.state_dir,
+        database_url=settings.database_url,
+        redis_url=settings.redis_url,
+        api_host=api.api_host,
+        api_port=api.api_port,
+        flower=True,
+        flower_port=flower_port,
+        flower_password=flower_password,
+        workers=args.workers,
+        env={
+            "DRWAVE_POLL_INTERVAL": os.environ.get("DRWAVE_POLL_INTERVAL", "1"),
+            "DRWAVE_RECONCILE_INTERVAL": os.environ.get("DRWAVE_RECONCILE_INTERVAL", "5"),
+        },
+    )
+    stack = Stack(config)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        print(
+            f"drwave: starting PostgreSQL, Redis, API, scheduler, {args.workers} worker(s) and Flower "
+            f"under {Path(config.state_dir).resolve()} ...",
+            flush=True,
+        )
+        stack.start()
+        token = _create_token(stack.database_url, Role.ADMIN, "make-run-admin")
+        print(
+            f"""
+  API      {stack.api_url}   (OpenAPI: {stack.api_url}/openapi.json, UI: {stack.api_url}/docs)
+  Flower   http://127.0.0.1:{flower_port}   (user {config.flower_user}, password {flower_password})
+  Logs     {stack.log_dir.resolve()}
+  Token    {token}   (admin; more with: .venv/bin/drwave tokens create --role operator --name you)
+""",
+            flush=True,
+        )
+        if not args.no_demo:
+            run_demo(stack.api_url, token)
+        print("drwave is up. Press Ctrl-C to stop every process it started.", flush=True)
+        while True:
+            signal.pause()
+    except KeyboardInterrupt:
+        print("\ndrwave: stopping ...", flush=True)
+        return 0
+    except Exception as error:
+        logging.getLogger("drwave").error("drwave run failed: %s", error)
+        return 1
+    finally:
+        stack.stop()
+        print("drwave: stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    main()

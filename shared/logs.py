@@ -6,6 +6,7 @@ import logging
 
 
 def configure_logging(level: str = "INFO") -> None:
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.basicConfig(
         level=level.upper(),
         format="%(asctime)s %(levelname)-7s %(processName)s %(name)s: %(message)s",

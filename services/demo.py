@@ -1,0 +1,110 @@
+"""The demo drill `make run` shows: a 3-wave plan of simulated resources with an approval gate before
+wave 2, driven entirely through the REST API, as a chat bot or an on-call engineer would."""
+
+from __future__ import annotations
+
+import time
+
+import requests
+
+SIM = "arn:drwave:simulated:us-west-2:123456789012:resource"
+DEMO_GROUPS = {
+    "Demo databases": [f"{SIM}/orders-db/1500ms", f"{SIM}/billing-db/1200ms", f"{SIM}/users-db/900ms"],
+    "Demo app tier": [
+        f"{SIM}/orders-api/800ms",
+        f"{SIM}/billing-api/1000ms",
+        f"{SIM}/users-api/700ms",
+        f"{SIM}/report-worker/1300ms/fail",
+    ],
+    "Demo web tier": [f"{SIM}/storefront/500ms", f"{SIM}/admin-portal/400ms"],
+}
+DEMO_PLAN = "Demo drill plan"
+TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
+
+
+class Api:
+    def __init__(self, base_url: str, token: str):
+        self.base = base_url
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, **kwargs) -> requests.Response:
+        return self.session.request(method, self.base + path, timeout=30, **kwargs)
+
+    def ok(self, method: str, path: str, **kwargs) -> dict:
+        response = self.call(method, path, **kwargs)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text}")
+        return response.json()
+
+
+def ensure_demo_plan(api: Api) -> str:
+    plans = {p["name"]: p["id"] for p in api.ok("GET", "/v1/recovery-plans")["items"]}
+    if DEMO_PLAN in plans:
+        return plans[DEMO_PLAN]
+    groups = {g["name"]: g["id"] for g in api.ok("GET", "/v1/protection-groups")["items"]}
+    for name, arns in DEMO_GROUPS.items():
+        if name not in groups:
+            body = {"name": name, "region": "us-west-2", "selection": {"resourceArns": arns}}
+            groups[name] = api.ok("POST", "/v1/protection-groups", json=body)["id"]
+    waves = [
+        {"name": "Databases", "protectionGroupIds": [groups["Demo databases"]]},
+        {"name": "App tier", "protectionGroupIds": [groups["Demo app tier"]], "pauseBeforeWave": True},
+        {"name": "Web tier", "protectionGroupIds": [groups["Demo web tier"]]},
+    ]
+    return api.ok("POST", "/v1/recovery-plans", json={"name": DEMO_PLAN, "waves": waves})["id"]
+
+
+def run_demo(base_url: str, token: str, out=print) -> dict:
+    api = Api(base_url, token)
+    plan_id = ensure_demo_plan(api)
+    response = api.call("POST", "/v1/executions", json={"planId": plan_id, "mode": "drill", "reason": "make run demo"})
+    if response.status_code == 409:  # a demo left running by an interrupted `make run`
+        other = response.json()["error"]["details"]["executionId"]
+        out(f"demo: cancelling {other}, left active by an earlier run")
+        api.call("POST", f"/v1/executions/{other}/cancel")
+        _wait(api, other, lambda e: e["status"] in TERMINAL)
+        response = api.call("POST", "/v1/executions", json={"planId": plan_id, "mode": "drill"})
+    started = response.json()
+    if response.status_code != 202:
+        raise RuntimeError(f"could not start the demo: {started}")
+    execution_id = started["execution"]["id"]
+    out(f"demo: {started['message']}")
+    seen: dict[int, str] = {}
+    while True:
+        execution = _wait(api, execution_id, lambda e: e["status"] in TERMINAL | {"PAUSED"}, seen, out)
+        if execution["status"] != "PAUSED":
+            break
+        out(f"demo: {execution_id} is PAUSED before wave {execution['pausedBeforeWave']} (approval gate)")
+        time.sleep(1)
+        resumed = api.ok("POST", f"/v1/executions/{execution_id}/resume")
+        out(f"demo: POST /v1/executions/{execution_id}/resume -> {resumed['message']}")
+    _summary(execution, out)
+    return execution
+
+
+def _wait(api: Api, execution_id: str, done, seen: dict | None = None, out=print, timeout: float = 300) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        execution = api.ok("GET", f"/v1/executions/{execution_id}")
+        if seen is not None:
+            for wave in execution["waves"]:
+                line = f"{wave['status']} {wave['counts']}"
+                if seen.get(wave["number"]) != line:
+                    seen[wave["number"]] = line
+                    counts = ", ".join(f"{n} {s.lower()}" for s, n in sorted(wave["counts"].items()))
+                    out(f"  wave {wave['number']} {wave['name']!r:<12} {wave['status']:<24} {counts}")
+        if done(execution):
+            return execution
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{execution_id} still {execution['status']} after {timeout:.0f}s")
+        time.sleep(0.25)
+
+
+def _summary(execution: dict, out) -> None:
+    out(f"demo: {execution['id']} finished {execution['status']} ({execution.get('statusReason') or ''})")
+    for wave in execution["waves"]:
+        out(f"  wave {wave['number']} {wave['name']!r}: {wave['status']}")
+        for resource in wave["resources"]:
+            error = f"  error: {resource['error']}" if resource["error"] else ""
+            out(f"    {resource['status']:<10} {resource['arn']}{error}")

@@ -1,0 +1,230 @@
+"""Starts and stops a whole drwave stack as real processes: embedded (or given) PostgreSQL and Redis,
+the API (gunicorn), the scheduler, N workers and Flower. Used by `drwave run`, the test fixtures and
+the benchmark, so all three run the same thing."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from shared.db.migrate import upgrade
+from shared.embedded import EmbeddedServer, ensure_postgres, ensure_redis
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StackConfig:
+    state_dir: Path = Path(".drwave")
+    database_url: str | None = None
+    redis_url: str | None = None
+    api: bool = True
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    flower: bool = False
+    flower_port: int = 5555
+    flower_user: str = "admin"
+    flower_password: str = "drwave"
+    workers: int = 1
+    worker_concurrency: int = 4
+    scheduler_concurrency: int = 2
+    env: dict[str, str] = field(default_factory=dict)  # extra DRWAVE_* settings for every process
+
+
+class Stack:
+    def __init__(self, config: StackConfig):
+        self.config = config
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.embedded: list[EmbeddedServer] = []
+        self.database_url = config.database_url
+        self.redis_url = config.redis_url
+        self.log_dir = config.state_dir / "logs"
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> Stack:
+        self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.start_servers()
+        upgrade(self.database_url)
+        self.start_scheduler()
+        for index in range(self.config.workers):
+            self.start_worker(index)
+        if self.config.api:
+            self.start_api()
+        if self.config.flower:
+            self.start_flower()
+        self.wait_ready()
+        return self
+
+    def start_servers(self) -> None:
+        if self.database_url is None:
+            server = ensure_postgres(self.config.state_dir)
+            self.embedded.append(server)
+            self.database_url = server.url
+        if self.redis_url is None:
+            server = ensure_redis(self.config.state_dir)
+            self.embedded.append(server)
+            self.redis_url = server.url
+
+    def stop(self) -> None:
+        for name, process in reversed(list(self.processes.items())):
+            self._terminate(name, process)
+        self.processes.clear()
+        for server in self.embedded:
+            if server.started:
+                server.stop()
+        self.embedded.clear()
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # --- processes -----------------------------------------------------------------------------
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "DRWAVE_DATABASE_URL": self.database_url or "",
+                "DRWAVE_REDIS_URL": self.redis_url or "",
+                "DRWAVE_STATE_DIR": str(self.config.state_dir),
+                **self.config.env,
+            }
+        )
+        return env
+
+    def spawn(self, name: str, args: list[str], extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+        log_file = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (owned by the child)
+        process = subprocess.Popen(
+            args,
+            env={**self.env, **(extra_env or {})},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log_file.close()
+        self.processes[name] = process
+        return process
+
+    def start_scheduler(self) -> None:
+        self.spawn(
+            "scheduler",
+            [sys.executable, "-m", "services.scheduler"],
+            {"DRWAVE_SCHEDULER_CONCURRENCY": str(self.config.scheduler_concurrency)},
+        )
+
+    def start_worker(self, index: int) -> subprocess.Popen:
+        return self.spawn(
+            f"worker-{index}",
+            [sys.executable, "-m", "services.workers"],
+            {
+                "DRWAVE_WORKER_NAME": f"workers-{index}",
+                "DRWAVE_WORKER_CONCURRENCY": str(self.config.worker_concurrency),
+            },
+        )
+
+    def start_api(self) -> None:
+        bind = f"{self.config.api_host}:{self.config.api_port}"
+        self.spawn(
+            "api",
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                bind,
+                "--workers",
+                "2",
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "5",
+                "services.api.app:create_app()",
+            ],
+        )
+
+    def start_flower(self) -> None:
+        self.spawn(
+            "flower",
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "--broker",
+                self.redis_url or "",
+                "flower",
+                f"--port={self.config.flower_port}",
+                "--address=127.0.0.1",
+                f"--basic_auth={self.config.flower_user}:{self.config.flower_password}",
+            ],
+        )
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.config.api_host}:{self.config.api_port}"
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Wait for the API's /healthz and for every worker to answer a Celery ping."""
+        deadline = time.monotonic() + timeout
+        self._check_alive()
+        if self.config.api:
+            while True:
+                self._check_alive()
+                try:
+                    if requests.get(f"{self.api_url}/healthz", timeout=1).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"API did not answer /healthz within {timeout:.0f}s; see {self.log_dir}")
+                time.sleep(0.1)
+        self.wait_for_workers(self.config.workers + 1, deadline - time.monotonic())
+
+    def wait_for_workers(self, count: int, timeout: float) -> None:
+        from shared.messaging import create_celery
+        from shared.settings import CommonSettings
+
+        app = create_celery("drwave-stack", CommonSettings(database_url=self.database_url, redis_url=self.redis_url))
+        deadline = time.monotonic() + max(timeout, 1)
+        try:
+            while True:
+                self._check_alive()
+                replies = app.control.ping(timeout=0.5) or []
+                if len(replies) >= count:
+                    return
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{len(replies)} of {count} Celery nodes answered; see {self.log_dir}")
+        finally:
+            app.close()
+
+    def _check_alive(self) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                tail = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"{name} exited with {process.returncode}:\n{tail}")
+
+    @staticmethod
+    def _terminate(name: str, process: subprocess.Popen) -> None:
+        if process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=10)
+        except (subprocess.TimeoutExpired, ProcessLookupError):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+        log.debug("%s stopped", name)
