@@ -52,8 +52,6 @@ class Stack:
     # --- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> Stack:
-        self.config.state_dir.mkdir(parents=True, exist_ok=True)
-        self.log_dir.mkdir(parents=True, exist_ok=True)
         self.start_servers()
         upgrade(self.database_url)
         self.start_scheduler()
@@ -67,6 +65,7 @@ class Stack:
         return self
 
     def start_servers(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         if self.database_url is None:
             server = ensure_postgres(self.config.state_dir)
             self.embedded.append(server)

@@ -14,9 +14,9 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, **details: Any):
+    def __init__(self, http_status: int, code: str, message: str, /, **details: Any):
         super().__init__(message)
-        self.status = status
+        self.status = http_status
         self.code = code
         self.message = message
         self.details = details

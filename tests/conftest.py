@@ -1,0 +1,98 @@
+"""Session fixtures: real PostgreSQL and Redis (embedded on free ports, or DRWAVE_TEST_DATABASE_URL /
+DRWAVE_TEST_REDIS_URL), real scheduler and worker processes, started once per test session."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from services.stack import Stack, StackConfig
+from shared.db.engine import Database
+from shared.domain.roles import Role
+from shared.embedded import free_port
+from shared.store import tokens
+
+# Short intervals so faults are repaired within seconds; visibility timeout stays far above any task.
+FAST = {
+    "DRWAVE_POLL_INTERVAL": "0.5",
+    "DRWAVE_RECONCILE_INTERVAL": "1",
+    "DRWAVE_VISIBILITY_TIMEOUT": "8",
+    "DRWAVE_CLAIM_TIMEOUT": "3",
+    "DRWAVE_STALE_AFTER": "10",
+    "DRWAVE_PENDING_GRACE": "2",
+    "DRWAVE_LOG_LEVEL": "INFO",
+}
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory) -> Iterator[Stack]:
+    """PostgreSQL + Redis with the schema migrated; no drwave processes yet."""
+    stack = Stack(
+        StackConfig(
+            state_dir=tmp_path_factory.mktemp("drwave"),
+            database_url=os.environ.get("DRWAVE_TEST_DATABASE_URL"),
+            redis_url=os.environ.get("DRWAVE_TEST_REDIS_URL"),
+            api=False,
+            workers=2,
+            worker_concurrency=3,
+            env=FAST,
+            api_port=free_port(),
+        )
+    )
+    stack.start_servers()
+    from shared.db.migrate import upgrade
+
+    upgrade(stack.database_url)
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(servers: Stack) -> Stack:
+    """The scheduler and two worker processes (two, so one can be killed mid-wave)."""
+    if not servers.processes:
+        servers.start_scheduler()
+        for index in range(servers.config.workers):
+            servers.start_worker(index)
+        servers.wait_for_workers(servers.config.workers + 1, timeout=60)
+    return servers
+
+
+@pytest.fixture(scope="session")
+def db(servers: Stack) -> Iterator[Database]:
+    database = Database(servers.database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(stack: Stack):
+    from services.api.app import create_app
+    from services.api.settings import ApiSettings
+
+    return create_app(ApiSettings(database_url=stack.database_url, redis_url=stack.redis_url))
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def token_for(db: Database) -> Callable[[str], dict[str, str]]:
+    """token_for("operator") -> Authorization headers of a fresh token with that role."""
+
+    def make(role: str) -> dict[str, str]:
+        with db.engine.begin() as conn:
+            token = tokens.create(conn, f"test-{role}-{uuid.uuid4().hex[:6]}", Role(role))
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def admin(token_for) -> dict[str, str]:
+    return token_for("admin")

@@ -1,0 +1,52 @@
+"""Helpers for tests that drive drwave through its REST API."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
+
+
+def sim(name: str, ms: int = 0, fail: bool = False, region: str = "us-west-2") -> str:
+    arn = f"arn:drwave:simulated:{region}:123456789012:resource/{name}-{uuid.uuid4().hex[:8]}"
+    return arn + (f"/{ms}ms" if ms else "") + ("/fail" if fail else "")
+
+
+def unique(name: str) -> str:
+    return f"{name} {uuid.uuid4().hex[:8]}"
+
+
+def create_plan(client, headers: dict, waves: list[dict[str, Any]]) -> str:
+    """waves: [{"name", "arns": [...], optional pauseBeforeWave/onFailure/timeoutSeconds}] -> plan id."""
+    specs = []
+    for wave in waves:
+        group_ids = []
+        if wave["arns"]:
+            body = {"name": unique(wave["name"]), "region": "us-west-2", "selection": {"resourceArns": wave["arns"]}}
+            response = client.post("/v1/protection-groups", json=body, headers=headers)
+            assert response.status_code == 201, response.get_json()
+            group_ids.append(response.get_json()["id"])
+        spec = {k: v for k, v in wave.items() if k != "arns"}
+        specs.append({**spec, "protectionGroupIds": group_ids})
+    response = client.post("/v1/recovery-plans", json={"name": unique("plan"), "waves": specs}, headers=headers)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def start(client, headers: dict, plan_id: str, **extra) -> str:
+    response = client.post("/v1/executions", json={"planId": plan_id, **extra}, headers=headers)
+    assert response.status_code == 202, response.get_json()
+    return response.get_json()["execution"]["id"]
+
+
+def wait_for(client, headers: dict, execution_id: str, statuses: set[str], timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        execution = client.get(f"/v1/executions/{execution_id}", headers=headers).get_json()
+        if execution["status"] in statuses:
+            return execution
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{execution_id} is {execution['status']}, not {statuses}, after {timeout}s")
+        time.sleep(0.1)

@@ -1,0 +1,128 @@
+from shared.domain.progress import (
+    ExecutionSnapshot,
+    Finish,
+    FinishWave,
+    OnFailure,
+    Pause,
+    Phase,
+    SkipWave,
+    StartWave,
+    Wait,
+    WaveSnapshot,
+    next_step,
+    run_order,
+    wave_outcome,
+)
+from shared.domain.states import ExecutionStatus as ES
+from shared.domain.states import WaveStatus as WS
+
+
+def wave(number, status=WS.PENDING, total=2, unfinished=None, failed=0, cancelled=0, **kw) -> WaveSnapshot:
+    if unfinished is None:
+        unfinished = total if status in (WS.PENDING, WS.RUNNING) else 0
+    return WaveSnapshot(
+        number, f"w{number}", status, total=total, unfinished=unfinished, failed=failed, cancelled=cancelled, **kw
+    )
+
+
+def execution(*waves, status=ES.RUNNING, phase=Phase.INSTANTIATE, pause_requested=False) -> ExecutionSnapshot:
+    return ExecutionSnapshot("ex-1", status, phase, pause_requested, tuple(waves))
+
+
+def test_a_new_execution_starts_its_first_wave():
+    assert next_step(execution(wave(1), wave(2))) == StartWave(1)
+
+
+def test_a_running_wave_with_unfinished_resources_means_wait():
+    assert next_step(execution(wave(1, WS.RUNNING, unfinished=1), wave(2))) == Wait()
+
+
+def test_a_running_wave_whose_resources_all_finished_is_finished_with_its_outcome():
+    assert next_step(execution(wave(1, WS.RUNNING, unfinished=0, failed=1), wave(2))) == FinishWave(
+        1, WS.COMPLETED_WITH_FAILURES
+    )
+
+
+def test_the_next_wave_starts_only_after_the_previous_one_is_terminal():
+    assert next_step(execution(wave(1, WS.SUCCEEDED), wave(2))) == StartWave(2)
+
+
+def test_pause_before_wave_parks_the_execution_before_that_wave():
+    step = next_step(execution(wave(1, WS.SUCCEEDED), wave(2, pause_before=True)))
+    assert isinstance(step, Pause) and step.before_wave == 2
+
+
+def test_pause_before_the_first_wave_parks_before_anything_runs():
+    step = next_step(execution(wave(1, pause_before=True)))
+    assert isinstance(step, Pause) and step.before_wave == 1
+
+
+def test_a_passed_gate_is_not_hit_again_after_resume():
+    assert next_step(execution(wave(1, WS.SUCCEEDED), wave(2, pause_before=True, gate_passed=True))) == StartWave(2)
+
+
+def test_a_pause_request_parks_after_the_current_wave():
+    step = next_step(execution(wave(1, WS.SUCCEEDED), wave(2), pause_requested=True))
+    assert isinstance(step, Pause) and step.before_wave == 2 and step.reason == "pause requested"
+
+
+def test_failures_with_continue_go_on_to_the_next_wave():
+    assert next_step(execution(wave(1, WS.COMPLETED_WITH_FAILURES), wave(2))) == StartWave(2)
+
+
+def test_failures_with_pause_park_the_execution_for_a_human():
+    step = next_step(execution(wave(1, WS.FAILED, on_failure=OnFailure.PAUSE), wave(2)))
+    assert isinstance(step, Pause) and step.before_wave == 2
+
+
+def test_failures_with_abort_fail_the_execution_and_skip_later_waves():
+    step = next_step(execution(wave(1, WS.FAILED, on_failure=OnFailure.ABORT), wave(2), wave(3)))
+    assert isinstance(step, Finish)
+    assert step.status is ES.FAILED and step.remaining == (2, 3) and step.remaining_status is WS.SKIPPED
+
+
+def test_abort_on_the_last_wave_fails_the_execution():
+    step = next_step(execution(wave(1, WS.SUCCEEDED), wave(2, WS.FAILED, on_failure=OnFailure.ABORT)))
+    assert isinstance(step, Finish) and step.status is ES.FAILED
+
+
+def test_an_empty_wave_is_skipped_with_a_reason():
+    assert next_step(execution(wave(1, WS.SUCCEEDED), wave(2, total=0))) == SkipWave(2, "no resources in this wave")
+
+
+def test_all_waves_succeeded_completes_the_execution():
+    step = next_step(execution(wave(1, WS.SUCCEEDED), wave(2, WS.SKIPPED, total=0)))
+    assert isinstance(step, Finish) and step.status is ES.COMPLETED
+
+
+def test_any_wave_with_failures_completes_with_failures():
+    step = next_step(execution(wave(1, WS.COMPLETED_WITH_FAILURES), wave(2, WS.SUCCEEDED)))
+    assert isinstance(step, Finish) and step.status is ES.COMPLETED_WITH_FAILURES
+
+
+def test_cancelling_waits_for_resources_in_flight():
+    assert next_step(execution(wave(1, WS.RUNNING, unfinished=1), wave(2), status=ES.CANCELLING)) == Wait()
+
+
+def test_cancelling_cancels_every_wave_not_yet_started():
+    step = next_step(execution(wave(1, WS.SUCCEEDED), wave(2), wave(3), status=ES.CANCELLING))
+    assert isinstance(step, Finish)
+    assert step.status is ES.CANCELLED and step.remaining == (2, 3) and step.remaining_status is WS.CANCELLED
+
+
+def test_a_paused_or_finished_execution_waits():
+    for status in (ES.PAUSED, ES.PENDING, ES.COMPLETED, ES.CANCELLED):
+        assert next_step(execution(wave(1), status=status)) == Wait()
+
+
+def test_cleanup_runs_waves_in_descending_order():
+    assert run_order(Phase.CLEANUP, [1, 3, 2]) == [3, 2, 1]
+    assert run_order(Phase.INSTANTIATE, [3, 1, 2]) == [1, 2, 3]
+    assert next_step(execution(wave(1), wave(2), wave(3), phase=Phase.CLEANUP)) == StartWave(3)
+
+
+def test_wave_outcome_distinguishes_all_failed_from_some_failed():
+    assert wave_outcome(wave(1, WS.RUNNING, total=2, unfinished=0, failed=2)) is WS.FAILED
+    assert wave_outcome(wave(1, WS.RUNNING, total=2, unfinished=0, failed=1)) is WS.COMPLETED_WITH_FAILURES
+    assert wave_outcome(wave(1, WS.RUNNING, total=2, unfinished=0)) is WS.SUCCEEDED
+    assert wave_outcome(wave(1, WS.RUNNING, total=2, unfinished=0, cancelled=1)) is WS.CANCELLED

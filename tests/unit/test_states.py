@@ -1,0 +1,64 @@
+import itertools
+
+import pytest
+
+from shared.domain.states import (
+    EXECUTION_MOVES,
+    RESOURCE_MOVES,
+    WAVE_MOVES,
+    ExecutionStatus,
+    IllegalTransition,
+    ResourceStatus,
+    WaveStatus,
+    check_move,
+    sources_of,
+)
+
+MACHINES = [(ExecutionStatus, EXECUTION_MOVES), (WaveStatus, WAVE_MOVES), (ResourceStatus, RESOURCE_MOVES)]
+ALL_PAIRS = [(enum, moves, a, b) for enum, moves in MACHINES for a, b in itertools.product(enum, enum)]
+
+
+@pytest.mark.parametrize(("enum", "moves", "current", "target"), ALL_PAIRS)
+def test_every_move_is_allowed_exactly_when_the_table_lists_it(enum, moves, current, target):
+    if target in moves.get(current, ()):
+        assert check_move(current, target) is target
+    else:
+        with pytest.raises(IllegalTransition):
+            check_move(current, target)
+
+
+@pytest.mark.parametrize(
+    "terminal",
+    [
+        ExecutionStatus.COMPLETED,
+        ExecutionStatus.COMPLETED_WITH_FAILURES,
+        ExecutionStatus.FAILED,
+        ExecutionStatus.CANCELLED,
+    ],
+)
+def test_a_finished_execution_never_moves_again(terminal):
+    for target in ExecutionStatus:
+        with pytest.raises(IllegalTransition):
+            check_move(terminal, target)
+
+
+def test_a_paused_execution_can_only_resume_or_be_cancelled():
+    assert EXECUTION_MOVES[ExecutionStatus.PAUSED] == {ExecutionStatus.RUNNING, ExecutionStatus.CANCELLING}
+
+
+def test_a_resource_cannot_succeed_without_having_been_started():
+    with pytest.raises(IllegalTransition):
+        check_move(ResourceStatus.PENDING, ResourceStatus.SUCCEEDED)
+
+
+def test_moving_between_different_machines_is_a_type_error():
+    with pytest.raises(TypeError):
+        check_move(ExecutionStatus.RUNNING, WaveStatus.RUNNING)
+
+
+def test_sources_of_lists_every_status_that_reaches_the_target():
+    assert sources_of(ExecutionStatus.CANCELLING) == {
+        ExecutionStatus.PENDING,
+        ExecutionStatus.RUNNING,
+        ExecutionStatus.PAUSED,
+    }
