@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from datetime import datetime
 
@@ -16,7 +17,7 @@ def ts(value: str) -> datetime:
 def assert_waves_are_sequential(execution: dict) -> None:
     """No resource of wave N+1 started before every resource of wave N finished."""
     ran = [w for w in execution["waves"] if w["resources"] and w["status"] != "SKIPPED"]
-    for earlier, later in zip(ran, ran[1:], strict=False):
+    for earlier, later in itertools.pairwise(ran):
         last_finish = max(ts(r["finishedAt"]) for r in earlier["resources"])
         first_start = min(ts(r["startedAt"]) for r in later["resources"] if r["startedAt"])
         assert last_finish <= first_start, (earlier["number"], later["number"])
@@ -211,7 +212,8 @@ def test_twenty_concurrent_resumes_give_one_success_and_one_dispatch(app, client
     with db.engine.connect() as conn:
         dispatches = conn.scalar(
             text(
-                "SELECT count(*) FROM execution_events WHERE execution_id = :id AND kind = 'wave.running' AND wave_number = 2"
+                "SELECT count(*) FROM execution_events"
+                " WHERE execution_id = :id AND kind = 'wave.running' AND wave_number = 2"
             ),
             {"id": execution_id},
         )
