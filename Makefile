@@ -1,5 +1,5 @@
 # drwave — make run starts the whole product on embedded defaults; make test runs the suite.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
