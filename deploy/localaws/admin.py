@@ -1,0 +1,183 @@
+"""The admin API under ``/_localaws/`` (plain JSON, no auth), for tests and benchmarks.
+
+=======================================  ==============================================================
+``GET /_localaws/health``                200 ``{"status": "ok"}``
+``POST /_localaws/reset``                forget all state: moto backends, DRS, Aurora operations, calls,
+                                         faults (the timing config stays)
+``GET /_localaws/calls``                 ``{"calls": {"drs:StartRecovery": 3, …}, "throttled": {…}}``
+``POST /_localaws/calls/reset``          zero the counts
+``GET /_localaws/faults``                ``{"faults": [rule, …]}``
+``POST /_localaws/faults``               ``{"service": "drs", "operation": "StartRecovery" | "*",
+                                         "throttleRate": 0.5}`` → 201 ``{"fault": rule}``
+``DELETE /_localaws/faults``             remove every rule
+``POST /_localaws/drs/source-servers``   ``{"accountId", "region", "servers": [{"hostname", "tags",
+                                         "failLaunch", "replicationState", "originRegion"}]}`` → 201
+                                         ``{"servers": [{"sourceServerID", "arn", "hostname", …}]}``
+``GET /_localaws/config``                the timing config
+``POST /_localaws/config``               ``{"drsJobStepSeconds": 0.2, "globalClusterStepSeconds": 0.2}``
+=======================================  ==============================================================
+
+Bad input answers 400 ``{"error": {"code": "BAD_REQUEST", "message": …}}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from deploy.localaws.state import LocalAwsState
+
+PREFIX = "/_localaws"
+
+
+class BadRequest(Exception):
+    pass
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    return Response(json.dumps(payload), status=status, content_type="application/json")
+
+
+def _error(code: str, message: str, status: int) -> Response:
+    return _json({"error": {"code": code, "message": message}}, status)
+
+
+def _body(request: Request) -> dict[str, Any]:
+    raw = request.get_data(cache=True)
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise BadRequest("request body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise BadRequest("request body must be a JSON object")
+    return body
+
+
+def _health(state: LocalAwsState, request: Request) -> Response:
+    return _json({"status": "ok"})
+
+
+def _reset(state: LocalAwsState, request: Request) -> Response:
+    state.reset()
+    return _json({"reset": True})
+
+
+def _calls(state: LocalAwsState, request: Request) -> Response:
+    return _json(state.calls.snapshot())
+
+
+def _calls_reset(state: LocalAwsState, request: Request) -> Response:
+    state.calls.reset()
+    return _json({"reset": True})
+
+
+def _faults_get(state: LocalAwsState, request: Request) -> Response:
+    return _json({"faults": state.faults.rules()})
+
+
+def _faults_add(state: LocalAwsState, request: Request) -> Response:
+    try:
+        rule = state.faults.add(_body(request))
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from exc
+    return _json({"fault": rule.as_json()}, 201)
+
+
+def _faults_clear(state: LocalAwsState, request: Request) -> Response:
+    state.faults.clear()
+    return _json({"faults": []})
+
+
+def _config_get(state: LocalAwsState, request: Request) -> Response:
+    return _json(state.config.as_json())
+
+
+def _config_set(state: LocalAwsState, request: Request) -> Response:
+    try:
+        state.config.update(_body(request))
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from exc
+    return _json(state.config.as_json())
+
+
+def _source_servers(state: LocalAwsState, request: Request) -> Response:
+    body = _body(request)
+    account = str(body.get("accountId") or state.config.default_account)
+    region = body.get("region")
+    servers = body.get("servers")
+    if not isinstance(region, str) or not region:
+        raise BadRequest("region is required")
+    if not isinstance(servers, list) or not servers:
+        raise BadRequest("servers must be a non-empty list")
+    created = []
+    with state.lock:
+        drs = state.drs.region(account, region)
+        for spec in servers:
+            if not isinstance(spec, dict) or not isinstance(spec.get("hostname"), str):
+                raise BadRequest("each server needs a hostname")
+            tags = spec.get("tags") or {}
+            if not isinstance(tags, dict):
+                raise BadRequest("tags must be an object of strings")
+            try:
+                server = drs.add_source_server(
+                    hostname=spec["hostname"],
+                    tags={str(k): str(v) for k, v in tags.items()},
+                    fail_launch=bool(spec.get("failLaunch", False)),
+                    replication_state=str(spec.get("replicationState", "CONTINUOUS")),
+                    origin_region=spec.get("originRegion"),
+                )
+            except ValueError as exc:
+                raise BadRequest(str(exc)) from exc
+            created.append(
+                {
+                    "sourceServerID": server.source_server_id,
+                    "arn": server.arn,
+                    "hostname": server.hostname,
+                    "tags": server.tags,
+                    "failLaunch": server.fails(),
+                    "accountId": account,
+                    "region": region,
+                }
+            )
+    return _json({"servers": created}, 201)
+
+
+Handler = Callable[[LocalAwsState, Request], Response]
+
+_URLS = Map(
+    [
+        Rule(f"{PREFIX}/health", methods=["GET"], endpoint=_health),
+        Rule(f"{PREFIX}/reset", methods=["POST"], endpoint=_reset),
+        Rule(f"{PREFIX}/calls", methods=["GET"], endpoint=_calls),
+        Rule(f"{PREFIX}/calls/reset", methods=["POST"], endpoint=_calls_reset),
+        Rule(f"{PREFIX}/faults", methods=["GET"], endpoint=_faults_get),
+        Rule(f"{PREFIX}/faults", methods=["POST"], endpoint=_faults_add),
+        Rule(f"{PREFIX}/faults", methods=["DELETE"], endpoint=_faults_clear),
+        Rule(f"{PREFIX}/config", methods=["GET"], endpoint=_config_get),
+        Rule(f"{PREFIX}/config", methods=["POST"], endpoint=_config_set),
+        Rule(f"{PREFIX}/drs/source-servers", methods=["POST"], endpoint=_source_servers),
+    ],
+    strict_slashes=False,
+)
+
+
+def handle(state: LocalAwsState, request: Request) -> Response:
+    """Serve one admin request."""
+    try:
+        endpoint, _ = _URLS.bind_to_environ(request.environ).match()
+        return endpoint(state, request)
+    except BadRequest as exc:
+        return _error("BAD_REQUEST", str(exc), 400)
+    except NotFound:
+        return _error("NOT_FOUND", f"no admin endpoint {request.method} {request.path}", 404)
+    except MethodNotAllowed:
+        return _error("METHOD_NOT_ALLOWED", f"{request.method} not allowed on {request.path}", 405)
+    except HTTPException as exc:
+        return _error("HTTP_ERROR", str(exc), exc.code or 400)

@@ -1,0 +1,41 @@
+"""Everything one localaws endpoint remembers besides moto's backends, built in one place."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from deploy.localaws.aurora import AuroraGlobal
+from deploy.localaws.calls import CallCounter
+from deploy.localaws.config import LocalAwsConfig
+from deploy.localaws.drs_model import DrsStore
+from deploy.localaws.faults import FaultInjector
+
+
+@dataclass
+class LocalAwsState:
+    config: LocalAwsConfig = field(default_factory=LocalAwsConfig)
+    clock: Callable[[], float] = time.time
+    calls: CallCounter = field(default_factory=CallCounter)
+    faults: FaultInjector = field(default_factory=FaultInjector)
+    drs: DrsStore = field(init=False)
+    aurora: AuroraGlobal = field(init=False)
+    # One lock around our own emulators (DRS, Aurora): requests arrive on many threads.
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def __post_init__(self) -> None:
+        self.drs = DrsStore(clock=self.clock)
+        self.aurora = AuroraGlobal(clock=self.clock)
+
+    def reset(self) -> None:
+        """Forget everything: moto's backends, our emulators, call counts and faults."""
+        from moto.moto_api._internal.models import moto_api_backend
+
+        with self.lock:
+            moto_api_backend.reset()
+            self.drs.reset()
+            self.aurora.reset()
+            self.calls.reset()
+            self.faults.clear()
