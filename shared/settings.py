@@ -21,6 +21,12 @@ class CommonSettings(BaseSettings):
         default=3600, description="seconds before Redis redelivers an unacknowledged task; > longest task"
     )
     poll_interval: float = Field(default=15.0, description="seconds between AWS status polls")
+    prefetch_multiplier: int = Field(
+        default=4, description="messages a worker process reserves ahead (tasks are short polls, so > 1 pays)"
+    )
+    task_events: bool = Field(
+        default=False, description="emit Celery task events (Flower turns them on at runtime when it runs)"
+    )
     log_level: str = "INFO"
 
     def with_servers(self, database_url: str, redis_url: str):  # -> Self

@@ -54,7 +54,6 @@ def main() -> None:
             str(settings.state_dir / "celerybeat-schedule"),
             "--loglevel",
             settings.log_level,
-            "-E",
             "--without-mingle",
             "--without-gossip",
         ]

@@ -46,7 +46,6 @@ def main() -> None:
             str(settings.worker_concurrency),
             "--loglevel",
             settings.log_level,
-            "-E",
             "--without-mingle",
             "--without-gossip",
         ]
