@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import json
 
+import boto3
 from flask import redirect, request
 from flask_openapi3 import Info, OpenAPI
 from prometheus_client import Counter
 
+from shared.aws.discovery import Discovery
+from shared.aws.sessions import SessionFactory
 from shared.db.engine import Database
 from shared.messaging import Publisher, create_celery
 
 from .auth import install_auth
 from .commands.catalog import Catalog
+from .commands.discovery import DiscoveryCommands
 from .commands.executions import ExecutionCommands
 from .commands.queries import ExecutionQueries
+from .commands.resolve import Resolver
+from .commands.target_accounts import TargetAccountCommands
 from .container import Services
 from .errors import ApiError, register_error_handlers, validation_error_response
 from .settings import ApiSettings
-from .views import catalog, executions, health, identity, metrics
+from .views import catalog, discovery, executions, health, identity, metrics, target_accounts
 
 REQUESTS = Counter("drwave_api_requests_total", "API requests", ["method", "endpoint", "status"])
 SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer"}}
@@ -38,17 +44,29 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, DRWAVE_REDIS_URL=settings.broker_url)
     db = Database(settings.db_url)
     publisher = Publisher(create_celery("drwave-api", settings))
+    aws = Discovery(session_factory(settings))
+    resolver = Resolver(db, aws)
     app.extensions["drwave"] = Services(
         db=db,
         publisher=publisher,
-        catalog=Catalog(db),
-        executions=ExecutionCommands(db, publisher),
+        catalog=Catalog(db, DiscoveryCommands(db, resolver), TargetAccountCommands(db, aws)),
+        executions=ExecutionCommands(db, publisher, resolver),
         queries=ExecutionQueries(db),
     )
     register_error_handlers(app)
     _install_body_checks(app)
     install_auth(app, db)
-    for bp in (health.bp, identity.bp, metrics.bp, catalog.groups_bp, catalog.plans_bp, executions.bp):
+    blueprints = (
+        health.bp,
+        identity.bp,
+        metrics.bp,
+        catalog.groups_bp,
+        catalog.plans_bp,
+        discovery.bp,
+        target_accounts.bp,
+        executions.bp,
+    )
+    for bp in blueprints:
         app.register_api(bp)
 
     @app.get("/openapi.json", doc_ui=False)
@@ -63,6 +81,15 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
         return response
 
     return app
+
+
+def session_factory(settings: ApiSettings) -> SessionFactory:
+    """The API's one boto3 session factory. Endpoints and credentials follow boto3's standard
+    configuration (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, profiles…); nothing connects here."""
+    region = settings.aws_region or boto3.session.Session().region_name or "us-east-1"
+    return SessionFactory(
+        default_region=region, max_attempts=settings.aws_max_attempts, connect_timeout=3.0, read_timeout=20.0
+    )
 
 
 def _install_body_checks(app: OpenAPI) -> None:

@@ -3,10 +3,11 @@ generated from these by flask-openapi3."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from shared.domain.progress import Mode, OnFailure, Phase
@@ -34,28 +35,83 @@ class IdPath(BaseModel):
     id: str = Field(max_length=64)
 
 
-# --- protection groups -----------------------------------------------------------------------
+class MessageOut(Out):
+    message: str = Field(description="one line a chat bot can post as is")
+
+
+# --- selections and protection groups ----------------------------------------------------------
+
+REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
+ACCOUNT_ID = r"^\d{12}$"
+MAX_TAGS = 50
+
+
+def check_tags(tags: dict[str, str]) -> dict[str, str]:
+    """Tag filters as AWS allows them: at most 50, keys 1-128 characters not starting with ``aws:``,
+    values up to 256 characters."""
+    if len(tags) > MAX_TAGS:
+        raise ValueError(f"at most {MAX_TAGS} tags")
+    for key, value in tags.items():
+        if not 1 <= len(key) <= 128 or key.strip() != key:
+            raise ValueError(f"tag key {key[:130]!r} must be 1-128 characters without surrounding spaces")
+        if key.lower().startswith("aws:"):
+            raise ValueError(f"tag key {key!r}: keys starting with 'aws:' are reserved by AWS")
+        if len(value) > 256:
+            raise ValueError(f"the value of tag {key!r} is longer than 256 characters")
+    return tags
 
 
 class Selection(Model):
-    resource_arns: list[str] = Field(min_length=1, max_length=10_000)
+    """Which resources: by tags (discovered in the account + region when resolved) or explicit ARNs."""
+
+    tags: dict[str, str] | None = Field(
+        default=None, examples=[{"Customer": "ABCD", "Environment": "Production"}], description="exact tag matches"
+    )
+    resource_arns: list[str] | None = Field(default=None, min_length=1, max_length=10_000)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_are_aws_tags(cls, tags: dict[str, str] | None) -> dict[str, str] | None:
+        return None if tags is None else check_tags(tags)
 
     @field_validator("resource_arns")
     @classmethod
-    def _arns_look_like_arns(cls, arns: list[str]) -> list[str]:
-        for index, arn in enumerate(arns):
+    def _arns_look_like_arns(cls, arns: list[str] | None) -> list[str] | None:
+        for index, arn in enumerate(arns or []):
             if not arn.startswith("arn:") or len(arn) > 2048:
                 raise ValueError(f"item {index} ({arn[:80]!r}) is not an ARN")
-        if len(set(arns)) != len(arns):
+        if arns is not None and len(set(arns)) != len(arns):
             raise ValueError("contains the same ARN twice")
         return arns
+
+    @model_validator(mode="after")
+    def _tags_or_arns(self) -> Selection:
+        if self.tags is not None and self.resource_arns is not None:
+            raise ValueError("give either tags or resourceArns, not both")
+        if self.tags is None and self.resource_arns is None:
+            raise ValueError("give tags or resourceArns")
+        return self
+
+    def stored(self) -> dict[str, Any]:
+        """The JSON stored on the group: ``{"tags": {...}}`` or ``{"resourceArns": [...]}``."""
+        return self.model_dump(by_alias=True, exclude_none=True)
 
 
 class GroupCreate(Model):
     name: str = Field(min_length=1, max_length=200)
-    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$", examples=["us-east-1"])
-    account_id: str | None = Field(default=None, pattern=r"^\d{12}$")
+    region: str = Field(pattern=REGION, examples=["us-east-1"])
+    account_id: str | None = Field(default=None, pattern=ACCOUNT_ID, description="default: drwave's own account")
     selection: Selection
+
+
+class GroupUpdate(GroupCreate):
+    """The whole group as it should be; ``region`` cannot change, ``version`` is the one last read."""
+
+    version: int = Field(ge=1)
+
+
+class VersionQuery(Model):
+    version: int = Field(ge=1, description="the version last read (optimistic locking)")
 
 
 class GroupOut(Out):
@@ -67,10 +123,92 @@ class GroupOut(Out):
     version: int
     created_by: str
     created_at: datetime
+    updated_at: datetime | None = None
 
 
 class GroupList(Out):
     items: list[GroupOut]
+
+
+class PreviewRequest(Model):
+    region: str = Field(pattern=REGION, examples=["us-west-2"])
+    account_id: str | None = Field(default=None, pattern=ACCOUNT_ID)
+    selection: Selection
+
+
+class TagErrorOut(Out):
+    tag: str
+    value: str | None
+    code: str = Field(examples=["INVALID_PRIORITY"])
+    message: str
+
+
+class ResourceOut(Out):
+    """One resolved resource: what its tags mean for DR."""
+
+    arn: str
+    region: str | None = None
+    status: Literal["valid", "invalid", "not-enrolled"]
+    enrolled: bool
+    wave: int | None = Field(description="derived from dr:wave / dr:priority (null for explicit ARNs)")
+    priority: str | None
+    adapter: str | None
+    rto_target_minutes: int | None
+    tags: dict[str, str]
+    errors: list[TagErrorOut]
+
+
+class DerivedWaveOut(Out):
+    number: int
+    name: str
+    resource_count: int
+    rto_target_minutes: int
+
+
+class SelectionCounts(Out):
+    total: int
+    valid: int
+    invalid: int
+    not_enrolled: int
+
+
+class PreviewOut(Out):
+    message: str
+    account_id: str | None
+    region: str
+    selection: dict[str, Any]
+    counts: SelectionCounts
+    waves: list[DerivedWaveOut] = Field(description="the valid resources grouped by their derived wave")
+    resources: list[ResourceOut]
+
+
+class ResourceQuery(Model):
+    region: str = Field(pattern=REGION, description="e.g. us-west-2")
+    account_id: str | None = Field(default=None, pattern=ACCOUNT_ID)
+    tag: list[str] = Field(default_factory=list, max_length=MAX_TAGS, description="K=V, repeatable")
+
+    @field_validator("tag")
+    @classmethod
+    def _key_equals_value(cls, pairs: list[str]) -> list[str]:
+        tags: dict[str, str] = {}
+        for index, pair in enumerate(pairs):
+            key, equals, value = pair.partition("=")
+            if not equals or not key:
+                raise ValueError(f"item {index} ({pair[:80]!r}) is not KEY=VALUE")
+            if tags.get(key, value) != value:
+                raise ValueError(f"tag {key!r} is given twice with different values")
+            tags[key] = value
+        check_tags(tags)
+        return pairs
+
+    def tags(self) -> dict[str, str]:
+        return dict(pair.partition("=")[::2] for pair in self.tag)
+
+
+class ResourceList(Out):
+    message: str
+    counts: SelectionCounts
+    items: list[ResourceOut]
 
 
 # --- recovery plans --------------------------------------------------------------------------
@@ -84,10 +222,54 @@ class WaveSpec(Model):
     timeout_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
 
 
+class AutoWaves(Model):
+    """Resources selected by tags, grouped into waves by ``dr:wave`` / ``dr:priority`` at execution time."""
+
+    account_id: str | None = Field(default=None, pattern=ACCOUNT_ID, description="default: drwave's own account")
+    region: str = Field(pattern=REGION, examples=["us-west-2"])
+    tags: dict[str, str] = Field(examples=[{"Customer": "ABCD", "Environment": "Production"}])
+    pause_before_waves: list[int] = Field(default_factory=list, max_length=5, description="wave numbers (1-5)")
+    on_failure: OnFailure = OnFailure.CONTINUE
+    timeout_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600, description="per wave")
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_are_aws_tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        return check_tags(tags)
+
+    @field_validator("pause_before_waves")
+    @classmethod
+    def _wave_numbers(cls, numbers: list[int]) -> list[int]:
+        for number in numbers:
+            if not 1 <= number <= 5:
+                raise ValueError(f"{number} is not a wave number (1-5)")
+        return sorted(set(numbers))
+
+
 class PlanCreate(Model):
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
-    waves: list[WaveSpec] = Field(min_length=1, max_length=50)
+    waves: list[WaveSpec] | None = Field(default=None, min_length=1, max_length=50)
+    auto_waves: AutoWaves | None = None
+
+    @field_validator("auto_waves")
+    @classmethod
+    def _not_both(cls, auto_waves: AutoWaves | None, info: ValidationInfo) -> AutoWaves | None:
+        if auto_waves is not None and info.data.get("waves") is not None:
+            raise ValueError("give either waves or autoWaves, not both")
+        return auto_waves
+
+    @model_validator(mode="after")
+    def _waves_or_auto_waves(self) -> PlanCreate:
+        if self.waves is None and self.auto_waves is None:
+            raise ValueError("a plan needs waves or autoWaves")
+        return self
+
+
+class PlanUpdate(PlanCreate):
+    """The whole plan as it should be; ``version`` is the one last read."""
+
+    version: int = Field(ge=1)
 
 
 class WaveOut(Out):
@@ -99,18 +281,132 @@ class WaveOut(Out):
     timeout_seconds: int
 
 
+class AutoWavesOut(Out):
+    account_id: str | None = None
+    region: str
+    tags: dict[str, str]
+    pause_before_waves: list[int] = Field(default_factory=list)
+    on_failure: OnFailure = OnFailure.CONTINUE
+    timeout_seconds: int = 3600
+
+
 class PlanOut(Out):
     id: str
     name: str
     description: str | None
     waves: list[WaveOut]
+    auto_waves: AutoWavesOut | None = None
     version: int
     created_by: str
     created_at: datetime
+    updated_at: datetime | None = None
 
 
 class PlanList(Out):
     items: list[PlanOut]
+
+
+class Finding(Out):
+    """One error or warning of a plan validation."""
+
+    code: str = Field(examples=["WAVE_EXCEEDS_DRS_JOB_QUOTA"])
+    message: str
+    arn: str | None = None
+    wave: int | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ValidatedWaveOut(Out):
+    number: int
+    name: str
+    pause_before_wave: bool
+    on_failure: str
+    timeout_seconds: int
+    rto_target_minutes: int
+    adapters: dict[str, int] = Field(description="resource count per adapter")
+    resources: list[ResourceOut]
+
+
+class PlanValidation(Out):
+    message: str
+    plan_id: str
+    plan_version: int
+    ready: bool = Field(description="a start now would be accepted (without skipInvalid)")
+    rto_estimate_minutes: int
+    waves: list[ValidatedWaveOut]
+    invalid_resources: list[ResourceOut]
+    errors: list[Finding]
+    warnings: list[Finding]
+
+
+# --- target accounts -----------------------------------------------------------------------------
+
+ROLE_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$"
+EXTERNAL_ID = r"^[\w+=,.@:/-]+$"
+
+
+class TargetAccountFields(Model):
+    name: str | None = Field(default=None, max_length=200)
+    role_arn: str = Field(
+        pattern=ROLE_ARN, max_length=2048, examples=["arn:aws:iam::111122223333:role/drwave-recovery"]
+    )
+    external_id: str | None = Field(default=None, pattern=EXTERNAL_ID, min_length=2, max_length=1224)
+    regions: list[str] = Field(min_length=1, max_length=30, examples=[["us-east-1", "us-west-2"]])
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, regions: list[str]) -> list[str]:
+        for index, region in enumerate(regions):
+            if re.match(REGION, region) is None:
+                raise ValueError(f"item {index} ({region[:40]!r}) is not a region name")
+        if len(set(regions)) != len(regions):
+            raise ValueError("contains the same region twice")
+        return regions
+
+
+class TargetAccountCreate(TargetAccountFields):
+    account_id: str = Field(pattern=ACCOUNT_ID, examples=["111122223333"])
+
+
+class TargetAccountUpdate(TargetAccountFields):
+    version: int = Field(ge=1)
+
+
+class AccountPath(BaseModel):
+    id: str = Field(max_length=64, description="the 12-digit account id")
+
+
+class TargetAccountOut(Out):
+    account_id: str
+    name: str | None
+    role_arn: str
+    external_id: str | None
+    regions: list[str]
+    version: int
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class TargetAccountList(Out):
+    items: list[TargetAccountOut]
+
+
+class RegionReport(Out):
+    region: str
+    ok: bool
+    counts: SelectionCounts | None = None
+    adapters: dict[str, int] = Field(default_factory=dict, description="valid resources per adapter")
+    error: str | None = None
+
+
+class TargetAccountValidation(Out):
+    message: str
+    account_id: str
+    ok: bool
+    identity: str | None = Field(description="the ARN drwave acts as in the account")
+    error: str | None = None
+    regions: list[RegionReport]
 
 
 # --- executions --------------------------------------------------------------------------------

@@ -10,3 +10,8 @@ class ApiSettings(CommonSettings):
     api_port: int = Field(default=8080, description="port of the REST API")
     api_workers: int = Field(default=2, description="gunicorn worker processes")
     max_body_bytes: int = Field(default=1_048_576, description="larger request bodies get 413")
+    aws_region: str | None = Field(
+        default=None,
+        description="region of STS and of region-less AWS clients; unset = boto3's (AWS_DEFAULT_REGION) or us-east-1",
+    )
+    aws_max_attempts: int = Field(default=3, ge=1, le=10, description="attempts per AWS call made by the API")

@@ -72,13 +72,20 @@ recovery_plans = Table(
     Column("id", Text, primary_key=True, server_default=text("'plan-' || nextval('recovery_plan_seq')")),
     Column("name", Text, nullable=False),
     Column("description", Text),
-    Column("waves", JSONB, nullable=False),
+    Column("waves", JSONB, nullable=False),  # [] for an auto-waved plan
+    Column("auto_waves", JSONB),  # {"accountId", "region", "tags", ...}: waves derived from tags at start
     Column("version", Integer, nullable=False, server_default="1"),
     Column("created_by", Text, nullable=False),
     _now(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("deleted_at", DateTime(timezone=True)),  # soft delete: executions keep referring to the plan
 )
-Index("uq_recovery_plans_lower_name", func.lower(recovery_plans.c.name), unique=True)
+Index(
+    "uq_recovery_plans_lower_name",
+    func.lower(recovery_plans.c.name),
+    unique=True,
+    postgresql_where=text("deleted_at IS NULL"),
+)
 
 executions = Table(
     "executions",
@@ -167,3 +174,28 @@ execution_events = Table(
     Column("detail", JSONB),
 )
 Index("ix_execution_events_execution_id_id", execution_events.c.execution_id, execution_events.c.id)
+
+target_accounts = Table(
+    "target_accounts",
+    metadata,
+    Column("account_id", Text, primary_key=True),
+    Column("name", Text),
+    Column("role_arn", Text, nullable=False),
+    Column("external_id", Text),
+    Column("regions", JSONB, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_by", Text, nullable=False),
+    _now(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# "A resource is in at most one active execution" (DESIGN §4): the start transaction inserts one row
+# per resource (the primary key settles races), the execution's terminal transition deletes them.
+resource_locks = Table(
+    "resource_locks",
+    metadata,
+    Column("arn", Text, primary_key=True),
+    Column("execution_id", Text, ForeignKey("executions.id", ondelete="CASCADE"), nullable=False),
+    Column("locked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_resource_locks_execution_id", resource_locks.c.execution_id)

@@ -17,7 +17,7 @@ from shared.domain.states import (
     WaveStatus,
     check_move,
 )
-from shared.store import events
+from shared.store import events, resource_locks
 
 
 def get(conn: Connection, execution_id: str) -> Row | None:
@@ -49,6 +49,8 @@ def move(
     ).first()
     if row is not None:
         events.append(conn, execution_id, f"execution.{target.value.lower()}", actor, message)
+        if target in EXECUTION_TERMINAL:  # same transaction as the terminal move (DESIGN §4)
+            resource_locks.release(conn, execution_id)
     return row
 
 

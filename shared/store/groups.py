@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select
+from sqlalchemy import Connection, Row, delete, func, insert, select
+from sqlalchemy import update as sql_update
 
 from shared.db.tables import protection_groups
 
@@ -21,17 +22,65 @@ def create(
     ).one()
 
 
-def get(conn: Connection, group_id: str) -> Row | None:
-    return conn.execute(select(T).where(T.c.id == group_id)).first()
+def get(conn: Connection, group_id: str, *, lock: bool = False) -> Row | None:
+    """One group; ``lock`` takes a row lock (``FOR UPDATE``) until the transaction ends."""
+    query = select(T).where(T.c.id == group_id)
+    return conn.execute(query.with_for_update() if lock else query).first()
 
 
-def get_many(conn: Connection, group_ids: list[str]) -> dict[str, Row]:
-    return {row.id: row for row in conn.execute(select(T).where(T.c.id.in_(group_ids)))}
+def get_many(conn: Connection, group_ids: list[str], *, share: bool = False) -> dict[str, Row]:
+    """Groups by id; ``share`` takes ``FOR SHARE`` locks (in id order), so the groups cannot be
+    changed or deleted before the transaction ends."""
+    query = select(T).where(T.c.id.in_(group_ids)).order_by(T.c.id)
+    if share:
+        query = query.with_for_update(read=True)
+    return {row.id: row for row in conn.execute(query)}
 
 
-def name_taken(conn: Connection, name: str) -> bool:
-    return conn.execute(select(T.c.id).where(func.lower(T.c.name) == name.lower())).first() is not None
+def name_taken(conn: Connection, name: str, *, other_than: str | None = None) -> bool:
+    """Whether another group has this name, compared case-insensitively."""
+    query = select(T.c.id).where(func.lower(T.c.name) == name.lower())
+    if other_than is not None:
+        query = query.where(T.c.id != other_than)
+    return conn.execute(query).first() is not None
 
 
 def list_all(conn: Connection) -> list[Row]:
     return list(conn.execute(select(T).order_by(T.c.created_at, T.c.id)))
+
+
+def update(
+    conn: Connection,
+    group_id: str,
+    *,
+    expected_version: int,
+    name: str,
+    account_id: str | None,
+    selection: dict[str, Any],
+) -> Row | None:
+    """Compare-and-set on ``version``: the updated row (version + 1), or None when the version is stale."""
+    return conn.execute(
+        sql_update(T)
+        .where(T.c.id == group_id, T.c.version == expected_version)
+        .values(
+            name=name,
+            account_id=account_id,
+            selection=selection,
+            version=T.c.version + 1,
+            updated_at=func.clock_timestamp(),
+        )
+        .returning(*T.c)
+    ).first()
+
+
+def remove(conn: Connection, group_id: str, *, expected_version: int | None = None) -> bool:
+    """Delete a group (only at ``expected_version`` when given); whether a row was deleted."""
+    query = delete(T).where(T.c.id == group_id)
+    if expected_version is not None:
+        query = query.where(T.c.version == expected_version)
+    return conn.execute(query).rowcount == 1
+
+
+def using_account(conn: Connection, account_id: str) -> list[str]:
+    """Ids of the groups that select resources in ``account_id``."""
+    return list(conn.scalars(select(T.c.id).where(T.c.account_id == account_id).order_by(T.c.id)))

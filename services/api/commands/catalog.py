@@ -1,72 +1,237 @@
-"""Protection groups and recovery plans: create and read."""
+"""Protection groups and recovery plans: create, read, update (optimistic locking), delete.
+
+Rules (DESIGN §5, issue 3): names unique case-insensitively (409 ``NAME_TAKEN``); ``version`` must be
+the one last read (409 ``VERSION_CONFLICT``); a group's region never changes (400); a group is not
+deleted while a plan names it (409 ``PROTECTION_GROUP_IN_USE``) nor edited while an execution of
+such a plan is active (409 ``PROTECTION_GROUP_EXECUTING``); a plan is not deleted while it executes.
+Row locks make the checks hold under concurrency: a plan write takes ``FOR SHARE`` on the groups it
+names, a group edit or delete takes ``FOR UPDATE`` on the group before looking for users.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Row
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Row
+from sqlalchemy.exc import IntegrityError
 
 from shared.db.engine import Database
-from shared.store import groups, plans
+from shared.store import executions, groups, plans
 
 from ..auth import Principal
 from ..errors import ApiError
-from ..schemas import GroupCreate, PlanCreate
+from ..schemas import GroupCreate, GroupUpdate, PlanCreate, PlanUpdate
+from .discovery import DiscoveryCommands
+from .target_accounts import TargetAccountCommands
 
 
 class Catalog:
-    def __init__(self, db: Database):
+    def __init__(
+        self,
+        db: Database,
+        discovery: DiscoveryCommands | None = None,
+        target_accounts: TargetAccountCommands | None = None,
+    ):
         self.db = db
+        self.discovery = discovery
+        self.target_accounts = target_accounts
+
+    # --- protection groups -----------------------------------------------------------------------
 
     def create_group(self, principal: Principal, request: GroupCreate) -> Row:
         with self.db.engine.begin() as conn:
             if groups.name_taken(conn, request.name):
-                raise ApiError(
-                    409, "NAME_TAKEN", f"name: a protection group named {request.name!r} exists", field="name"
+                raise _name_taken("protection group", request.name)
+            with _unique_name("protection group", request.name):
+                return groups.create(
+                    conn,
+                    name=request.name,
+                    region=request.region,
+                    account_id=request.account_id,
+                    selection=request.selection.stored(),
+                    created_by=principal.actor,
                 )
-            return groups.create(
-                conn,
-                name=request.name,
-                region=request.region,
-                account_id=request.account_id,
-                selection=request.selection.model_dump(by_alias=True),
-                created_by=principal.actor,
-            )
 
     def get_group(self, group_id: str) -> Row:
         with self.db.engine.connect() as conn:
-            row = groups.get(conn, group_id)
-        if row is None:
-            raise ApiError(404, "PROTECTION_GROUP_NOT_FOUND", f"no protection group {group_id!r}")
-        return row
+            return _group(conn, group_id)
 
     def list_groups(self) -> list[Row]:
         with self.db.engine.connect() as conn:
             return groups.list_all(conn)
 
+    def update_group(self, principal: Principal, group_id: str, request: GroupUpdate) -> Row:
+        with self.db.engine.begin() as conn:
+            current = _group(conn, group_id, lock=True)
+            _check_version("protection group", current, request.version)
+            if request.region != current.region:
+                raise ApiError(
+                    400,
+                    "REGION_IMMUTABLE",
+                    f"region: the region of protection group {group_id} is {current.region} and cannot change; "
+                    f"create a new group for {request.region}",
+                    field="region",
+                )
+            active = plans.active_execution_using_group(conn, group_id)
+            if active is not None:
+                execution_id, plan_id = active
+                raise ApiError(
+                    409,
+                    "PROTECTION_GROUP_EXECUTING",
+                    f"protection group {group_id} is used by plan {plan_id}, which is executing as {execution_id}; "
+                    f"edit it when the execution has finished",
+                    executionId=execution_id,
+                    planId=plan_id,
+                )
+            if groups.name_taken(conn, request.name, other_than=group_id):
+                raise _name_taken("protection group", request.name)
+            with _unique_name("protection group", request.name):
+                row = groups.update(
+                    conn,
+                    group_id,
+                    expected_version=request.version,
+                    name=request.name,
+                    account_id=request.account_id,
+                    selection=request.selection.stored(),
+                )
+            if row is None:  # cannot happen under the row lock; kept as the compare-and-set it is
+                raise _version_conflict("protection group", group_id, request.version, current.version)
+            return row
+
+    def delete_group(self, principal: Principal, group_id: str, version: int) -> str:
+        with self.db.engine.begin() as conn:
+            current = _group(conn, group_id, lock=True)
+            _check_version("protection group", current, version)
+            users = plans.using_group(conn, group_id)
+            if users:
+                raise ApiError(
+                    409,
+                    "PROTECTION_GROUP_IN_USE",
+                    f"protection group {group_id} is used by plan(s) {', '.join(users)}; remove it from them first",
+                    planIds=users,
+                )
+            groups.remove(conn, group_id, expected_version=version)
+        return f"Deleted protection group {group_id} '{current.name}'"
+
+    # --- recovery plans ----------------------------------------------------------------------------
+
     def create_plan(self, principal: Principal, request: PlanCreate) -> Row:
         with self.db.engine.begin() as conn:
             if plans.name_taken(conn, request.name):
-                raise ApiError(409, "NAME_TAKEN", f"name: a recovery plan named {request.name!r} exists", field="name")
-            wanted = {gid for wave in request.waves for gid in wave.protection_group_ids}
-            known = groups.get_many(conn, sorted(wanted))
-            for index, wave in enumerate(request.waves):
-                for position, gid in enumerate(wave.protection_group_ids):
-                    if gid not in known:
-                        field = f"waves[{index}].protectionGroupIds[{position}]"
-                        raise ApiError(
-                            400, "PROTECTION_GROUP_NOT_FOUND", f"{field}: no protection group {gid!r}", field=field
-                        )
-            waves = [wave.model_dump(by_alias=True, mode="json") for wave in request.waves]
-            return plans.create(
-                conn, name=request.name, description=request.description, waves=waves, created_by=principal.actor
-            )
+                raise _name_taken("recovery plan", request.name)
+            fields = _plan_fields(conn, request)
+            with _unique_name("recovery plan", request.name):
+                return plans.create(conn, created_by=principal.actor, **fields)
 
     def get_plan(self, plan_id: str) -> Row:
         with self.db.engine.connect() as conn:
-            row = plans.get(conn, plan_id)
-        if row is None:
-            raise ApiError(404, "PLAN_NOT_FOUND", f"no recovery plan {plan_id!r}")
-        return row
+            return _plan(conn, plan_id)
 
     def list_plans(self) -> list[Row]:
         with self.db.engine.connect() as conn:
             return plans.list_all(conn)
+
+    def update_plan(self, principal: Principal, plan_id: str, request: PlanUpdate) -> Row:
+        with self.db.engine.begin() as conn:
+            current = _plan(conn, plan_id)
+            _check_version("recovery plan", current, request.version)
+            if plans.name_taken(conn, request.name, other_than=plan_id):
+                raise _name_taken("recovery plan", request.name)
+            fields = _plan_fields(conn, request)
+            with _unique_name("recovery plan", request.name):
+                row = plans.update(conn, plan_id, expected_version=request.version, **fields)
+            if row is None:  # another writer won between the read and the compare-and-set
+                raise _version_conflict("recovery plan", plan_id, request.version, None)
+            return row
+
+    def delete_plan(self, principal: Principal, plan_id: str, version: int) -> str:
+        with self.db.engine.begin() as conn:
+            current = _plan(conn, plan_id)
+            _check_version("recovery plan", current, version)
+            active = executions.active_for_plan(conn, plan_id)
+            if active is not None:
+                raise ApiError(
+                    409,
+                    "PLAN_EXECUTING",
+                    f"recovery plan {plan_id} is executing as {active}; delete it when the execution has finished",
+                    executionId=active,
+                )
+            if plans.soft_delete(conn, plan_id, expected_version=version) is None:
+                raise _version_conflict("recovery plan", plan_id, version, None)
+        return f"Deleted recovery plan {plan_id} '{current.name}'"
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _group(conn: Connection, group_id: str, *, lock: bool = False) -> Row:
+    row = groups.get(conn, group_id, lock=lock)
+    if row is None:
+        raise ApiError(404, "PROTECTION_GROUP_NOT_FOUND", f"no protection group {group_id!r}")
+    return row
+
+
+def _plan(conn: Connection, plan_id: str) -> Row:
+    row = plans.get(conn, plan_id)
+    if row is None:
+        raise ApiError(404, "PLAN_NOT_FOUND", f"no recovery plan {plan_id!r}")
+    return row
+
+
+def _plan_fields(conn: Connection, request: PlanCreate) -> dict[str, Any]:
+    """Columns of a plan; the groups its waves name must exist (locked ``FOR SHARE`` until commit)."""
+    if request.auto_waves is not None:
+        return {
+            "name": request.name,
+            "description": request.description,
+            "waves": [],
+            "auto_waves": request.auto_waves.model_dump(by_alias=True, mode="json"),
+        }
+    waves = request.waves or []
+    wanted = {gid for wave in waves for gid in wave.protection_group_ids}
+    known = groups.get_many(conn, sorted(wanted), share=True)
+    for index, wave in enumerate(waves):
+        for position, gid in enumerate(wave.protection_group_ids):
+            if gid not in known:
+                field = f"waves[{index}].protectionGroupIds[{position}]"
+                raise ApiError(400, "PROTECTION_GROUP_NOT_FOUND", f"{field}: no protection group {gid!r}", field=field)
+    return {
+        "name": request.name,
+        "description": request.description,
+        "waves": [wave.model_dump(by_alias=True, mode="json") for wave in waves],
+        "auto_waves": None,
+    }
+
+
+def _check_version(kind: str, current: Row, version: int) -> None:
+    if current.version != version:
+        raise _version_conflict(kind, current.id, version, current.version)
+
+
+def _version_conflict(kind: str, item_id: str, sent: int, current: int | None) -> ApiError:
+    now = f" (it is now at version {current})" if current is not None else ""
+    return ApiError(
+        409,
+        "VERSION_CONFLICT",
+        f"version: {kind} {item_id} changed since version {sent}{now}; read it again and retry",
+        field="version",
+        currentVersion=current,
+    )
+
+
+def _name_taken(kind: str, name: str) -> ApiError:
+    return ApiError(409, "NAME_TAKEN", f"name: a {kind} named {name!r} exists", field="name")
+
+
+@contextmanager
+def _unique_name(kind: str, name: str) -> Iterator[None]:
+    """A concurrent writer that took the name first trips the unique index: the same 409."""
+    try:
+        yield
+    except IntegrityError as error:
+        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None) or ""
+        if constraint.endswith("_lower_name"):
+            raise _name_taken(kind, name) from None
+        raise

@@ -15,38 +15,95 @@ from shared.db.engine import Database
 from shared.domain.progress import Phase
 from shared.domain.states import ExecutionStatus
 from shared.messaging import Publisher
-from shared.store import events, executions, plans, resources, waves
+from shared.store import events, executions, groups, plans, resource_locks, resources, waves
 
 from ..auth import Principal
 from ..errors import ApiError
 from ..schemas import ExecutionStart
-from .resolve import resolve_plan
+from .resolve import ResolvedPlan, Resolver, tag_errors
 
 log = logging.getLogger(__name__)
 ES = ExecutionStatus
+START_ATTEMPTS = 3  # resolutions per start when the plan or a group changes meanwhile
 
 
 class ExecutionCommands:
-    def __init__(self, db: Database, publisher: Publisher):
+    def __init__(self, db: Database, publisher: Publisher, resolver: Resolver):
         self.db = db
         self.publisher = publisher
+        self.resolver = resolver
 
     def start(self, principal: Principal, request: ExecutionStart) -> tuple[Row, str]:
+        """Resolve the plan now, then create the execution, its resource runs and resource locks in one
+        transaction; publish after commit. Postgres settles races: the partial unique index on active
+        executions of a plan (``PLAN_ALREADY_EXECUTING``) and the resource locks' primary key
+        (``RESOURCE_IN_ACTIVE_EXECUTION``)."""
+        with self.db.engine.connect() as conn:  # refuse an obvious duplicate before asking AWS
+            active = executions.active_for_plan(conn, request.plan_id)
+        if active is not None:
+            raise self._already_executing(request.plan_id, active)
+        for _ in range(START_ATTEMPTS):
+            resolved = self.resolver.plan(request.plan_id)
+            self._check_resolution(resolved, request.skip_invalid)
+            row = self._create(principal, request, resolved)
+            if row is not None:
+                break
+        else:
+            raise ApiError(
+                409,
+                "VERSION_CONFLICT",
+                f"plan {request.plan_id} or its protection groups kept changing while starting; start it again",
+            )
+        self._publish(self.publisher.start_execution, row.id)
+        log.info(
+            "[%s] accepted: %s %s of plan %s by %s", row.id, request.mode, request.phase, row.plan_id, principal.actor
+        )
+        total = len(resolved.resources)
+        skipped = f", {len(resolved.invalid)} invalid skipped" if resolved.invalid else ""
+        message = (
+            f"Started {row.id} ({request.mode.value}, {request.phase.value}) of plan '{row.plan_name}': "
+            f"{len(resolved.waves)} waves, {total} resources{skipped}"
+        )
+        return row, message
+
+    @staticmethod
+    def _check_resolution(resolved: ResolvedPlan, skip_invalid: bool) -> None:
+        if resolved.problems:
+            raise resolved.problems[0].error()
+        invalid = [
+            {"arn": f.arn, "problem": "; ".join(e.message for e in f.evaluation.errors), "errors": tag_errors(f)}
+            for f in resolved.invalid
+        ]
+        if invalid and not skip_invalid:
+            raise ApiError(
+                400,
+                "INVALID_RESOURCES",
+                f"{len(invalid)} resource(s) cannot be recovered, e.g. {invalid[0]['problem']}; "
+                f"fix them or send skipInvalid: true",
+                invalid=invalid,
+            )
+        if not resolved.resources:
+            raise ApiError(
+                400,
+                "NO_RESOURCES",
+                f"plan {resolved.plan_id} resolves to no resource to recover now"
+                + (f" ({len(resolved.invalid)} invalid skipped)" if resolved.invalid else ""),
+                planId=resolved.plan_id,
+            )
+
+    def _create(self, principal: Principal, request: ExecutionStart, resolved: ResolvedPlan) -> Row | None:
+        """The start transaction; None when the plan or a group changed since it was resolved."""
         with self.db.engine.begin() as conn:
-            plan = plans.get(conn, request.plan_id)
+            plan = plans.get(conn, resolved.plan_id, share=True)
             if plan is None:
-                raise ApiError(404, "PLAN_NOT_FOUND", f"planId: no recovery plan {request.plan_id!r}", field="planId")
+                raise ApiError(404, "PLAN_NOT_FOUND", f"planId: no recovery plan {resolved.plan_id!r}", field="planId")
+            current = groups.get_many(conn, sorted(resolved.group_versions), share=True)
+            if (
+                plan.version != resolved.plan_version
+                or {gid: row.version for gid, row in current.items()} != resolved.group_versions
+            ):
+                return None
             self._check_source(conn, request)
-            resolved = resolve_plan(conn, plan.waves)
-            invalid = [{"arn": r.arn, "problem": r.problem} for w in resolved for r in w.resources if r.problem]
-            if invalid and not request.skip_invalid:
-                raise ApiError(
-                    400,
-                    "INVALID_RESOURCES",
-                    f"{len(invalid)} resource(s) cannot be recovered, e.g. {invalid[0]['arn']}: "
-                    f"{invalid[0]['problem']}; fix them or send skipInvalid: true",
-                    invalid=invalid,
-                )
             try:
                 with conn.begin_nested():
                     row = executions.create(
@@ -66,33 +123,48 @@ class ExecutionCommands:
                                 "on_failure": w.on_failure,
                                 "timeout_seconds": w.timeout_seconds,
                             }
-                            for w in resolved
+                            for w in resolved.waves
                         ],
                     )
             except IntegrityError:
-                other = executions.active_for_plan(conn, plan.id)
-                raise ApiError(
-                    409, "PLAN_ALREADY_EXECUTING", f"plan {plan.id} is already executing as {other}", executionId=other
-                ) from None
+                raise self._already_executing(plan.id, executions.active_for_plan(conn, plan.id)) from None
             resources.insert_many(
                 conn,
                 row.id,
                 [
-                    {"wave_number": w.number, "arn": r.arn, "adapter": r.adapter}
-                    for w in resolved
-                    for r in w.resources
-                    if not r.problem
+                    {"wave_number": w.number, "arn": f.arn, "adapter": f.evaluation.adapter}
+                    for w in resolved.waves
+                    for f in w.resources
                 ],
             )
-        total = sum(1 for w in resolved for r in w.resources if not r.problem)
-        self._publish(self.publisher.start_execution, row.id)
-        log.info("[%s] accepted: %s %s of plan %s by %s", row.id, request.mode, request.phase, plan.id, principal.actor)
-        skipped = f", {len(invalid)} invalid skipped" if invalid else ""
-        message = (
-            f"Started {row.id} ({request.mode.value}, {request.phase.value}) of plan '{plan.name}': "
-            f"{len(resolved)} waves, {total} resources{skipped}"
+            taken = resource_locks.acquire(conn, row.id, (f.arn for f in resolved.resources))
+            if taken:  # raising rolls the whole start back
+                arn, other = next(iter(sorted(taken.items())))
+                more = f" (and {len(taken) - 1} more)" if len(taken) > 1 else ""
+                raise ApiError(
+                    409,
+                    "RESOURCE_IN_ACTIVE_EXECUTION",
+                    f"{arn} is already being recovered by active execution {other}{more}",
+                    arn=arn,
+                    executionId=other,
+                    conflicts=[{"arn": a, "executionId": e} for a, e in sorted(taken.items())],
+                )
+            if resolved.invalid:  # the timeline says who skipped what
+                events.append(
+                    conn,
+                    row.id,
+                    "execution.invalid_skipped",
+                    principal.actor,
+                    f"Started with skipInvalid: {len(resolved.invalid)} invalid resource(s) left out",
+                    detail={"skippedInvalid": [{"arn": f.arn, "errors": tag_errors(f)} for f in resolved.invalid]},
+                )
+        return row
+
+    @staticmethod
+    def _already_executing(plan_id: str, other: str | None) -> ApiError:
+        return ApiError(
+            409, "PLAN_ALREADY_EXECUTING", f"plan {plan_id} is already executing as {other}", executionId=other
         )
-        return row, message
 
     def pause(self, principal: Principal, execution_id: str) -> tuple[Row, str]:
         with self.db.engine.begin() as conn:

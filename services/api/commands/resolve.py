@@ -1,22 +1,72 @@
-"""Resolve a plan's waves into concrete resources at start time (stored on the execution, so later
-changes to groups do not alter a running execution)."""
+"""Resolve selections and plans into concrete resources, now (DESIGN §2).
+
+* ``{"resourceArns": [...]}`` needs no AWS call: each ARN is enrolled as given, its adapter follows
+  its service (:func:`shared.domain.tags.adapter_for_arn`; simulated ARNs are parsed).
+* ``{"tags": {...}}`` is discovered through boto3 in the selection's account + region
+  (:class:`shared.aws.discovery.Discovery`) and each resource's tags are evaluated
+  (:func:`shared.domain.tags.evaluate`): wave, adapter, RTO target, errors.
+* A plan with explicit ``waves`` puts every valid resource of a wave's groups in that wave (a resource
+  in two waves runs in the first); an ``autoWaves`` plan groups its selection by ``dr:wave`` /
+  ``dr:priority`` (:func:`shared.domain.autowaves.group_into_waves`), keeping the wave numbers.
+
+An execution stores what its start resolved (resource runs), so later tag or group changes do not
+alter it. Database reads happen first, on a connection that is closed before AWS is asked.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Row
 
+from shared.aws.discovery import AccountAccess, Discovery, DiscoveryError
+from shared.db.engine import Database
+from shared.domain.autowaves import group_into_waves
 from shared.domain.simulated import InvalidSimulatedArn, parse_simulated_arn
-from shared.domain.tags import adapter_for_arn
-from shared.store import groups
+from shared.domain.tags import TAG_STRATEGY, UNKNOWN_SERVICE, TagError, TagEvaluation, adapter_for_arn, evaluate
+from shared.store import groups, plans, target_accounts
+
+from ..errors import ApiError
+
+INVALID_ARN = "INVALID_ARN"
 
 
 @dataclass(frozen=True)
-class ResolvedResource:
-    arn: str
-    adapter: str | None
-    problem: str | None = None
+class Found:
+    """One resolved resource: its tag evaluation, the tags it was evaluated from and where it lives."""
+
+    evaluation: TagEvaluation
+    tags: Mapping[str, str] = field(default_factory=dict)
+    region: str | None = None
+
+    @property
+    def arn(self) -> str:
+        return self.evaluation.arn
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a selection could not be resolved; ``error()`` is the API error a request gets for it."""
+
+    status: int
+    code: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def error(self) -> ApiError:
+        return ApiError(self.status, self.code, self.message, **self.details)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class SelectionProblem(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
 
 
 @dataclass
@@ -26,33 +76,233 @@ class ResolvedWave:
     pause_before: bool
     on_failure: str
     timeout_seconds: int
-    resources: list[ResolvedResource] = field(default_factory=list)
+    resources: list[Found] = field(default_factory=list)
 
 
-def resolve_plan(conn: Connection, plan_waves: list[dict]) -> list[ResolvedWave]:
-    group_ids = sorted({gid for wave in plan_waves for gid in wave["protectionGroupIds"]})
-    by_id = groups.get_many(conn, group_ids)
-    seen: set[str] = set()
-    resolved: list[ResolvedWave] = []
-    for number, wave in enumerate(plan_waves, start=1):
-        target = ResolvedWave(number, wave["name"], wave["pauseBeforeWave"], wave["onFailure"], wave["timeoutSeconds"])
-        for gid in wave["protectionGroupIds"]:
-            group = by_id.get(gid)
-            for arn in group.selection.get("resourceArns", []) if group is not None else []:
-                if arn not in seen:  # a resource in two waves runs in the first
-                    seen.add(arn)
-                    target.resources.append(_resource(arn))
-        resolved.append(target)
-    return resolved
+@dataclass
+class ResolvedPlan:
+    plan_id: str
+    plan_name: str
+    plan_version: int
+    waves: list[ResolvedWave]
+    invalid: list[Found] = field(default_factory=list)
+    not_enrolled: list[Found] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    group_versions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def resources(self) -> list[Found]:
+        """Every resource the execution would recover, wave by wave."""
+        return [found for wave in self.waves for found in wave.resources]
 
 
-def _resource(arn: str) -> ResolvedResource:
+@dataclass(frozen=True)
+class _Selection:
+    """A selection with everything read from Postgres that resolving it needs."""
+
+    account_id: str | None
+    region: str
+    selection: Mapping[str, Any]
+    account: Row | None  # the registered target account, when account_id names one
+
+
+class Resolver:
+    """Resolves selections and plans; one per process, built by the API's composition root."""
+
+    def __init__(self, db: Database, discovery: Discovery) -> None:
+        self.db = db
+        self.discovery = discovery
+        self._home_account: str | None = None
+        self._lock = threading.Lock()
+
+    # --- entry points ----------------------------------------------------------------------------
+
+    def selection(self, account_id: str | None, region: str, selection: Mapping[str, Any]) -> list[Found]:
+        """Resolve one selection now; raises :class:`ApiError` when it cannot be resolved."""
+        with self.db.engine.connect() as conn:
+            target = self._read_selection(conn, account_id, region, selection)
+        try:
+            return self._resolve(target)
+        except SelectionProblem as failed:
+            raise failed.problem.error() from None
+
+    def plan(self, plan_id: str) -> ResolvedPlan:
+        """Resolve a live plan now (404 when there is none); unresolvable selections are in ``problems``."""
+        with self.db.engine.connect() as conn:
+            plan = plans.get(conn, plan_id)
+            if plan is None:
+                raise ApiError(404, "PLAN_NOT_FOUND", f"planId: no recovery plan {plan_id!r}", field="planId")
+            if plan.auto_waves is not None:
+                spec = plan.auto_waves
+                selection = {"tags": spec.get("tags") or {}}
+                auto = self._read_selection(conn, spec.get("accountId"), spec["region"], selection)
+                return self._auto_plan(plan, auto)
+            group_ids = sorted({gid for wave in plan.waves for gid in wave["protectionGroupIds"]})
+            by_id = groups.get_many(conn, group_ids)
+            selections = {
+                gid: self._read_selection(conn, row.account_id, row.region, row.selection) for gid, row in by_id.items()
+            }
+        return self._explicit_plan(plan, by_id, selections)
+
+    # --- plans -----------------------------------------------------------------------------------
+
+    def _auto_plan(self, plan: Row, target: _Selection) -> ResolvedPlan:
+        spec = plan.auto_waves
+        resolved = ResolvedPlan(plan.id, plan.name, plan.version, waves=[])
+        try:
+            found = self._resolve(target)
+        except SelectionProblem as failed:
+            resolved.problems.append(failed.problem)
+            return resolved
+        by_arn = {f.arn: f for f in found}
+        gates = set(spec.get("pauseBeforeWaves") or [])
+        for wave in group_into_waves(f.evaluation for f in found):
+            resolved.waves.append(
+                ResolvedWave(
+                    number=wave.number,
+                    name=wave.name,
+                    pause_before=wave.number in gates,
+                    on_failure=spec.get("onFailure", "continue"),
+                    timeout_seconds=int(spec.get("timeoutSeconds", 3600)),
+                    resources=[by_arn[e.arn] for e in wave.resources],
+                )
+            )
+        _sort_rest(resolved, found)
+        return resolved
+
+    def _explicit_plan(self, plan: Row, by_id: dict[str, Row], selections: dict[str, _Selection]) -> ResolvedPlan:
+        resolved = ResolvedPlan(
+            plan.id, plan.name, plan.version, waves=[], group_versions={gid: row.version for gid, row in by_id.items()}
+        )
+        cache: dict[str, list[Found]] = {}
+        seen: set[str] = set()
+        everything: list[Found] = []
+        for number, wave in enumerate(plan.waves, start=1):
+            target = ResolvedWave(
+                number, wave["name"], wave["pauseBeforeWave"], wave["onFailure"], wave["timeoutSeconds"]
+            )
+            for gid in wave["protectionGroupIds"]:
+                if gid not in selections:
+                    resolved.problems.append(
+                        Problem(400, "PROTECTION_GROUP_NOT_FOUND", f"wave {number}: no protection group {gid!r}")
+                    )
+                    continue
+                found = cache.get(gid)
+                if found is None:
+                    try:
+                        found = cache[gid] = self._resolve(selections[gid])
+                    except SelectionProblem as failed:
+                        problem = failed.problem
+                        details = {**problem.details, "protectionGroupId": gid}
+                        resolved.problems.append(
+                            Problem(problem.status, problem.code, f"group {gid}: {problem.message}", details)
+                        )
+                        cache[gid] = []
+                        continue
+                everything.extend(found)
+                for item in found:
+                    if item.evaluation.valid and item.arn not in seen:  # a resource in two waves runs in the first
+                        seen.add(item.arn)
+                        target.resources.append(item)
+            resolved.waves.append(target)
+        _sort_rest(resolved, everything)
+        return resolved
+
+    # --- selections ------------------------------------------------------------------------------
+
+    def _read_selection(
+        self, conn: Connection, account_id: str | None, region: str, selection: Mapping[str, Any]
+    ) -> _Selection:
+        account = target_accounts.get(conn, account_id) if account_id and "tags" in selection else None
+        return _Selection(account_id, region, selection, account)
+
+    def _resolve(self, target: _Selection) -> list[Found]:
+        if "tags" not in target.selection:
+            return [_explicit(arn) for arn in target.selection.get("resourceArns", [])]
+        access = self._access(target)
+        try:
+            discovered = self.discovery.resources(access, target.region, target.selection["tags"])
+        except DiscoveryError as error:
+            raise SelectionProblem(aws_problem(error, target.account_id)) from error
+        return [Found(evaluate(d.arn, d.tags), dict(d.tags), d.region) for d in discovered]
+
+    def _access(self, target: _Selection) -> AccountAccess:
+        account = target.account
+        if account is not None:
+            if target.region not in account.regions:
+                raise SelectionProblem(
+                    Problem(
+                        400,
+                        "REGION_NOT_ENABLED",
+                        f"region: {target.region} is not one of the regions of target account "
+                        f"{account.account_id} ({', '.join(account.regions)})",
+                        {"field": "region", "accountId": account.account_id},
+                    )
+                )
+            return AccountAccess(account.account_id, account.role_arn, account.external_id)
+        if target.account_id is not None and target.account_id != self.home_account():
+            raise SelectionProblem(
+                Problem(
+                    400,
+                    "ACCOUNT_NOT_REGISTERED",
+                    f"accountId: {target.account_id} is not a registered target account (POST /v1/target-accounts) "
+                    f"nor the account drwave runs in ({self.home_account()})",
+                    {"field": "accountId", "accountId": target.account_id},
+                )
+            )
+        return AccountAccess(target.account_id)
+
+    def home_account(self) -> str:
+        """The account of drwave's own credentials (asked once per process)."""
+        with self._lock:
+            if self._home_account is None:
+                try:
+                    self._home_account = self.discovery.caller_identity(AccountAccess())[0]
+                except DiscoveryError as error:
+                    raise SelectionProblem(aws_problem(error, None)) from error
+            return self._home_account
+
+
+def aws_problem(error: DiscoveryError, account_id: str | None) -> Problem:
+    """An AWS failure as a problem: 503 when waiting may help, else 502."""
+    where = f"account {account_id or 'of drwave'}, {error.region}"
+    details = {"accountId": account_id, "region": error.region, "awsErrorCode": error.code}
+    if error.retryable:
+        return Problem(503, "AWS_UNAVAILABLE", f"AWS did not answer ({where}): {error.message}; try again", details)
+    return Problem(502, "AWS_ERROR", f"AWS refused discovery ({where}): {error.message}", details)
+
+
+def _explicit(arn: str) -> Found:
+    """An explicitly selected ARN: enrolled as given, adapter from its service, no tags read."""
     adapter = adapter_for_arn(arn)
+    errors: tuple[TagError, ...] = ()
     if adapter is None:
-        return ResolvedResource(arn, None, "no adapter recovers this kind of resource")
-    if adapter == "simulated":
+        message = f"Resource {arn}: no adapter recovers this kind of resource"
+        errors = (TagError(arn, TAG_STRATEGY, None, UNKNOWN_SERVICE, message),)
+    elif adapter == "simulated":
         try:
             parse_simulated_arn(arn)
         except InvalidSimulatedArn as error:
-            return ResolvedResource(arn, adapter, str(error))
-    return ResolvedResource(arn, adapter)
+            errors = (TagError(arn, "arn", arn, INVALID_ARN, str(error)),)
+    evaluation = TagEvaluation(
+        arn=arn, enrolled=True, wave=None, priority=None, rto_minutes=None, adapter=adapter, errors=errors
+    )
+    return Found(evaluation)
+
+
+def _sort_rest(resolved: ResolvedPlan, found: Iterable[Found]) -> None:
+    """Fill ``invalid`` (with errors) and ``not_enrolled`` (opted out), each once per ARN, by ARN."""
+    invalid: dict[str, Found] = {}
+    not_enrolled: dict[str, Found] = {}
+    for item in found:
+        if item.evaluation.errors:
+            invalid.setdefault(item.arn, item)
+        elif not item.evaluation.enrolled:
+            not_enrolled.setdefault(item.arn, item)
+    resolved.invalid = [invalid[arn] for arn in sorted(invalid)]
+    resolved.not_enrolled = [not_enrolled[arn] for arn in sorted(not_enrolled)]
+
+
+def tag_errors(found: Found) -> list[dict[str, Any]]:
+    """A resource's validation errors as JSON: tag, value, code, message."""
+    return [{"tag": e.tag, "value": e.value, "code": e.code, "message": e.message} for e in found.evaluation.errors]

@@ -1,4 +1,4 @@
-"""Protection groups and recovery plans."""
+"""Protection groups and recovery plans: CRUD, selection preview, plan validation."""
 
 from __future__ import annotations
 
@@ -6,7 +6,23 @@ from flask_openapi3 import APIBlueprint, Tag
 
 from ..auth import current_principal
 from ..container import services
-from ..schemas import ErrorResponse, GroupCreate, GroupList, GroupOut, IdPath, PlanCreate, PlanList, PlanOut
+from ..schemas import (
+    ErrorResponse,
+    GroupCreate,
+    GroupList,
+    GroupOut,
+    GroupUpdate,
+    IdPath,
+    MessageOut,
+    PlanCreate,
+    PlanList,
+    PlanOut,
+    PlanUpdate,
+    PlanValidation,
+    PreviewOut,
+    PreviewRequest,
+    VersionQuery,
+)
 from .common import BEARER, respond
 
 groups_bp = APIBlueprint(
@@ -24,11 +40,12 @@ plans_bp = APIBlueprint(
     abp_security=BEARER,
 )
 ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse}
+AWS_ERRORS = {**ERRORS, 502: ErrorResponse, 503: ErrorResponse}
 
 
 @groups_bp.post("", responses={201: GroupOut, **ERRORS})
 def create_group(body: GroupCreate):
-    """Create a protection group from explicit resource ARNs."""
+    """Create a protection group: `selection` is `{"tags": {...}}` or `{"resourceArns": [...]}`."""
     return respond(GroupOut, services().catalog.create_group(current_principal(), body), 201)
 
 
@@ -37,9 +54,29 @@ def list_groups():
     return respond(GroupList, {"items": services().catalog.list_groups()})
 
 
+@groups_bp.post("/preview", responses={200: PreviewOut, **AWS_ERRORS})
+def preview_selection(body: PreviewRequest):
+    """Resolve a selection now: resources with derived wave, adapter, RTO target and validation errors."""
+    return respond(PreviewOut, services().catalog.discovery.preview(body))
+
+
 @groups_bp.get("/<id>", responses={200: GroupOut, **ERRORS})
 def get_group(path: IdPath):
     return respond(GroupOut, services().catalog.get_group(path.id))
+
+
+@groups_bp.put("/<id>", responses={200: GroupOut, **ERRORS})
+def update_group(path: IdPath, body: GroupUpdate):
+    """Replace a group; send the `version` you read. The region cannot change."""
+    return respond(GroupOut, services().catalog.update_group(current_principal(), path.id, body))
+
+
+@groups_bp.delete("/<id>", responses={200: MessageOut, **ERRORS})
+def delete_group(path: IdPath, query: VersionQuery):
+    """Delete a group no plan uses; send the `version` you read."""
+    return respond(
+        MessageOut, {"message": services().catalog.delete_group(current_principal(), path.id, query.version)}
+    )
 
 
 def _plan_view(row) -> dict:
@@ -49,7 +86,7 @@ def _plan_view(row) -> dict:
 
 @plans_bp.post("", responses={201: PlanOut, **ERRORS})
 def create_plan(body: PlanCreate):
-    """Create a recovery plan; waves are numbered from 1 in the order given."""
+    """Create a recovery plan: explicit `waves` (numbered from 1 in the order given) or `autoWaves`."""
     return respond(PlanOut, _plan_view(services().catalog.create_plan(current_principal(), body)), 201)
 
 
@@ -61,3 +98,21 @@ def list_plans():
 @plans_bp.get("/<id>", responses={200: PlanOut, **ERRORS})
 def get_plan(path: IdPath):
     return respond(PlanOut, _plan_view(services().catalog.get_plan(path.id)))
+
+
+@plans_bp.put("/<id>", responses={200: PlanOut, **ERRORS})
+def update_plan(path: IdPath, body: PlanUpdate):
+    """Replace a plan; send the `version` you read. Running executions keep what they resolved."""
+    return respond(PlanOut, _plan_view(services().catalog.update_plan(current_principal(), path.id, body)))
+
+
+@plans_bp.delete("/<id>", responses={200: MessageOut, **ERRORS})
+def delete_plan(path: IdPath, query: VersionQuery):
+    """Delete a plan that is not executing; send the `version` you read. Past executions stay readable."""
+    return respond(MessageOut, {"message": services().catalog.delete_plan(current_principal(), path.id, query.version)})
+
+
+@plans_bp.post("/<id>/validate", responses={200: PlanValidation, **AWS_ERRORS})
+def validate_plan(path: IdPath):
+    """Dry run: the waves a start would run now, errors, warnings and an RTO estimate. Changes nothing."""
+    return respond(PlanValidation, services().catalog.discovery.validate_plan(path.id))

@@ -1,0 +1,67 @@
+"""Target accounts: other AWS accounts drwave reaches through a role."""
+
+from __future__ import annotations
+
+from flask_openapi3 import APIBlueprint, Tag
+
+from ..auth import current_principal
+from ..container import services
+from ..schemas import (
+    AccountPath,
+    ErrorResponse,
+    MessageOut,
+    TargetAccountCreate,
+    TargetAccountList,
+    TargetAccountOut,
+    TargetAccountUpdate,
+    TargetAccountValidation,
+    VersionQuery,
+)
+from .common import BEARER, respond
+
+bp = APIBlueprint(
+    "target_accounts",
+    __name__,
+    url_prefix="/v1/target-accounts",
+    abp_tags=[Tag(name="target accounts")],
+    abp_security=BEARER,
+)
+ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse}
+
+
+def _accounts():
+    return services().catalog.target_accounts
+
+
+@bp.post("", responses={201: TargetAccountOut, **ERRORS})
+def create_target_account(body: TargetAccountCreate):
+    """Register an account: its 12-digit id, the role drwave assumes there (with its external id), regions."""
+    return respond(TargetAccountOut, _accounts().create(current_principal(), body), 201)
+
+
+@bp.get("", responses={200: TargetAccountList})
+def list_target_accounts():
+    return respond(TargetAccountList, {"items": _accounts().list()})
+
+
+@bp.get("/<id>", responses={200: TargetAccountOut, **ERRORS})
+def get_target_account(path: AccountPath):
+    return respond(TargetAccountOut, _accounts().get(path.id))
+
+
+@bp.put("/<id>", responses={200: TargetAccountOut, **ERRORS})
+def update_target_account(path: AccountPath, body: TargetAccountUpdate):
+    """Replace an account's role, external id, name and regions; send the `version` you read."""
+    return respond(TargetAccountOut, _accounts().update(current_principal(), path.id, body))
+
+
+@bp.delete("/<id>", responses={200: MessageOut, **ERRORS})
+def delete_target_account(path: AccountPath, query: VersionQuery):
+    """Forget an account no protection group or plan uses; send the `version` you read."""
+    return respond(MessageOut, {"message": _accounts().delete(current_principal(), path.id, query.version)})
+
+
+@bp.post("/<id>/validate", responses={200: TargetAccountValidation, **ERRORS})
+def validate_target_account(path: AccountPath):
+    """Assume the role and report what it sees: DR-tagged resources per region. Changes nothing."""
+    return respond(TargetAccountValidation, _accounts().validate(path.id))
