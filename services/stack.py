@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -52,6 +53,10 @@ class Stack:
     # --- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> Stack:
+        if self.config.api:
+            _require_free_port(self.config.api_host, self.config.api_port, "DRWAVE_API_PORT")
+        if self.config.flower:
+            _require_free_port("127.0.0.1", self.config.flower_port, "DRWAVE_FLOWER_PORT")
         self.start_servers()
         upgrade(self.database_url)
         self.start_scheduler()
@@ -227,3 +232,15 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
         log.debug("%s stopped", name)
+
+
+class PortInUse(RuntimeError):
+    pass
+
+
+def _require_free_port(host: str, port: int, setting: str) -> None:
+    """Refuse to start beside a server that already holds the port (we would silently talk to it)."""
+    with socket.socket() as probe:
+        probe.settimeout(0.2)
+        if probe.connect_ex((host, port)) == 0:
+            raise PortInUse(f"{host}:{port} is already in use (another drwave?); stop it or set {setting}")
