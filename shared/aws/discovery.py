@@ -148,7 +148,7 @@ class Discovery:
             for page in self._pages(pages, region):
                 for server in page.get("items", []):
                     tags = {str(k): str(v) for k, v in (server.get("tags") or {}).items()}
-                    if not server.get("isArchived") and matches(tags, wanted):
+                    if matches(tags, wanted):
                         yield DiscoveredResource(arn=server["arn"], tags=tags, region=region, source="drs")
         except DiscoveryError as error:
             if error.code not in DRS_NOT_IN_USE_CODES:

@@ -21,7 +21,7 @@ from shared.domain.autowaves import AutoWave, group_into_waves, rto_estimate_min
 from shared.store import executions, resource_locks
 
 from ..schemas import PreviewRequest, ResourceQuery
-from .resolve import Found, ResolvedPlan, Resolver, tag_errors
+from .resolve import Found, ResolvedPlan, ResolvedWave, Resolver, tag_errors
 
 DRS_JOB_QUOTA = 100
 """Source servers one DRS ``start_recovery`` job takes (AWS quota, DESIGN §6)."""
@@ -153,7 +153,7 @@ def as_auto_waves(resolved: ResolvedPlan) -> list[AutoWave]:
     return [AutoWave(w.number, w.name, tuple(f.evaluation for f in w.resources)) for w in resolved.waves]
 
 
-def validated_wave(wave: Any) -> dict[str, Any]:
+def validated_wave(wave: ResolvedWave) -> dict[str, Any]:
     evaluations = tuple(f.evaluation for f in wave.resources)
     return {
         "number": wave.number,

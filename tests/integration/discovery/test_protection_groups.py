@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from discovery_support import error_of
+from discovery_support import at_once, error_of
 from support import sim, start, unique, wait_for
 
 TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
@@ -128,3 +128,15 @@ def test_an_operator_may_not_edit_or_delete_groups(client, admin, token_for):
     operator = token_for("operator")
     assert put(client, operator, group).status_code == 403
     assert client.delete(f"/v1/protection-groups/{group['id']}?version=1", headers=operator).status_code == 403
+
+
+def test_simultaneous_creates_of_one_name_give_one_201_and_409s_never_a_500(app, admin):
+    body = {"name": unique("race"), "region": "us-west-2", "selection": {"tags": {"Customer": "ABCD"}}}
+
+    def create():
+        return app.test_client().post("/v1/protection-groups", json=body, headers=admin)
+
+    responses = at_once([create] * 5)
+
+    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409, 409]
+    assert {error_of(r)["code"] for r in responses if r.status_code == 409} == {"NAME_TAKEN"}

@@ -124,6 +124,26 @@ def test_an_account_a_protection_group_uses_cannot_be_deleted(client, admin):
     assert client.get(f"/v1/target-accounts/{account_id}", headers=admin).status_code == 404
 
 
+def test_an_account_an_auto_waved_plan_uses_cannot_be_deleted(client, admin):
+    account_id = new_account_id()
+    register(client, admin, account_id)
+    auto = {"accountId": account_id, "region": DR, "tags": XACCT}
+    plan = client.post("/v1/recovery-plans", json={"name": f"plan {account_id}", "autoWaves": auto}, headers=admin)
+
+    refused = client.delete(f"/v1/target-accounts/{account_id}?version=1", headers=admin)
+
+    assert refused.status_code == 409
+    assert error_of(refused)["details"]["usedBy"] == [plan.get_json()["id"]]
+
+
+def test_deleting_an_account_with_a_stale_version_is_a_409(client, admin):
+    account = register(client, admin, new_account_id())
+    assert put(client, admin, account, name="renamed").status_code == 200
+    response = client.delete(f"/v1/target-accounts/{account['accountId']}?version=1", headers=admin)
+    assert response.status_code == 409
+    assert error_of(response)["code"] == "VERSION_CONFLICT"
+
+
 # --- through the local AWS ---------------------------------------------------------------------------
 
 
