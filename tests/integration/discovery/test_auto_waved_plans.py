@@ -83,6 +83,7 @@ def test_skip_invalid_starts_the_valid_resources_and_records_what_was_skipped(cl
     events = client.get(f"/v1/executions/{execution_id}/events", headers=admin).get_json()["items"]
     skipped = next(e for e in events if e["kind"] == "execution.invalid_skipped")
     assert len(skipped["detail"]["skippedInvalid"]) == 4
+    wait_for(client, admin, execution_id, {"PAUSED"})
     client.post(f"/v1/executions/{execution_id}/cancel", headers=admin)
     wait_for(client, admin, execution_id, TERMINAL)
 

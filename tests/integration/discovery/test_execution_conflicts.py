@@ -17,6 +17,8 @@ def paused_execution_of(client, headers, arns: list[str]) -> tuple[str, str]:
 
 
 def finish(client, headers, execution_id: str) -> None:
+    """Cancel a gated execution once it is parked, and wait until it ended."""
+    wait_for(client, headers, execution_id, {"PAUSED"} | TERMINAL)
     client.post(f"/v1/executions/{execution_id}/cancel", headers=headers)
     wait_for(client, headers, execution_id, TERMINAL)
 
