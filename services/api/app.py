@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import boto3
+import redis
 from flask import redirect, request
 from flask_openapi3 import Info, OpenAPI
 from prometheus_client import Counter
@@ -23,6 +24,7 @@ from .commands.resolve import Resolver
 from .commands.target_accounts import TargetAccountCommands
 from .container import Services
 from .errors import ApiError, register_error_handlers, validation_error_response
+from .idempotency import install_idempotency
 from .settings import ApiSettings
 from .views import catalog, discovery, executions, health, identity, metrics, target_accounts
 
@@ -56,6 +58,7 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
     register_error_handlers(app)
     _install_body_checks(app)
     install_auth(app, db)
+    install_idempotency(app, redis.Redis.from_url(settings.broker_url, socket_timeout=5))
     blueprints = (
         health.bp,
         identity.bp,
