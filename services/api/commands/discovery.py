@@ -67,9 +67,8 @@ class DiscoveryCommands:
     def validate_plan(self, plan_id: str) -> dict[str, Any]:
         """The plan as a start now would run it, with errors, warnings and an RTO estimate."""
         resolved = self.resolver.plan(plan_id)
-        errors = [problem_finding(p.code, p.message, p.details) for p in resolved.problems]
-        if not resolved.problems and not resolved.resources:
-            errors.append(finding("NO_RESOURCES", f"plan {plan_id} resolves to no resource to recover now"))
+        empty = resolved.nothing_to_recover()
+        errors = [finding(p.code, p.message, **p.details) for p in [*resolved.problems, *([empty] if empty else [])]]
         with self.db.engine.connect() as conn:
             active = executions.active_for_plan(conn, plan_id)
             held = resource_locks.holders(conn, (f.arn for f in resolved.resources))
@@ -169,10 +168,6 @@ def validated_wave(wave: ResolvedWave) -> dict[str, Any]:
 
 def finding(code: str, message: str, *, arn: str | None = None, wave: int | None = None, **details: Any) -> dict:
     return {"code": code, "message": message, "arn": arn, "wave": wave, "details": details}
-
-
-def problem_finding(code: str, message: str, details: Mapping[str, Any]) -> dict[str, Any]:
-    return finding(code, message, **details)
 
 
 def invalid_warnings(invalid: Iterable[Found]) -> list[dict[str, Any]]:

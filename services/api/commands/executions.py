@@ -82,14 +82,9 @@ class ExecutionCommands:
                 f"fix them or send skipInvalid: true",
                 invalid=invalid,
             )
-        if not resolved.resources:
-            raise ApiError(
-                400,
-                "NO_RESOURCES",
-                f"plan {resolved.plan_id} resolves to no resource to recover now"
-                + (f" ({len(resolved.invalid)} invalid skipped)" if resolved.invalid else ""),
-                planId=resolved.plan_id,
-            )
+        empty = resolved.nothing_to_recover()
+        if empty is not None:
+            raise empty.error()
 
     def _create(self, principal: Principal, request: ExecutionStart, resolved: ResolvedPlan) -> Row | None:
         """The start transaction; None when the plan or a group changed since it was resolved."""

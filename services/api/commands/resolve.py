@@ -95,6 +95,18 @@ class ResolvedPlan:
         """Every resource the execution would recover, wave by wave."""
         return [found for wave in self.waves for found in wave.resources]
 
+    def nothing_to_recover(self) -> Problem | None:
+        """The problem of a plan that resolves to no valid resource: a start is refused (400)."""
+        if self.resources or self.problems:
+            return None
+        skipped = f" ({len(self.invalid)} invalid left out)" if self.invalid else ""
+        return Problem(
+            400,
+            "NO_RESOURCES",
+            f"plan {self.plan_id} resolves to no resource to recover now{skipped}",
+            {"planId": self.plan_id},
+        )
+
 
 @dataclass(frozen=True)
 class _Selection:
@@ -136,12 +148,16 @@ class Resolver:
                 spec = plan.auto_waves
                 selection = {"tags": spec.get("tags") or {}}
                 auto = self._read_selection(conn, spec.get("accountId"), spec["region"], selection)
-                return self._auto_plan(plan, auto)
-            group_ids = sorted({gid for wave in plan.waves for gid in wave["protectionGroupIds"]})
-            by_id = groups.get_many(conn, group_ids)
-            selections = {
-                gid: self._read_selection(conn, row.account_id, row.region, row.selection) for gid, row in by_id.items()
-            }
+            else:
+                group_ids = sorted({gid for wave in plan.waves for gid in wave["protectionGroupIds"]})
+                by_id = groups.get_many(conn, group_ids)
+                selections = {
+                    gid: self._read_selection(conn, row.account_id, row.region, row.selection)
+                    for gid, row in by_id.items()
+                }
+        # the connection is back in the pool before AWS is asked
+        if plan.auto_waves is not None:
+            return self._auto_plan(plan, auto)
         return self._explicit_plan(plan, by_id, selections)
 
     # --- plans -----------------------------------------------------------------------------------
