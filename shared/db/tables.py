@@ -199,3 +199,38 @@ resource_locks = Table(
     Column("locked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 Index("ix_resource_locks_execution_id", resource_locks.c.execution_id)
+
+# Launch batches (DESIGN §6): when a wave starts, its resources of a batching adapter (DRS: ≤ 100 source
+# servers per job) are split into batches; the first member task to claim a batch starts the AWS operation
+# for all of it and stores its id here, the others find it. `view` is the last status look-up of the
+# operation, shared by every member for about one poll interval (`viewed_at`).
+launch_batches = Table(
+    "launch_batches",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("execution_id", Text, ForeignKey("executions.id", ondelete="CASCADE"), nullable=False),
+    Column("wave_number", Integer, nullable=False),
+    Column("adapter", Text, nullable=False),
+    Column("account_id", Text),
+    Column("region", Text),
+    Column("status", Text, nullable=False, server_default="PENDING"),
+    Column("start_attempts", Integer, nullable=False, server_default="0"),
+    Column("claimed_at", DateTime(timezone=True)),
+    Column("operation_id", Text),
+    Column("detail", JSONB),
+    Column("outcomes", JSONB),  # {"<resource run id>": {"outcome", "error", "detail"}} decided at start
+    Column("error", Text),
+    Column("view", JSONB),
+    Column("viewed_at", DateTime(timezone=True)),
+    _now(),
+    Column("started_at", DateTime(timezone=True)),
+)
+Index("ix_launch_batches_execution_id_wave_number", launch_batches.c.execution_id, launch_batches.c.wave_number)
+
+launch_batch_members = Table(
+    "launch_batch_members",
+    metadata,
+    Column("resource_run_id", BigInteger, ForeignKey("resource_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("batch_id", BigInteger, ForeignKey("launch_batches.id", ondelete="CASCADE"), nullable=False),
+)
+Index("ix_launch_batch_members_batch_id", launch_batch_members.c.batch_id)

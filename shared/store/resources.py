@@ -114,11 +114,60 @@ def reclaim_stale_start(conn: Connection, run_id: int, attempts: int, stale_seco
             R.c.status == ResourceStatus.STARTING.value,
             R.c.start_attempts == attempts,
             R.c.operation_id.is_(None),
-            R.c.heartbeat_at < func.clock_timestamp() - func.make_interval(0, 0, 0, 0, 0, 0, stale_seconds),
+            or_(
+                R.c.heartbeat_at.is_(None),  # given back by `release_start`
+                R.c.heartbeat_at < func.clock_timestamp() - func.make_interval(0, 0, 0, 0, 0, 0, stale_seconds),
+            ),
         )
         .values(start_attempts=R.c.start_attempts + 1, heartbeat_at=func.clock_timestamp())
         .returning(*R.c)
     ).first()
+
+
+def release_start(conn: Connection, run_id: int, attempts: int) -> bool:
+    """A start that hit a retryable AWS error gives its claim back (CAS on attempts): the next delivery of
+    the run's task re-claims it at once instead of waiting for the claim to go stale."""
+    return bool(
+        conn.execute(
+            update(R)
+            .where(
+                R.c.id == run_id,
+                R.c.status == ResourceStatus.STARTING.value,
+                R.c.start_attempts == attempts,
+                R.c.operation_id.is_(None),
+            )
+            .values(heartbeat_at=None)
+        ).rowcount
+    )
+
+
+def source_details(conn: Connection, execution_id: str, arns: Iterable[str], max_depth: int = 10) -> dict[str, dict]:
+    """What earlier phases recorded about each ARN: the ``detail`` of its runs along the chain of source
+    executions (``source_execution_id``), merged oldest first, so a cleanup finds the snapshot its
+    instantiate took. ARNs with nothing recorded are absent."""
+    wanted = list(arns)
+    if not wanted:
+        return {}
+    chain = (
+        select(executions.c.source_execution_id.label("id"), literal_column("1").label("depth"))
+        .where(executions.c.id == execution_id, executions.c.source_execution_id.is_not(None))
+        .cte("chain", recursive=True)
+    )
+    chain = chain.union_all(
+        select(executions.c.source_execution_id, chain.c.depth + 1)
+        .select_from(executions.join(chain, executions.c.id == chain.c.id))
+        .where(executions.c.source_execution_id.is_not(None), chain.c.depth < max_depth)
+    )
+    rows = conn.execute(
+        select(R.c.arn, R.c.detail)
+        .select_from(R.join(chain, R.c.execution_id == chain.c.id))
+        .where(R.c.arn.in_(wanted), R.c.detail.is_not(None))
+        .order_by(chain.c.depth.desc())
+    )
+    merged: dict[str, dict] = {}
+    for arn, detail in rows:
+        merged.setdefault(arn, {}).update(detail or {})
+    return merged
 
 
 def heartbeat(conn: Connection, run_id: int, detail: dict[str, Any] | None = None) -> None:

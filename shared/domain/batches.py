@@ -1,0 +1,86 @@
+"""Launch batches (DESIGN §6), pure: how a wave's resources of a batching adapter are split, and the
+batch's state machine.
+
+Some AWS operations take many resources at once (DRS ``start_recovery``: up to 100 source servers per
+job). When a wave starts, its resources of such an adapter are split into batches of at most the
+adapter's limit, per (account, region) — one AWS call cannot span accounts or regions. Each resource
+keeps its own task; the first task to claim the batch starts the operation for all of it.
+
+Batch status: ``PENDING → STARTING → STARTED | FAILED``. ``STARTING → PENDING`` gives a claim back
+after a retryable error; ``STARTING → STARTING`` is a re-claim of a start whose worker went silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from shared.domain.arns import location
+
+BATCH_LIMITS: Mapping[str, int] = {"drs": 100}
+"""Adapters whose resources are started in batches, and the most resources one AWS call takes."""
+
+
+class BatchStatus(StrEnum):
+    PENDING = "PENDING"
+    STARTING = "STARTING"
+    STARTED = "STARTED"
+    FAILED = "FAILED"
+
+
+B = BatchStatus
+BATCH_MOVES: Mapping[BatchStatus, frozenset[BatchStatus]] = {
+    B.PENDING: frozenset({B.STARTING}),
+    B.STARTING: frozenset({B.PENDING, B.STARTING, B.STARTED, B.FAILED}),
+}
+
+
+class IllegalBatchMove(Exception):
+    def __init__(self, current: BatchStatus, target: BatchStatus) -> None:
+        super().__init__(f"BatchStatus: {current} -> {target} is not allowed")
+
+
+def check_batch_move(current: BatchStatus, target: BatchStatus) -> BatchStatus:
+    if target not in BATCH_MOVES.get(current, frozenset()):
+        raise IllegalBatchMove(current, target)
+    return target
+
+
+@dataclass(frozen=True)
+class RunRef:
+    """A resource run as the splitter sees it."""
+
+    id: int
+    adapter: str
+    arn: str
+
+
+@dataclass(frozen=True)
+class PlannedBatch:
+    adapter: str
+    account_id: str | None
+    region: str | None
+    run_ids: tuple[int, ...]
+
+
+def split(runs: Iterable[RunRef], limits: Mapping[str, int] = BATCH_LIMITS) -> list[PlannedBatch]:
+    """Batches for the runs of batching adapters, ≤ the adapter's limit each, grouped by (account, region).
+
+    Runs keep their given order inside a group; groups come in order of first appearance. Runs of
+    other adapters are left out (they start one by one).
+    """
+    groups: dict[tuple[str, str | None, str | None], list[int]] = {}
+    for run in runs:
+        if run.adapter not in limits:
+            continue
+        account, region = location(run.arn)
+        groups.setdefault((run.adapter, account, region), []).append(run.id)
+    planned: list[PlannedBatch] = []
+    for (adapter, account, region), ids in groups.items():
+        size = limits[adapter]
+        if size < 1:
+            raise ValueError(f"batch limit of {adapter} must be at least 1")
+        for start in range(0, len(ids), size):
+            planned.append(PlannedBatch(adapter, account, region, tuple(ids[start : start + size])))
+    return planned

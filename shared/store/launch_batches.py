@@ -1,0 +1,212 @@
+"""launch_batches and launch_batch_members: the one module that writes them (DESIGN §6 batching).
+
+The scheduler creates a wave's batches in the transaction that starts the wave. A member task claims
+its batch with a compare-and-set (``PENDING → STARTING``, or a re-claim of a start whose worker went
+silent); only the claimant calls AWS, then stores the operation id (``STARTED``) or gives the claim
+back after a retryable error. Status look-ups are shared the same way: one member at a time takes the
+``viewed_at`` lease, asks AWS once and stores the answer in ``view`` for every member to read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, literal_column, or_, select, update
+
+from shared.db.tables import launch_batch_members, launch_batches, resource_runs
+from shared.domain.batches import BATCH_LIMITS, BatchStatus, RunRef, check_batch_move, split
+from shared.store import events
+
+LB, M, R = launch_batches, launch_batch_members, resource_runs
+BS = BatchStatus
+
+
+def _seconds_ago(seconds: float) -> Any:
+    return func.clock_timestamp() - func.make_interval(0, 0, 0, 0, 0, 0, seconds)
+
+
+def create_for_wave(
+    conn: Connection,
+    execution_id: str,
+    wave_number: int,
+    runs: Iterable[Any],
+    limits: Mapping[str, int] = BATCH_LIMITS,
+) -> int:
+    """Split a starting wave's runs (rows with ``id``, ``adapter``, ``arn``) into batches; returns how many.
+
+    Costs nothing when the wave has no run of a batching adapter.
+    """
+    planned = split((RunRef(run.id, run.adapter, run.arn) for run in runs), limits)
+    if not planned:
+        return 0
+    ids = conn.scalars(
+        insert(LB).returning(LB.c.id, sort_by_parameter_order=True),
+        [
+            {
+                "execution_id": execution_id,
+                "wave_number": wave_number,
+                "adapter": batch.adapter,
+                "account_id": batch.account_id,
+                "region": batch.region,
+            }
+            for batch in planned
+        ],
+    ).all()
+    conn.execute(
+        insert(M),
+        [
+            {"resource_run_id": run_id, "batch_id": batch_id}
+            for batch_id, batch in zip(ids, planned, strict=True)
+            for run_id in batch.run_ids
+        ],
+    )
+    return len(planned)
+
+
+def batch_of(conn: Connection, run_id: int) -> int | None:
+    """The batch a resource run belongs to, or None when it starts on its own."""
+    return conn.scalar(select(M.c.batch_id).where(M.c.resource_run_id == run_id))
+
+
+def get(conn: Connection, batch_id: int) -> Row | None:
+    """A batch with ``view_age`` (seconds since the last look-up, None before the first)."""
+    return conn.execute(
+        select(
+            LB,
+            func.extract("epoch", func.clock_timestamp() - LB.c.viewed_at).label("view_age"),
+        ).where(LB.c.id == batch_id)
+    ).first()
+
+
+def list_for(conn: Connection, execution_id: str) -> list[Row]:
+    return list(conn.execute(select(LB).where(LB.c.execution_id == execution_id).order_by(LB.c.id)))
+
+
+def members(conn: Connection, batch_id: int) -> list[Row]:
+    """The batch's resource runs (id, arn, status, detail, execution id), in run order."""
+    return list(
+        conn.execute(
+            select(R.c.id, R.c.arn, R.c.status, R.c.detail, R.c.execution_id)
+            .select_from(R.join(M, M.c.resource_run_id == R.c.id))
+            .where(M.c.batch_id == batch_id)
+            .order_by(R.c.id)
+        )
+    )
+
+
+def claim_start(conn: Connection, batch_id: int, stale_seconds: float) -> Row | None:
+    """Take the batch's start: ``PENDING → STARTING``, or re-claim a STARTING batch silent for ``stale_seconds``.
+
+    Returns the claimed row (its ``start_attempts`` is the claim's token), or None when another member
+    holds the claim or the batch has started already.
+    """
+    check_batch_move(BS.PENDING, BS.STARTING)
+    check_batch_move(BS.STARTING, BS.STARTING)
+    return conn.execute(
+        update(LB)
+        .where(
+            LB.c.id == batch_id,
+            or_(
+                LB.c.status == BS.PENDING.value,
+                (LB.c.status == BS.STARTING.value) & (LB.c.claimed_at < _seconds_ago(stale_seconds)),
+            ),
+        )
+        .values(
+            status=BS.STARTING.value,
+            start_attempts=LB.c.start_attempts + 1,
+            claimed_at=func.clock_timestamp(),
+        )
+        .returning(*LB.c)
+    ).first()
+
+
+def release(conn: Connection, batch_id: int, attempts: int) -> bool:
+    """Give a claim back after a retryable error, so the next member task may start the batch at once."""
+    check_batch_move(BS.STARTING, BS.PENDING)
+    return bool(
+        conn.execute(
+            update(LB)
+            .where(LB.c.id == batch_id, LB.c.status == BS.STARTING.value, LB.c.start_attempts == attempts)
+            .values(status=BS.PENDING.value, claimed_at=None)
+        ).rowcount
+    )
+
+
+def record_start(
+    conn: Connection,
+    batch_id: int,
+    attempts: int,
+    *,
+    operation_id: str,
+    detail: dict[str, Any],
+    outcomes: dict[str, dict[str, Any]],
+    actor: str,
+    message: str,
+) -> Row | None:
+    """``STARTING → STARTED`` with the operation id, for the claim ``attempts`` only; logged on the timeline."""
+    check_batch_move(BS.STARTING, BS.STARTED)
+    row = conn.execute(
+        update(LB)
+        .where(LB.c.id == batch_id, LB.c.status == BS.STARTING.value, LB.c.start_attempts == attempts)
+        .values(
+            status=BS.STARTED.value,
+            operation_id=operation_id,
+            detail=detail,
+            outcomes=outcomes,
+            started_at=func.clock_timestamp(),
+        )
+        .returning(*LB.c)
+    ).first()
+    if row is not None:
+        events.append(
+            conn,
+            row.execution_id,
+            "batch.started",
+            actor,
+            message,
+            wave_number=row.wave_number,
+            detail={"batchId": row.id, "operationId": operation_id, **detail},
+        )
+    return row
+
+
+def fail(conn: Connection, batch_id: int, attempts: int, error: str, *, actor: str) -> Row | None:
+    """``STARTING → FAILED``: the batch could not be started; every member fails with ``error``."""
+    check_batch_move(BS.STARTING, BS.FAILED)
+    row = conn.execute(
+        update(LB)
+        .where(LB.c.id == batch_id, LB.c.status == BS.STARTING.value, LB.c.start_attempts == attempts)
+        .values(status=BS.FAILED.value, error=error)
+        .returning(*LB.c)
+    ).first()
+    if row is not None:
+        events.append(
+            conn,
+            row.execution_id,
+            "batch.failed",
+            actor,
+            f"Batch {row.id} ({row.adapter}) could not be started: {error}",
+            wave_number=row.wave_number,
+            detail={"batchId": row.id, "error": error},
+        )
+    return row
+
+
+def claim_view(conn: Connection, batch_id: int, max_age: float) -> bool:
+    """Take the lease to refresh the shared status look-up when it is older than ``max_age`` seconds."""
+    return bool(
+        conn.execute(
+            update(LB)
+            .where(
+                LB.c.id == batch_id,
+                LB.c.status == BS.STARTED.value,
+                or_(LB.c.viewed_at.is_(None), LB.c.viewed_at < _seconds_ago(max_age)),
+            )
+            .values(viewed_at=func.clock_timestamp())
+        ).rowcount
+    )
+
+
+def store_view(conn: Connection, batch_id: int, view: dict[str, Any]) -> None:
+    conn.execute(update(LB).where(LB.c.id == batch_id).values(view=view, viewed_at=literal_column("clock_timestamp()")))
