@@ -1,5 +1,7 @@
 """Session fixtures: real PostgreSQL and Redis (embedded on free ports, or DRWAVE_TEST_DATABASE_URL /
-DRWAVE_TEST_REDIS_URL), real scheduler and worker processes, started once per test session."""
+DRWAVE_TEST_REDIS_URL), the local AWS emulator, real scheduler and worker processes — each started once
+per test session. Product code reaches the local AWS only through boto3's standard AWS_ENDPOINT_URL,
+exported both to this process (the in-process API) and to the spawned scheduler and workers."""
 
 from __future__ import annotations
 
@@ -27,8 +29,33 @@ FAST = {
 }
 
 
+AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory) -> Iterator[Stack]:
+def local_aws() -> Iterator[str]:
+    """The endpoint URL of the session's local AWS, exported through boto3's standard variables."""
+    from deploy.localaws import LocalAws
+
+    aws = LocalAws(port=0).start()
+    names = [*AWS_ENV, "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_PROFILE"]
+    saved = {name: os.environ.get(name) for name in names}
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        os.environ.pop(name, None)
+    os.environ.update({**AWS_ENV, "AWS_ENDPOINT_URL": aws.endpoint_url})
+    try:
+        yield aws.endpoint_url
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        aws.stop()
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory, local_aws: str) -> Iterator[Stack]:
     """PostgreSQL + Redis with the schema migrated; no drwave processes yet."""
     stack = Stack(
         StackConfig(

@@ -51,7 +51,9 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
     app.extensions["drwave"] = Services(
         db=db,
         publisher=publisher,
-        catalog=Catalog(db, DiscoveryCommands(db, resolver), TargetAccountCommands(db, aws)),
+        catalog=Catalog(db),
+        discovery=DiscoveryCommands(db, resolver),
+        target_accounts=TargetAccountCommands(db, aws),
         executions=ExecutionCommands(db, publisher, resolver),
         queries=ExecutionQueries(db),
     )

@@ -10,8 +10,10 @@ from shared.db.engine import Database
 from shared.messaging import Publisher
 
 from .commands.catalog import Catalog
+from .commands.discovery import DiscoveryCommands
 from .commands.executions import ExecutionCommands
 from .commands.queries import ExecutionQueries
+from .commands.target_accounts import TargetAccountCommands
 
 
 @dataclass
@@ -19,6 +21,8 @@ class Services:
     db: Database
     publisher: Publisher
     catalog: Catalog
+    discovery: DiscoveryCommands
+    target_accounts: TargetAccountCommands
     executions: ExecutionCommands
     queries: ExecutionQueries
 

@@ -23,20 +23,11 @@ from shared.store import executions, groups, plans
 from ..auth import Principal
 from ..errors import ApiError
 from ..schemas import GroupCreate, GroupUpdate, PlanCreate, PlanUpdate
-from .discovery import DiscoveryCommands
-from .target_accounts import TargetAccountCommands
 
 
 class Catalog:
-    def __init__(
-        self,
-        db: Database,
-        discovery: DiscoveryCommands | None = None,
-        target_accounts: TargetAccountCommands | None = None,
-    ):
+    def __init__(self, db: Database):
         self.db = db
-        self.discovery = discovery
-        self.target_accounts = target_accounts
 
     # --- protection groups -----------------------------------------------------------------------
 

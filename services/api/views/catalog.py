@@ -57,7 +57,7 @@ def list_groups():
 @groups_bp.post("/preview", responses={200: PreviewOut, **AWS_ERRORS})
 def preview_selection(body: PreviewRequest):
     """Resolve a selection now: resources with derived wave, adapter, RTO target and validation errors."""
-    return respond(PreviewOut, services().catalog.discovery.preview(body))
+    return respond(PreviewOut, services().discovery.preview(body))
 
 
 @groups_bp.get("/<id>", responses={200: GroupOut, **ERRORS})
@@ -115,4 +115,4 @@ def delete_plan(path: IdPath, query: VersionQuery):
 @plans_bp.post("/<id>/validate", responses={200: PlanValidation, **AWS_ERRORS})
 def validate_plan(path: IdPath):
     """Dry run: the waves a start would run now, errors, warnings and an RTO estimate. Changes nothing."""
-    return respond(PlanValidation, services().catalog.discovery.validate_plan(path.id))
+    return respond(PlanValidation, services().discovery.validate_plan(path.id))

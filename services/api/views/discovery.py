@@ -18,4 +18,4 @@ ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 502: Error
 def list_resources(query: ResourceQuery):
     """Resources with a `dr:enabled` tag in `accountId` + `region` matching every `tag=K=V`, with derived
     wave, adapter, RTO target and validation errors."""
-    return respond(ResourceList, services().catalog.discovery.resources(query))
+    return respond(ResourceList, services().discovery.resources(query))

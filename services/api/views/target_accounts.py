@@ -30,7 +30,7 @@ ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: Error
 
 
 def _accounts():
-    return services().catalog.target_accounts
+    return services().target_accounts
 
 
 @bp.post("", responses={201: TargetAccountOut, **ERRORS})

@@ -1,49 +1,17 @@
-"""A local AWS for the whole session, reached by the API the way production reaches AWS: boto3's
-standard settings (``AWS_ENDPOINT_URL``, static test credentials) in ``os.environ``.
-
-Only the in-process Flask app sees it: the scheduler and worker processes of ``tests/conftest.py``
-got their environment when they were spawned. Tests here therefore assert what the API resolves and
-stores (waves, resource runs, their order), not what a worker's adapter did with a real ARN.
-"""
+"""The demo estate on the session's local AWS (`local_aws` in tests/conftest.py), reached the way
+production reaches AWS: boto3's standard settings (``AWS_ENDPOINT_URL``, static test credentials)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
 
-from deploy.localaws import LocalAws
 from deploy.localaws.seed import load_estate
 
 PRIMARY, DR = "us-east-1", "us-west-2"
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": PRIMARY,
-}
-
-
-@pytest.fixture(scope="session")
-def local_aws() -> Iterator[str]:
-    """The endpoint URL of a local AWS, exported through boto3's standard environment variables."""
-    aws = LocalAws(port=0).start()
-    names = [*AWS_ENV, "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_PROFILE"]
-    saved = {name: os.environ.get(name) for name in names}
-    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        os.environ.pop(name, None)
-    os.environ.update({**AWS_ENV, "AWS_ENDPOINT_URL": aws.endpoint_url})
-    try:
-        yield aws.endpoint_url
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        aws.stop()
 
 
 @pytest.fixture(scope="module")
