@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from shared.db.engine import Database
-from shared.domain.progress import Phase
+from shared.domain.progress import Mode, Phase
 from shared.domain.states import ExecutionStatus
 from shared.messaging import Publisher
 from shared.store import events, executions, groups, plans, resource_locks, resources, waves
@@ -42,6 +42,8 @@ class ExecutionCommands:
             active = executions.active_for_plan(conn, request.plan_id)
         if active is not None:
             raise self._already_executing(request.plan_id, active)
+        if request.phase is not Phase.INSTANTIATE:
+            return self._start_phase(principal, request)
         for _ in range(START_ATTEMPTS):
             resolved = self.resolver.plan(request.plan_id)
             self._check_resolution(resolved, request.skip_invalid)
@@ -98,52 +100,27 @@ class ExecutionCommands:
                 or {gid: row.version for gid, row in current.items()} != resolved.group_versions
             ):
                 return None
-            self._check_source(conn, request)
-            try:
-                with conn.begin_nested():
-                    row = executions.create(
-                        conn,
-                        plan_id=plan.id,
-                        plan_name=plan.name,
-                        mode=request.mode.value,
-                        phase=request.phase.value,
-                        created_by=principal.actor,
-                        reason=request.reason,
-                        source_execution_id=request.source_execution_id,
-                        waves=[
-                            {
-                                "number": w.number,
-                                "name": w.name,
-                                "pause_before": w.pause_before,
-                                "on_failure": w.on_failure,
-                                "timeout_seconds": w.timeout_seconds,
-                            }
-                            for w in resolved.waves
-                        ],
-                    )
-            except IntegrityError:
-                raise self._already_executing(plan.id, executions.active_for_plan(conn, plan.id)) from None
-            resources.insert_many(
+            row = self._insert(
                 conn,
-                row.id,
+                principal,
+                request,
+                plan,
+                [
+                    {
+                        "number": w.number,
+                        "name": w.name,
+                        "pause_before": w.pause_before,
+                        "on_failure": w.on_failure,
+                        "timeout_seconds": w.timeout_seconds,
+                    }
+                    for w in resolved.waves
+                ],
                 [
                     {"wave_number": w.number, "arn": f.arn, "adapter": f.evaluation.adapter}
                     for w in resolved.waves
                     for f in w.resources
                 ],
             )
-            taken = resource_locks.acquire(conn, row.id, (f.arn for f in resolved.resources))
-            if taken:  # raising rolls the whole start back
-                arn, other = next(iter(sorted(taken.items())))
-                more = f" (and {len(taken) - 1} more)" if len(taken) > 1 else ""
-                raise ApiError(
-                    409,
-                    "RESOURCE_IN_ACTIVE_EXECUTION",
-                    f"{arn} is already being recovered by active execution {other}{more}",
-                    arn=arn,
-                    executionId=other,
-                    conflicts=[{"arn": a, "executionId": e} for a, e in sorted(taken.items())],
-                )
             if resolved.invalid:  # the timeline says who skipped what
                 events.append(
                     conn,
@@ -204,11 +181,22 @@ class ExecutionCommands:
         return row, f"Resumed {execution_id}: wave {before} '{next_wave.name}' starting, {count} resources"
 
     def cancel(self, principal: Principal, execution_id: str) -> tuple[Row, str]:
+        for _ in range(5):  # the scheduler may move RUNNING -> PAUSED under us: read again and retry
+            row = self._try_cancel(principal, execution_id)
+            if row is not None:
+                break
+        else:
+            with self.db.engine.connect() as conn:
+                raise self._conflict(conn, execution_id, "EXECUTION_NOT_CANCELLABLE", "cancel")
+        self._publish(self.publisher.advance_execution, execution_id)
+        return row, f"Cancelling {execution_id}: resources in flight finish, waves not yet started will not run"
+
+    def _try_cancel(self, principal: Principal, execution_id: str) -> Row | None:
         with self.db.engine.begin() as conn:
             current = self._get(conn, execution_id)
             if current.status not in (ES.PENDING, ES.RUNNING, ES.PAUSED):
                 raise self._conflict(conn, execution_id, "EXECUTION_NOT_CANCELLABLE", "cancel")
-            row = executions.move(
+            return executions.move(
                 conn,
                 execution_id,
                 ES(current.status),
@@ -216,23 +204,120 @@ class ExecutionCommands:
                 actor=principal.actor,
                 message=f"Cancel requested by {principal.actor}",
             )
-            if row is None:
-                raise self._conflict(conn, execution_id, "EXECUTION_NOT_CANCELLABLE", "cancel")
-        self._publish(self.publisher.advance_execution, execution_id)
-        return row, f"Cancelling {execution_id}: resources in flight finish, waves not yet started will not run"
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def _check_source(self, conn: Connection, request: ExecutionStart) -> None:
-        if request.phase is Phase.INSTANTIATE or request.source_execution_id is None:
-            return
-        if executions.get(conn, request.source_execution_id) is None:
+    def _start_phase(self, principal: Principal, request: ExecutionStart) -> tuple[Row, str]:
+        """activate / cleanup / replicate run over the resources of the execution they follow (its
+        `sourceExecutionId`), wave by wave; cleanup runs the waves in descending order. Activate and
+        replicate take the resources that succeeded there, cleanup every resource that was started."""
+        if request.source_execution_id is None:
+            raise ApiError(
+                400,
+                "SOURCE_EXECUTION_REQUIRED",
+                f"sourceExecutionId: phase {request.phase.value} follows an earlier execution; name it",
+                field="sourceExecutionId",
+            )
+        with self.db.engine.begin() as conn:
+            plan = plans.get(conn, request.plan_id, share=True)
+            if plan is None:
+                raise ApiError(404, "PLAN_NOT_FOUND", f"planId: no recovery plan {request.plan_id!r}", field="planId")
+            source = self._source(conn, request)
+            wave_specs = [
+                {
+                    "number": w.number,
+                    "name": w.name,
+                    "pause_before": w.pause_before,
+                    "on_failure": w.on_failure,
+                    "timeout_seconds": w.timeout_seconds,
+                }
+                for w in waves.list_for(conn, source.id)
+            ]
+            wanted = (
+                (lambda r: r.started_at is not None)
+                if request.phase is Phase.CLEANUP
+                else (lambda r: r.status == "SUCCEEDED")
+            )
+            runs = [
+                {"wave_number": r.wave_number, "arn": r.arn, "adapter": r.adapter}
+                for r in resources.list_for(conn, source.id)
+                if wanted(r)
+            ]
+            if not runs:
+                raise ApiError(
+                    400,
+                    "NO_RESOURCES",
+                    f"sourceExecutionId: {source.id} has no resource a {request.phase.value} applies to",
+                    field="sourceExecutionId",
+                )
+            phase_request = request.model_copy(update={"mode": Mode(source.mode)})
+            row = self._insert(conn, principal, phase_request, plan, wave_specs, runs)
+        self._publish(self.publisher.start_execution, row.id)
+        log.info("[%s] accepted: %s of %s by %s", row.id, request.phase.value, source.id, principal.actor)
+        message = (
+            f"Started {row.id} ({source.mode}, {request.phase.value}) of plan '{plan.name}' following {source.id}: "
+            f"{len(wave_specs)} waves, {len(runs)} resources"
+        )
+        return row, message
+
+    @staticmethod
+    def _source(conn: Connection, request: ExecutionStart) -> Row:
+        source = executions.get(conn, request.source_execution_id)
+        if source is None:
             raise ApiError(
                 404,
                 "EXECUTION_NOT_FOUND",
                 f"sourceExecutionId: no execution {request.source_execution_id!r}",
                 field="sourceExecutionId",
             )
+        if source.plan_id != request.plan_id:
+            raise ApiError(
+                400,
+                "SOURCE_EXECUTION_MISMATCH",
+                f"sourceExecutionId: {source.id} ran plan {source.plan_id}, not {request.plan_id}",
+                field="sourceExecutionId",
+            )
+        return source
+
+    def _insert(
+        self,
+        conn: Connection,
+        principal: Principal,
+        request: ExecutionStart,
+        plan: Row,
+        wave_specs: list[dict],
+        runs: list[dict],
+    ) -> Row:
+        """Write the execution, its waves, resource runs and resource locks (all or nothing)."""
+        try:
+            with conn.begin_nested():
+                row = executions.create(
+                    conn,
+                    plan_id=plan.id,
+                    plan_name=plan.name,
+                    mode=request.mode.value,
+                    phase=request.phase.value,
+                    created_by=principal.actor,
+                    reason=request.reason,
+                    source_execution_id=request.source_execution_id,
+                    waves=wave_specs,
+                )
+        except IntegrityError:
+            raise self._already_executing(plan.id, executions.active_for_plan(conn, plan.id)) from None
+        resources.insert_many(conn, row.id, runs)
+        taken = resource_locks.acquire(conn, row.id, (r["arn"] for r in runs))
+        if taken:  # raising rolls the whole start back
+            arn, other = next(iter(sorted(taken.items())))
+            more = f" (and {len(taken) - 1} more)" if len(taken) > 1 else ""
+            raise ApiError(
+                409,
+                "RESOURCE_IN_ACTIVE_EXECUTION",
+                f"{arn} is already being recovered by active execution {other}{more}",
+                arn=arn,
+                executionId=other,
+                conflicts=[{"arn": a, "executionId": e} for a, e in sorted(taken.items())],
+            )
+        return row
 
     @staticmethod
     def _get(conn: Connection, execution_id: str) -> Row:
