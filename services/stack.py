@@ -35,6 +35,8 @@ class StackConfig:
     flower_port: int = 5555
     flower_user: str = "admin"
     flower_password: str = "drwave"
+    local_aws: bool = False  # start the local AWS emulator seeded with the demo estate
+    local_aws_port: int = 4566
     workers: int = 1
     worker_concurrency: int = 4
     scheduler_concurrency: int = 2
@@ -49,6 +51,7 @@ class Stack:
         self.database_url = config.database_url
         self.redis_url = config.redis_url
         self.log_dir = config.state_dir / "logs"
+        self.aws_env: dict[str, str] = {}
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -57,8 +60,12 @@ class Stack:
             _require_free_port(self.config.api_host, self.config.api_port, "DRWAVE_API_PORT")
         if self.config.flower:
             _require_free_port("127.0.0.1", self.config.flower_port, "DRWAVE_FLOWER_PORT")
+        if self.config.local_aws:
+            _require_free_port("127.0.0.1", self.config.local_aws_port, "DRWAVE_LOCAL_AWS_PORT")
         self.start_servers()
         upgrade(self.database_url)
+        if self.config.local_aws:
+            self.start_local_aws()
         self.start_scheduler()
         for index in range(self.config.workers):
             self.start_worker(index)
@@ -105,6 +112,7 @@ class Stack:
                 "DRWAVE_DATABASE_URL": self.database_url or "",
                 "DRWAVE_REDIS_URL": self.redis_url or "",
                 "DRWAVE_STATE_DIR": str(self.config.state_dir),
+                **self.aws_env,
                 **self.config.env,
             }
         )
@@ -159,6 +167,33 @@ class Stack:
                 "services.api.app:create_app()",
             ],
         )
+
+    def start_local_aws(self) -> dict:
+        """The local AWS emulator, loaded with the demo estate. Every process started after it reaches it
+        through boto3's standard AWS_ENDPOINT_URL, so product code has no test-only branch."""
+        from deploy.localaws.seed import load_estate
+
+        port = self.config.local_aws_port
+        self.spawn("localaws", [sys.executable, "-m", "deploy.localaws", "serve", "--port", str(port), "--quiet"])
+        endpoint = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            self._check_alive()
+            try:
+                if requests.get(f"{endpoint}/_localaws/health", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"local AWS did not come up within 60s; see {self.log_dir}")
+            time.sleep(0.1)
+        self.aws_env = {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        return load_estate(endpoint)
 
     def start_flower(self) -> None:
         self.spawn(
