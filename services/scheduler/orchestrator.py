@@ -13,7 +13,7 @@ from typing import Protocol
 from shared.db.engine import Database
 from shared.domain.progress import Finish, FinishWave, Pause, SkipWave, StartWave, Step, Wait, next_step
 from shared.domain.states import ExecutionStatus, WaveStatus
-from shared.store import executions, resources, waves
+from shared.store import executions, launch_batches, resources, waves
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,9 @@ class Orchestrator:
                 )
                 if not executions.set_fields(conn, execution_id, status, current_wave=number):
                     raise LostRace
-                return [(row.id, row.adapter) for row in resources.for_wave(conn, execution_id, number)]
+                runs = resources.for_wave(conn, execution_id, number)
+                launch_batches.create_for_wave(conn, execution_id, number, runs)  # DRS: ≤ 100 servers per job
+                return [(row.id, row.adapter) for row in runs]
             case Pause(before_wave, reason):
                 row = executions.move(
                     conn,

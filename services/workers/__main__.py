@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import boto3
+from celery.signals import worker_process_init
+
+from shared.aws.sessions import SessionFactory
 from shared.db.engine import Database
 from shared.logs import configure_logging
 from shared.messaging import create_celery, worker_queue
@@ -12,15 +16,25 @@ from .settings import WorkerSettings
 from .tasks import register
 
 
+def session_factory(settings: WorkerSettings) -> SessionFactory:
+    """The worker's one boto3 session factory. Endpoints and credentials follow boto3's standard
+    configuration (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, profiles…); nothing connects here."""
+    region = settings.aws_region or boto3.session.Session().region_name or "us-east-1"
+    return SessionFactory(default_region=region, max_attempts=settings.aws_max_attempts)
+
+
 def build(settings: WorkerSettings):
     app = create_celery("drwave-workers", settings)
-    adapters = registry.build_all(settings=settings)
+    sessions = session_factory(settings)
+    worker_process_init.connect(lambda **_: sessions.reset(), weak=False)  # prefork children build their own
+    adapters = registry.build_all(sessions=sessions, settings=settings)
     recovery = Recovery(
         Database(settings.db_url, pool_size=2),
         adapters,
         poll_interval=settings.poll_interval,
         claim_timeout=settings.claim_timeout,
         error_backoff=settings.error_backoff,
+        account_cache_seconds=settings.account_cache_seconds,
     )
     register(app, recovery, settings.error_backoff)
     return app

@@ -10,6 +10,17 @@ class WorkerSettings(CommonSettings):
     worker_queues: str | None = Field(default=None, description="comma-separated adapters; default all")
     worker_name: str = Field(default="workers", description="Celery node name prefix")
     claim_timeout: float = Field(
-        default=60.0, description="seconds before a STARTING resource whose worker died may be re-claimed"
+        default=60.0, description="seconds before a STARTING resource (or launch batch) whose worker died is re-claimed"
     )
     error_backoff: float = Field(default=2.0, description="seconds before retrying after a retryable error")
+    aws_region: str | None = Field(
+        default=None,
+        description="region of STS and of region-less clients; unset = boto3's (AWS_DEFAULT_REGION) or us-east-1. "
+        "Adapters act in the region of each resource's ARN",
+    )
+    aws_max_attempts: int = Field(
+        default=5, ge=1, le=20, description="attempts per AWS call (botocore standard retries) before a task backs off"
+    )
+    account_cache_seconds: float = Field(
+        default=30.0, description="seconds a worker remembers a target account's role (POST /v1/target-accounts)"
+    )

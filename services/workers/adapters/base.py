@@ -1,6 +1,14 @@
 """The one adapter interface (DESIGN §6): a phase method starts an operation, `status` polls it.
 
-Adapters never talk to Postgres or Celery; the recovery service stores what they return.
+Adapters never talk to Postgres or Celery; the recovery service stores what they return. An adapter
+signals how an AWS error was classified (:func:`shared.aws.errors.classify`) by raising
+:class:`RetryLater` (throttling, 5xx: poll again, never a failure) or :class:`Failed` (record it).
+
+A :class:`BatchAdapter` starts many resources with one AWS call (DRS: ≤ 100 source servers per job):
+the recovery service hands it a whole launch batch (:class:`BatchContext`) once, stores the operation
+id for every member, and shares one status look-up (:meth:`BatchAdapter.describe_batch`) among the
+members for about a poll interval; each member's outcome is read from that view
+(:meth:`BatchAdapter.member_status`). A resource outside any batch is a batch of one.
 """
 
 from __future__ import annotations
@@ -32,6 +40,9 @@ class ResourceContext:
     now: datetime | None = None
     operation_id: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    role_arn: str | None = None  # the target account's role, when the ARN's account is a registered one
+    external_id: str | None = None
+    source_detail: dict[str, Any] = field(default_factory=dict)  # what earlier phases recorded (snapshots)
 
     @property
     def is_drill(self) -> bool:
@@ -63,8 +74,25 @@ class Progress:
         return self.outcome is not Outcome.IN_PROGRESS
 
 
+class AdapterError(Exception):
+    """An AWS call did not do what was asked; the message says which call and why."""
+
+
+class RetryLater(AdapterError):
+    """A retryable error (throttling, 5xx, timeouts): poll again after ``after`` seconds; never a failure."""
+
+    def __init__(self, message: str, after: float | None = None) -> None:
+        super().__init__(message)
+        self.after = after
+
+
+class Failed(AdapterError):
+    """A fatal error: the resource run is recorded FAILED with this message."""
+
+
 class Adapter(ABC):
     name: ClassVar[str]
+    uses_aws: ClassVar[bool] = True  # the recovery service resolves account roles and earlier phases' details
 
     def begin(self, ctx: ResourceContext) -> Started:
         """Start the operation of the context's phase."""
@@ -88,3 +116,103 @@ class Adapter(ABC):
     @abstractmethod
     def status(self, ctx: ResourceContext) -> Progress:
         """Poll the operation `ctx.operation_id`."""
+
+
+@dataclass(frozen=True)
+class BatchContext:
+    """One launch batch: its members (resources of one account + region) and, once started, its operation."""
+
+    batch_id: int | None
+    execution_id: str
+    mode: str
+    phase: str
+    account_id: str | None = None
+    region: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = None
+    attempt: int = 1  # > 1: an earlier claimant may have reached AWS before it went silent
+    operation_id: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    members: tuple[ResourceContext, ...] = ()
+
+    @property
+    def is_drill(self) -> bool:
+        return self.mode == "drill"
+
+    @property
+    def token(self) -> str:
+        """Names the batch in AWS (job tags), so a re-claimed start can find what an earlier claim started."""
+        key = self.batch_id if self.batch_id is not None else f"r{self.members[0].resource_run_id}"
+        return f"{self.execution_id}/{key}"
+
+    @classmethod
+    def alone(cls, ctx: ResourceContext, detail: dict[str, Any] | None = None) -> BatchContext:
+        """A resource that is not in a launch batch, as a batch of one."""
+        return cls(
+            batch_id=None,
+            execution_id=ctx.execution_id,
+            mode=ctx.mode,
+            phase=ctx.phase,
+            role_arn=ctx.role_arn,
+            external_id=ctx.external_id,
+            operation_id=ctx.operation_id,
+            detail=dict(detail or {}),
+            members=(ctx,),
+        )
+
+
+@dataclass(frozen=True)
+class BatchStarted:
+    """A batch's operation was started (or found running). ``members`` holds, per resource run id, what is
+    known at start: IN_PROGRESS with the member's detail, or already an outcome (skipped, nothing to do)."""
+
+    operation_id: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    members: dict[int, Progress] = field(default_factory=dict)
+
+
+class BatchAdapter(Adapter):
+    """An adapter whose phases start whole launch batches (see the module docstring)."""
+
+    batch_limit: ClassVar[int]
+
+    @abstractmethod
+    def start_batch(self, batch: BatchContext) -> BatchStarted:
+        """Start the phase's operation for every member (one AWS call where the API allows)."""
+
+    @abstractmethod
+    def describe_batch(self, batch: BatchContext) -> dict[str, Any]:
+        """One status look-up of the batch's operation, as JSON every member can read."""
+
+    @abstractmethod
+    def member_status(self, view: dict[str, Any], ctx: ResourceContext) -> Progress:
+        """One member's progress, read from a view (pure)."""
+
+    # --- a resource outside any batch is a batch of one --------------------------------------------
+
+    def _alone(self, ctx: ResourceContext) -> Started:
+        started = self.start_batch(BatchContext.alone(ctx))
+        member = started.members.get(ctx.resource_run_id, Progress(Outcome.IN_PROGRESS))
+        detail = {**member.detail, "batch": started.detail}
+        if member.finished:
+            detail["startOutcome"] = {"outcome": member.outcome.value, "error": member.error}
+        return Started(started.operation_id, detail)
+
+    def instantiate(self, ctx: ResourceContext) -> Started:
+        return self._alone(ctx)
+
+    def activate(self, ctx: ResourceContext) -> Started:
+        return self._alone(ctx)
+
+    def cleanup(self, ctx: ResourceContext) -> Started:
+        return self._alone(ctx)
+
+    def replicate(self, ctx: ResourceContext) -> Started:
+        return self._alone(ctx)
+
+    def status(self, ctx: ResourceContext) -> Progress:
+        decided = ctx.detail.get("startOutcome")
+        if decided:
+            return Progress(Outcome(decided["outcome"]), error=decided.get("error"))
+        view = self.describe_batch(BatchContext.alone(ctx, ctx.detail.get("batch")))
+        return self.member_status(view, ctx)

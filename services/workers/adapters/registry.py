@@ -1,5 +1,5 @@
-"""Adapters by name. Each factory takes the worker's dependencies (a boto3 session factory, the
-settings) and returns an adapter; nothing builds a client at import time."""
+"""Adapters by name. Each factory takes the worker's dependencies (``sessions``: the worker's one boto3
+session factory, ``settings``) and returns an adapter; nothing builds a client at import time."""
 
 from __future__ import annotations
 
@@ -31,4 +31,5 @@ def build_all(**dependencies: Any) -> dict[str, Adapter]:
 
 
 def _load_builtin() -> None:
-    from . import simulated  # noqa: F401  (registers itself)
+    """Import the built-in adapters; each registers itself under its name."""
+    from . import aurora, drs, ecs, lambda_fn, route53, simulated  # noqa: F401

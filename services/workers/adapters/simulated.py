@@ -17,6 +17,7 @@ from .registry import register
 @register("simulated")
 class SimulatedAdapter(Adapter):
     name = "simulated"
+    uses_aws = False
 
     def __init__(self, **_: Any):
         pass
