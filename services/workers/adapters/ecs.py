@@ -8,7 +8,7 @@ the primary service named by the tag ``dr:primary-service`` (an ECS service ARN)
 |---|---|
 | instantiate | ``update_service(desiredCount=target)``, recording the count before it (the snapshot) |
 | activate | running == desired > 0, the PRIMARY deployment's rollout COMPLETED |
-| cleanup | after a drill: scale back to the recorded count (0 without a record); after a recovery: kept |
+| cleanup | after a drill: back to the recorded count (a drill without a record: 0); after a recovery: kept |
 | replicate | not applicable (recorded as such) |
 
 Scaling a DR copy up touches no live traffic, so drill and recovery instantiate alike.
@@ -101,6 +101,10 @@ class EcsAdapter(AwsAdapter):
         if source and not source.get("drill", True):
             return Started(f"kept:{ctx.arn}", {"note": "kept: after a recovery the DR service serves production"})
         previous = source.get("previousDesiredCount")
+        if previous is None and not ctx.is_drill:  # never guess a production service's size
+            raise Failed(
+                "no snapshot of the service before the instantiate phase (start cleanup with its sourceExecutionId)"
+            )
         count = int(previous) if previous is not None else 0
         return self._scale(ctx, count, {"restoredFrom": "snapshot" if previous is not None else "drill default 0"})
 

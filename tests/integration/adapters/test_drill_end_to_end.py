@@ -89,3 +89,25 @@ def test_a_drill_of_the_demo_estate_pauses_before_wave_2_resumes_and_its_cleanup
     assert [number for _, number in started] == sorted((w["number"] for w in cleanup["waves"]), reverse=True)
     assert aws("drs").describe_recovery_instances()["items"] == []
     assert state_of_the_estate(aws, estate) == before
+
+
+def test_a_drill_and_its_cleanup_with_half_of_all_aws_calls_throttled_fail_no_resource(
+    api, localaws, aws, estate, runs_of
+):
+    before = state_of_the_estate(aws, estate)
+    plan = api.post(
+        "/v1/recovery-plans", {"name": "ABCD throttled drill", "autoWaves": {"region": DR, "tags": SCOPE}}, expect=201
+    )["id"]
+    drill_id = api.start(plan, mode="drill")  # discovery happens here, before AWS starts throttling
+    localaws.throttle(0.5)
+
+    drill = api.wait(drill_id, timeout=120)
+    cleanup = api.wait(api.start(plan, mode="drill", phase="cleanup", sourceExecutionId=drill_id), timeout=120)
+
+    throttled = localaws.throttled()
+    localaws.clear_faults()
+    assert drill["status"] == "COMPLETED" and {r["status"] for r in runs_of(drill).values()} == {"SUCCEEDED"}
+    assert cleanup["status"] == "COMPLETED" and {r["status"] for r in runs_of(cleanup).values()} == {"SUCCEEDED"}
+    assert {key.split(":")[0] for key in throttled} >= {"drs", "rds", "ecs", "lambda", "route53"}
+    assert aws("drs").describe_recovery_instances()["items"] == []
+    assert state_of_the_estate(aws, estate) == before

@@ -101,3 +101,12 @@ def test_replicate_is_recorded_as_not_applicable(adapters, localaws, web, phase)
 
     assert done.outcome is OK and done.detail["notApplicable"] is True
     assert "ecs:UpdateService" not in localaws.calls()
+
+
+def test_a_recovery_mode_cleanup_without_a_snapshot_fails_instead_of_guessing_a_size(adapters, aws, web, phase):
+    phase(adapters["ecs"], web, mode="recovery")
+
+    done = phase(adapters["ecs"], web, "cleanup", mode="recovery")
+
+    assert done.outcome is KO and "no snapshot" in done.error
+    assert counts(aws, web) == (3, 3)

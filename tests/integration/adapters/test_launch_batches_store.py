@@ -1,0 +1,131 @@
+"""Launch batches in Postgres: one claimant per start, re-claims of silent ones, one shared look-up at a time."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+
+from shared.domain.states import ExecutionStatus
+from shared.store import executions, launch_batches, plans, resources
+
+DRS = "arn:aws:drs:us-west-2:123456789012:source-server/s-{:017x}"
+
+
+@pytest.fixture
+def batch_rows(db):
+    """An execution (already finished, so no scheduler acts on it) with one wave of 150 DRS runs, batched."""
+    with db.engine.begin() as conn:
+        plan = plans.create(conn, name=f"batches {uuid.uuid4().hex[:8]}", description=None, waves=[], created_by="t")
+        execution = executions.create(
+            conn,
+            plan_id=plan.id,
+            plan_name=plan.name,
+            mode="drill",
+            phase="instantiate",
+            created_by="test",
+            reason=None,
+            source_execution_id=None,
+            waves=[{"number": 1, "name": "w1", "pause_before": False, "on_failure": "continue", "timeout_seconds": 60}],
+        )
+        executions.move(conn, execution.id, ExecutionStatus.PENDING, ExecutionStatus.FAILED, actor="test", message="t")
+        resources.insert_many(
+            conn, execution.id, [{"wave_number": 1, "arn": DRS.format(n), "adapter": "drs"} for n in range(150)]
+        )
+        runs = resources.for_wave(conn, execution.id, 1)
+        created = launch_batches.create_for_wave(conn, execution.id, 1, runs)
+        batches = launch_batches.list_for(conn, execution.id)
+    return {"execution": execution.id, "runs": runs, "created": created, "batches": batches}
+
+
+def test_a_starting_wave_of_150_servers_gets_two_batches_and_every_run_knows_its_batch(db, batch_rows):
+    assert batch_rows["created"] == 2
+    with db.engine.connect() as conn:
+        sizes = [len(launch_batches.members(conn, b.id)) for b in batch_rows["batches"]]
+        first, last = batch_rows["runs"][0], batch_rows["runs"][-1]
+        assert launch_batches.batch_of(conn, first.id) == batch_rows["batches"][0].id
+        assert launch_batches.batch_of(conn, last.id) == batch_rows["batches"][1].id
+    assert sizes == [100, 50]
+    assert {(b.region, b.account_id, b.status) for b in batch_rows["batches"]} == {
+        ("us-west-2", "123456789012", "PENDING")
+    }
+
+
+def test_only_one_of_many_concurrent_claims_takes_the_start(db, batch_rows):
+    batch_id = batch_rows["batches"][0].id
+    won: list[int] = []
+    barrier = threading.Barrier(12)
+
+    def claim() -> None:
+        barrier.wait()
+        with db.engine.begin() as conn:
+            row = launch_batches.claim_start(conn, batch_id, stale_seconds=60)
+        if row is not None:
+            won.append(row.start_attempts)
+
+    threads = [threading.Thread(target=claim) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert won == [1]
+
+
+def test_a_claim_given_back_after_a_retryable_error_is_taken_again_at_once(db, batch_rows):
+    batch_id = batch_rows["batches"][0].id
+    with db.engine.begin() as conn:
+        first = launch_batches.claim_start(conn, batch_id, stale_seconds=60)
+        assert launch_batches.release(conn, batch_id, first.start_attempts)
+        second = launch_batches.claim_start(conn, batch_id, stale_seconds=60)
+
+    assert second.start_attempts == 2 and second.status == "STARTING"
+
+
+def test_a_silent_claim_is_taken_over_only_when_stale_and_its_late_record_is_refused(db, batch_rows):
+    batch_id = batch_rows["batches"][0].id
+    with db.engine.begin() as conn:
+        silent = launch_batches.claim_start(conn, batch_id, stale_seconds=60)
+        assert launch_batches.claim_start(conn, batch_id, stale_seconds=60) is None
+        taken = launch_batches.claim_start(conn, batch_id, stale_seconds=0)
+        late = launch_batches.record_start(
+            conn, batch_id, silent.start_attempts, operation_id="job-1", detail={}, outcomes={}, actor="t", message="m"
+        )
+        recorded = launch_batches.record_start(
+            conn, batch_id, taken.start_attempts, operation_id="job-2", detail={}, outcomes={}, actor="t", message="m"
+        )
+        assert launch_batches.claim_start(conn, batch_id, stale_seconds=0) is None  # started: never again
+
+    assert late is None
+    assert recorded.operation_id == "job-2" and recorded.status == "STARTED"
+
+
+def test_one_member_at_a_time_refreshes_the_shared_status_look_up(db, batch_rows):
+    batch_id = batch_rows["batches"][0].id
+    with db.engine.begin() as conn:
+        claim = launch_batches.claim_start(conn, batch_id, stale_seconds=60)
+        launch_batches.record_start(
+            conn, batch_id, claim.start_attempts, operation_id="job", detail={}, outcomes={}, actor="t", message="m"
+        )
+        assert launch_batches.claim_view(conn, batch_id, max_age=30)
+        assert not launch_batches.claim_view(conn, batch_id, max_age=30)
+        launch_batches.store_view(conn, batch_id, {"status": "STARTED"})
+        batch = launch_batches.get(conn, batch_id)
+
+    assert batch.view == {"status": "STARTED"} and float(batch.view_age) < 30
+
+
+def test_a_batch_that_cannot_be_started_is_failed_once_with_its_reason_on_the_timeline(db, batch_rows):
+    batch_id = batch_rows["batches"][1].id
+    with db.engine.begin() as conn:
+        claim = launch_batches.claim_start(conn, batch_id, stale_seconds=60)
+        failed = launch_batches.fail(conn, batch_id, claim.start_attempts, "AccessDeniedException: no", actor="worker")
+        again = launch_batches.fail(conn, batch_id, claim.start_attempts, "again", actor="worker")
+        events = conn.exec_driver_sql(
+            "SELECT kind, message FROM execution_events WHERE execution_id = %s AND kind LIKE 'batch.%%'",
+            (batch_rows["execution"],),
+        ).all()
+
+    assert failed.status == "FAILED" and again is None
+    assert [kind for kind, _ in events] == ["batch.failed"] and "AccessDeniedException" in events[0][1]
