@@ -145,6 +145,7 @@ def drive(
     source: dict[str, Any] | None = None,
     timeout: float = 20.0,
     detail: dict[str, Any] | None = None,
+    role_arn: str | None = None,
 ) -> Driven:
     """Run one phase of one resource as the recovery service would: start once, poll until finished.
 
@@ -154,7 +155,14 @@ def drive(
     from services.workers.adapters.base import Failed, RetryLater
 
     run_id = next(_run_ids)
-    base = {"resource_run_id": run_id, "execution_id": "ex-test", "arn": arn, "mode": mode, "phase": phase}
+    base = {
+        "resource_run_id": run_id,
+        "execution_id": "ex-test",
+        "arn": arn,
+        "mode": mode,
+        "phase": phase,
+        "role_arn": role_arn,
+    }
     ctx = ResourceContext(**base, wave_number=1, detail=dict(detail or {}), source_detail=dict(source or {}))
     deadline = time.monotonic() + timeout
     while True:
