@@ -25,7 +25,18 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="start API, scheduler, workers and Flower, then run the demo drill")
-    run.add_argument("--no-demo", action="store_true", help="start the stack without running the demo")
+    run.add_argument(
+        "--demo",
+        choices=["estate", "simulated", "none"],
+        default="estate",
+        help="estate: drill the seeded demo estate on the local AWS with the real adapters, then clean up "
+        "(default); simulated: a 3-wave plan of simulated resources; none: just start the stack",
+    )
+    run.add_argument(
+        "--no-local-aws",
+        action="store_true",
+        help="do not start the local AWS emulator: adapters use the AWS credentials and endpoints of the environment",
+    )
     run.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
 
     tokens = commands.add_parser("tokens", help="manage API tokens")
@@ -82,7 +93,7 @@ def _create_token(url: str, role: Role, name: str) -> str:
 
 def _run(settings: CommonSettings, args) -> int:
     from services.api.settings import ApiSettings
-    from services.demo import run_demo
+    from services.demo import run_demo, run_estate_demo
     from services.stack import Stack, StackConfig
 
     api = ApiSettings()
@@ -97,6 +108,8 @@ def _run(settings: CommonSettings, args) -> int:
         flower=True,
         flower_port=flower_port,
         flower_password=flower_password,
+        local_aws=not args.no_local_aws,
+        local_aws_port=int(os.environ.get("DRWAVE_LOCAL_AWS_PORT", "4566")),
         workers=args.workers,
         env={
             "DRWAVE_POLL_INTERVAL": os.environ.get("DRWAVE_POLL_INTERVAL", "1"),
@@ -122,7 +135,14 @@ def _run(settings: CommonSettings, args) -> int:
 """,
             flush=True,
         )
-        if not args.no_demo:
+        if stack.aws_env:
+            print(f"  AWS      {stack.aws_env['AWS_ENDPOINT_URL']}   (local AWS emulator, demo estate loaded)\n")
+        if args.demo == "estate" and not stack.aws_env:
+            print("demo: the estate demo needs the local AWS emulator; skipping it (--no-local-aws)")
+        elif args.demo == "estate":
+            run_estate_demo(stack.api_url, token)
+            print(f"demo: DRS recovery instances left after the cleanup: {_recovery_instances_left(stack.aws_env)}")
+        elif args.demo == "simulated":
             run_demo(stack.api_url, token)
         print("drwave is up. Press Ctrl-C to stop every process it started.", flush=True)
         while True:
@@ -134,8 +154,25 @@ def _run(settings: CommonSettings, args) -> int:
         logging.getLogger("drwave").error("drwave run failed: %s", error)
         return 1
     finally:
+        # A second Ctrl-C (or the SIGTERM a supervisor forwards) must not abandon half-stopped processes.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
         print("drwave: stopped.", flush=True)
+
+
+def _recovery_instances_left(aws_env: dict[str, str]) -> int:
+    """What the local AWS still runs for the demo's drill (the cleanup should have left nothing)."""
+    import boto3
+
+    drs = boto3.client(
+        "drs",
+        region_name="us-west-2",
+        endpoint_url=aws_env["AWS_ENDPOINT_URL"],
+        aws_access_key_id=aws_env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=aws_env["AWS_SECRET_ACCESS_KEY"],
+    )
+    return len(drs.describe_recovery_instances()["items"])
 
 
 if __name__ == "__main__":

@@ -1,5 +1,11 @@
-"""The demo drill `make run` shows: a 3-wave plan of simulated resources with an approval gate before
-wave 2, driven entirely through the REST API, as a chat bot or an on-call engineer would."""
+"""The demo drills `make run` shows, driven entirely through the REST API as a chat bot or an on-call
+engineer would:
+
+- `run_estate_demo`: the seeded demo estate on the local AWS — a tag-driven, auto-waved plan for
+  Customer ABCD / Production in the DR region, drilled with the real adapters (DRS, Aurora, ECS, Lambda,
+  Route 53), an approval gate before wave 2, then a cleanup execution that removes the drill's artefacts;
+- `run_demo`: a 3-wave plan of simulated resources (no AWS at all).
+"""
 
 from __future__ import annotations
 
@@ -55,16 +61,44 @@ def ensure_demo_plan(api: Api) -> str:
     return api.ok("POST", "/v1/recovery-plans", json={"name": DEMO_PLAN, "waves": waves})["id"]
 
 
+ESTATE_PLAN = "ABCD Production DR drill"
+ESTATE_SELECTION = {"region": "us-west-2", "tags": {"Customer": "ABCD", "Environment": "Production"}}
+
+
+def ensure_estate_plan(api: Api) -> str:
+    plans = {p["name"]: p["id"] for p in api.ok("GET", "/v1/recovery-plans")["items"]}
+    if ESTATE_PLAN in plans:
+        return plans[ESTATE_PLAN]
+    body = {"name": ESTATE_PLAN, "autoWaves": {**ESTATE_SELECTION, "pauseBeforeWaves": [2], "timeoutSeconds": 600}}
+    return api.ok("POST", "/v1/recovery-plans", json=body)["id"]
+
+
+def run_estate_demo(base_url: str, token: str, out=print) -> tuple[dict, dict]:
+    """Drill the seeded estate, resume at the gate, then clean the drill up. Returns both executions."""
+    api = Api(base_url, token)
+    plan_id = ensure_estate_plan(api)
+    preview = api.ok("POST", f"/v1/recovery-plans/{plan_id}/validate")
+    out(f"demo: {preview['message']}")
+    drill = _execute(api, plan_id, {"mode": "drill", "reason": "make run demo drill"}, out)
+    out(f"demo: cleaning up the drill {drill['id']} (waves in descending order) ...")
+    cleanup = _execute(api, plan_id, {"phase": "cleanup", "sourceExecutionId": drill["id"]}, out)
+    return drill, cleanup
+
+
 def run_demo(base_url: str, token: str, out=print) -> dict:
     api = Api(base_url, token)
-    plan_id = ensure_demo_plan(api)
-    response = api.call("POST", "/v1/executions", json={"planId": plan_id, "mode": "drill", "reason": "make run demo"})
+    return _execute(api, ensure_demo_plan(api), {"mode": "drill", "reason": "make run demo"}, out)
+
+
+def _execute(api: Api, plan_id: str, body: dict, out) -> dict:
+    """Start the plan, show per-wave progress, resume at each approval gate, print a summary."""
+    response = api.call("POST", "/v1/executions", json={"planId": plan_id, **body})
     if response.status_code == 409:  # a demo left running by an interrupted `make run`
         other = response.json()["error"]["details"]["executionId"]
         out(f"demo: cancelling {other}, left active by an earlier run")
         api.call("POST", f"/v1/executions/{other}/cancel")
         _wait(api, other, lambda e: e["status"] in TERMINAL)
-        response = api.call("POST", "/v1/executions", json={"planId": plan_id, "mode": "drill"})
+        response = api.call("POST", "/v1/executions", json={"planId": plan_id, **body})
     started = response.json()
     if response.status_code != 202:
         raise RuntimeError(f"could not start the demo: {started}")
