@@ -6,7 +6,7 @@ import pytest
 
 from services.workers.adapters.base import Failed
 from services.workers.adapters.ecs import rollout, service_of, target_count
-from services.workers.adapters.lambda_fn import function_of, wanted_concurrency
+from services.workers.adapters.lambda_fn import function_of, wanted_alias, wanted_concurrency
 
 
 def test_the_dr_size_of_a_service_is_its_desired_count_tag():
@@ -66,3 +66,10 @@ def test_a_qualified_function_arn_acts_on_the_function():
         "123456789012",
         "arn:aws:lambda:us-west-2:123456789012:function:ingest",
     )
+
+
+def test_an_alias_tag_names_the_alias_and_the_version_it_serves_in_dr():
+    assert wanted_alias({}) is None
+    assert wanted_alias({"dr:alias": "live", "dr:alias-version": "7"}) == ("live", "7")
+    with pytest.raises(Failed, match="dr:alias-version"):
+        wanted_alias({"dr:alias": "live"})

@@ -1,9 +1,11 @@
 """The `lambda` adapter: a Lambda function in the DR region, held back until DR, enabled for DR.
 
 "Held back" means reserved concurrency 0 (and, for a function fed by queues or streams, disabled event
-source mappings). Enabling gives it the tag ``dr:reserved-concurrency`` (a number), or removes the
-0 reservation; in a recovery it also enables its disabled event source mappings. In a drill the mappings
-stay disabled: a drill's DR copy must not consume live messages.
+source mappings; for one called through an alias, the alias on a stand-by version). Enabling gives it the
+tag ``dr:reserved-concurrency`` (a number), or removes the 0 reservation; it points the alias named by
+the tag ``dr:alias`` at the version of ``dr:alias-version``; in a recovery it also enables its disabled
+event source mappings. In a drill the mappings stay disabled: a drill's DR copy must not consume live
+messages.
 
 | phase | what |
 |---|---|
@@ -25,6 +27,8 @@ from .common import AwsAdapter, aws, aws_value, pages, parse_arn
 from .registry import register
 
 TAG_CONCURRENCY = "dr:reserved-concurrency"
+TAG_ALIAS = "dr:alias"
+TAG_ALIAS_VERSION = "dr:alias-version"
 NO_SNAPSHOT = "no snapshot of {what} before the instantiate phase (start cleanup with its sourceExecutionId)"
 SETTLING = frozenset({"Creating", "Enabling", "Disabling", "Updating"})
 IP, OK, KO = Outcome.IN_PROGRESS, Outcome.SUCCEEDED, Outcome.FAILED
@@ -49,6 +53,17 @@ def wanted_concurrency(tags: dict[str, str], current: int | None) -> int | str |
             raise Failed(f"tag {TAG_CONCURRENCY}={raw!r} is not a positive whole number")
         return int(value)
     return None if current == 0 else "keep"
+
+
+def wanted_alias(tags: dict[str, str]) -> tuple[str, str] | None:
+    """``(alias, version)`` to point for DR, from ``dr:alias`` + ``dr:alias-version``; None without ``dr:alias``."""
+    name = (tags.get(TAG_ALIAS) or "").strip()
+    if not name:
+        return None
+    version = (tags.get(TAG_ALIAS_VERSION) or "").strip()
+    if not version:
+        raise Failed(f"tag {TAG_ALIAS}={name} needs {TAG_ALIAS_VERSION}=<the version to serve in DR>")
+    return name, version
 
 
 @register("lambda")
@@ -88,6 +103,21 @@ class LambdaAdapter(AwsAdapter):
                 states[mapping["UUID"]] = mapping.get("State", "")
         return states
 
+    def _alias(self, lam: Any, function: str, name: str) -> dict[str, Any]:
+        answer = aws_value(lambda: lam.get_alias(FunctionName=function, Name=name), f"lambda.get_alias {name}")
+        return {"name": name, "version": answer.get("FunctionVersion"), "routing": answer.get("RoutingConfig")}
+
+    def _point_alias(self, lam: Any, function: str, name: str, version: str, routing: dict[str, Any] | None) -> None:
+        aws(
+            lambda: lam.update_alias(
+                FunctionName=function,
+                Name=name,
+                FunctionVersion=version,
+                RoutingConfig=routing or {"AdditionalVersionWeights": {}},
+            ),
+            f"lambda.update_alias {name} -> {version}",
+        )
+
     def _set_mappings(self, lam: Any, uuids: list[str], enabled: bool) -> None:
         for uuid in uuids:
             aws(
@@ -101,7 +131,11 @@ class LambdaAdapter(AwsAdapter):
         current = self._concurrency(lam, function)
         mappings = self._mappings(lam, function)
         snapshot = ctx.detail.get("snapshot") or {"reservedConcurrency": current, "eventSourceMappings": mappings}
-        target = wanted_concurrency(described.get("Tags") or {}, current)
+        tags = described.get("Tags") or {}
+        target = wanted_concurrency(tags, current)
+        alias = wanted_alias(tags)
+        if alias is not None and "alias" not in snapshot:
+            snapshot = {**snapshot, "alias": self._alias(lam, function, alias[0])}
         if target != "keep":
             self._set_concurrency(lam, function, target)
         detail: dict[str, Any] = {
@@ -109,6 +143,9 @@ class LambdaAdapter(AwsAdapter):
             "drill": ctx.is_drill,
             "reservedConcurrency": current if target == "keep" else target,
         }
+        if alias is not None:
+            self._point_alias(lam, function, alias[0], alias[1], None)
+            detail["aliasWanted"] = {"name": alias[0], "version": alias[1]}
         disabled = sorted(u for u, state in mappings.items() if state == "Disabled")
         if ctx.is_drill:
             if disabled:
@@ -137,9 +174,13 @@ class LambdaAdapter(AwsAdapter):
             if state == "Disabled" and current.get(uuid) in ("Enabled", "Enabling")
         )
         self._set_mappings(lam, to_disable, False)
-        detail = {"restored": {"reservedConcurrency": snapshot.get("reservedConcurrency")}}
+        detail: dict[str, Any] = {"restored": {"reservedConcurrency": snapshot.get("reservedConcurrency")}}
         if to_disable:
             detail["mappingsWanted"] = {uuid: "Disabled" for uuid in to_disable}
+        alias = snapshot.get("alias")
+        if alias:
+            self._point_alias(lam, function, alias["name"], alias["version"], alias.get("routing"))
+            detail["aliasWanted"] = {"name": alias["name"], "version": alias["version"]}
         return Started(function, detail)
 
     def replicate(self, ctx: ResourceContext) -> Started:
@@ -168,6 +209,11 @@ class LambdaAdapter(AwsAdapter):
             wrong = sorted(uuid for uuid, state in wanted.items() if current.get(uuid) != state)
             if wrong:
                 return Progress(KO, observed, f"event source mapping(s) {', '.join(wrong)} did not reach their state")
+        alias = ctx.detail.get("aliasWanted")
+        if alias:
+            pointed = self._alias(lam, function, alias["name"])["version"]
+            if pointed != alias["version"]:
+                return Progress(KO, observed, f"alias {alias['name']} points at {pointed}, not {alias['version']}")
         if ctx.phase == "activate" and self._concurrency(lam, function) == 0:
             return Progress(KO, observed, "reserved concurrency is 0: the function cannot run (instantiate it first)")
         return Progress(OK, observed)

@@ -148,3 +148,29 @@ def test_replicate_is_recorded_as_not_applicable(adapters, make_function, phase)
     done = phase(adapters["lambda"], make_function("ingest"), "replicate", mode="recovery")
 
     assert done.outcome is OK and done.detail["notApplicable"] is True
+
+
+def test_an_alias_is_pointed_at_its_dr_version_and_cleanup_points_it_back(adapters, aws, make_function, phase):
+    arn = make_function("checkout", tags={"dr:alias": "live", "dr:alias-version": "2"})
+    lam = aws("lambda")
+    lam.publish_version(FunctionName="checkout")
+    lam.update_function_code(FunctionName="checkout", ZipFile=_zip())
+    lam.publish_version(FunctionName="checkout")
+    lam.create_alias(FunctionName="checkout", Name="live", FunctionVersion="1")
+
+    drill = phase(adapters["lambda"], arn, mode="drill")
+    pointed = lam.get_alias(FunctionName="checkout", Name="live")["FunctionVersion"]
+    cleanup = phase(adapters["lambda"], arn, "cleanup", source=drill.detail)
+
+    assert drill.outcome is OK and pointed == "2"
+    assert cleanup.outcome is OK
+    assert lam.get_alias(FunctionName="checkout", Name="live")["FunctionVersion"] == "1"
+
+
+def test_an_alias_without_its_dr_version_fails_and_changes_nothing(adapters, aws, make_function, phase):
+    arn = make_function("checkout", tags={"dr:alias": "live"})
+
+    done = phase(adapters["lambda"], arn)
+
+    assert done.outcome is KO and "dr:alias-version" in done.error
+    assert concurrency(aws, arn) == 0
