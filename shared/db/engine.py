@@ -35,6 +35,12 @@ class Database:
                     self._pid = pid
         return self._engine
 
+    @property
+    def autocommit(self) -> Engine:
+        """The same pool, each statement its own transaction: one round trip for a compare-and-set,
+        where BEGIN ... COMMIT would cost three. Use it only for single-statement writes."""
+        return self.engine.execution_options(isolation_level="AUTOCOMMIT")
+
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, literal_column, or_, select, update
+from sqlalchemy import Connection, Row, and_, cast, func, insert, literal, literal_column, or_, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db.tables import executions, resource_runs, wave_runs
 from shared.domain.states import (
@@ -90,19 +91,18 @@ def move(
     where = [R.c.id == run_id, R.c.status == expected.value]
     if extra_where is not None:
         where.append(extra_where)
-    row = conn.execute(update(R).where(*where).values(**changes).returning(*R.c)).first()
-    if row is not None and (message or target in RESOURCE_TERMINAL):
-        events.append(
-            conn,
-            row.execution_id,
-            f"resource.{target.value.lower()}",
-            actor,
-            message or f"{row.arn}: {target.value}",
-            wave_number=row.wave_number,
-            resource_arn=row.arn,
-            detail={"operationId": row.operation_id, "error": row.error, **(detail or {})},
-        )
-    return row
+    moved = update(R).where(*where).values(**changes).returning(*R.c, func.clock_timestamp().label("now"))
+    if not (message or target in RESOURCE_TERMINAL):
+        return conn.execute(moved).first()
+    # One statement moves the run and appends its timeline entry (WITH moved AS (UPDATE ...), logged AS
+    # (INSERT ... FROM moved) SELECT * FROM moved): atomic even on an autocommit connection, one round trip.
+    moved_cte = moved.cte("moved")
+    entry = func.jsonb_build_object("operationId", moved_cte.c.operation_id, "error", moved_cte.c.error).op("||")(
+        cast(detail or {}, JSONB)
+    )
+    text = literal(message) if message else moved_cte.c.arn.op("||")(literal(f": {target.value}"))
+    logged = events.append_from(moved_cte, f"resource.{target.value.lower()}", actor, text, entry).cte("logged")
+    return conn.execute(select(moved_cte).add_cte(logged)).first()
 
 
 def reclaim_stale_start(conn: Connection, run_id: int, attempts: int, stale_seconds: float) -> Row | None:
