@@ -11,7 +11,7 @@ import logging
 from typing import Protocol
 
 from shared.db.engine import Database
-from shared.domain.progress import Finish, FinishWave, Pause, SkipWave, StartWave, Step, Wait, next_step
+from shared.domain.progress import Finish, FinishWave, Pause, SkipWave, StartWave, Step, Wait, after, next_step
 from shared.domain.states import ExecutionStatus, WaveStatus
 from shared.store import executions, launch_batches, resources, waves
 
@@ -49,10 +49,13 @@ class Orchestrator:
         self.advance(execution_id)
 
     def advance(self, execution_id: str) -> Step:
-        """Apply steps until the execution waits on workers, pauses or finishes."""
-        step: Step = Wait()
+        """Apply steps until the execution waits on workers, pauses or finishes.
+
+        Wave-closing steps (finish, skip) and the step they lead to are applied in one transaction, the
+        snapshot updated in memory (`after`); every write is still a compare-and-set, and a lost race
+        rolls the whole transaction back and reads again. A wave is dispatched only after the commit.
+        """
         for _ in range(MAX_STEPS):
-            dispatch: list[tuple[int, str]] | None = None
             try:
                 with self.db.engine.begin() as conn:
                     snapshot = executions.snapshot(conn, execution_id)
@@ -60,6 +63,10 @@ class Orchestrator:
                         log.warning("[%s] advance: no such execution", execution_id)
                         return Wait()
                     step = next_step(snapshot)
+                    while isinstance(step, FinishWave | SkipWave):
+                        self._apply(conn, execution_id, snapshot.status, step)
+                        snapshot = after(snapshot, step)
+                        step = next_step(snapshot)
                     if isinstance(step, Wait):
                         return step
                     dispatch = self._apply(conn, execution_id, snapshot.status, step)
@@ -68,9 +75,7 @@ class Orchestrator:
             if dispatch is not None and isinstance(step, StartWave):
                 self.dispatcher.dispatch_wave(execution_id, step.number, dispatch)
                 log.info("[%s] wave %s dispatched: %d resources", execution_id, step.number, len(dispatch))
-                return step
-            if isinstance(step, Pause | Finish):
-                return step
+            return step
         raise RuntimeError(f"{execution_id}: no stable state after {MAX_STEPS} steps")
 
     def _apply(self, conn, execution_id: str, status: ExecutionStatus, step: Step) -> list[tuple[int, str]] | None:

@@ -8,7 +8,7 @@ state reaches the same decision, and only the compare-and-set winner acts on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from shared.domain.states import (
@@ -180,3 +180,11 @@ def _finish(snapshot: ExecutionSnapshot, waves: list[WaveSnapshot]) -> Finish:
     if any(w.status in WAVE_WITH_FAILURES for w in waves):
         return Finish(ExecutionStatus.COMPLETED_WITH_FAILURES, "finished; some resources failed")
     return Finish(ExecutionStatus.COMPLETED, "all waves finished")
+
+
+def after(snapshot: ExecutionSnapshot, step: FinishWave | SkipWave) -> ExecutionSnapshot:
+    """The snapshot once a wave-closing step is applied, so the scheduler can decide the following step
+    in the same transaction instead of reading Postgres again."""
+    status = step.outcome if isinstance(step, FinishWave) else WaveStatus.SKIPPED
+    waves = tuple(replace(w, status=status) if w.number == step.number else w for w in snapshot.waves)
+    return replace(snapshot, waves=waves)

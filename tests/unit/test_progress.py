@@ -9,6 +9,7 @@ from shared.domain.progress import (
     StartWave,
     Wait,
     WaveSnapshot,
+    after,
     next_step,
     run_order,
     wave_outcome,
@@ -126,3 +127,27 @@ def test_wave_outcome_distinguishes_all_failed_from_some_failed():
     assert wave_outcome(wave(1, WS.RUNNING, total=2, unfinished=0, failed=1)) is WS.COMPLETED_WITH_FAILURES
     assert wave_outcome(wave(1, WS.RUNNING, total=2, unfinished=0)) is WS.SUCCEEDED
     assert wave_outcome(wave(1, WS.RUNNING, total=2, unfinished=0, cancelled=1)) is WS.CANCELLED
+
+
+def test_after_a_finished_wave_the_next_decision_matches_a_fresh_read():
+    running = execution(wave(1, WS.RUNNING, unfinished=0), wave(2), wave(3, pause_before=True))
+    step = next_step(running)
+    assert step == FinishWave(1, WS.SUCCEEDED)
+    assert next_step(after(running, step)) == next_step(
+        execution(wave(1, WS.SUCCEEDED), wave(2), wave(3, pause_before=True))
+    )
+    assert next_step(after(running, step)) == StartWave(2)
+
+
+def test_after_a_skipped_wave_the_next_wave_is_considered():
+    snapshot = execution(wave(1, WS.SUCCEEDED), wave(2, total=0), wave(3))
+    step = next_step(snapshot)
+    assert step == SkipWave(2, "no resources in this wave")
+    assert next_step(after(snapshot, step)) == StartWave(3)
+
+
+def test_after_a_failed_wave_with_abort_the_execution_fails():
+    snapshot = execution(wave(1, WS.RUNNING, unfinished=0, failed=2, on_failure=OnFailure.ABORT), wave(2))
+    step = next_step(snapshot)
+    final = next_step(after(snapshot, step))
+    assert isinstance(final, Finish) and final.status is ES.FAILED and final.remaining == (2,)
