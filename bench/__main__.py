@@ -5,6 +5,7 @@ simulated adapter. Prints a table and writes bench/results/<name>.json. Targets:
         first start of wave N+1 (p50/p95 ms, from Postgres timestamps)
     B2  resume call -> first resource of the next wave started (p50/p95 ms)
     B3  one wave of 1,000 resources, start request -> execution finished (s)
+    B5  AWS calls by operation for a 300-server DRS wave, counted at the local AWS (bench/b5_drs.py)
 """
 
 from __future__ import annotations
@@ -155,6 +156,7 @@ def main() -> None:
     parser.add_argument("--b2-samples", type=int, default=20, help="resumes measured for B2 (default 20)")
     parser.add_argument("--b3-size", type=int, action="append", help="wave sizes for B3 (default 1000)")
     parser.add_argument("--worker-concurrency", type=int, default=4)
+    parser.add_argument("--no-b5", action="store_true", help="skip B5 (the DRS wave on the local AWS)")
     parser.add_argument("--name", default=None, help="results file name (default: timestamp)")
     args = parser.parse_args()
     sizes = args.b3_size or [1000]
@@ -188,6 +190,11 @@ def main() -> None:
                 print(f"bench: B3 one wave of {size} resources ...", flush=True)
                 results["B3_one_wave"].append(bench.b3_one_big_wave(size))
 
+    if not args.no_b5:
+        from bench.b5_drs import report, run_b5
+
+        print("bench: B5 a 300-server DRS wave on the local AWS ...", flush=True)
+        results["B5_drs_calls"] = run_b5(300, worker_concurrency=args.worker_concurrency, out=lambda _: None)
     b1, b2 = results["B1_wave_to_wave"], results["B2_resume_to_first_task"]
     print("\n| benchmark | result | target (DESIGN §9) |\n|---|---|---|")
     print(
@@ -204,6 +211,8 @@ def main() -> None:
             f"| B3 one wave of {b3['resources']} resources | {b3['seconds']:.2f} s ({b3['status']}, "
             f"{b3['succeeded']} succeeded) | {target} |"
         )
+    if "B5_drs_calls" in results:
+        print("\n" + report(results["B5_drs_calls"]))
     RESULTS.mkdir(exist_ok=True)
     name = args.name or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = RESULTS / f"{name}.json"
