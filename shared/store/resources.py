@@ -42,6 +42,11 @@ def list_for(conn: Connection, execution_id: str) -> list[Row]:
     return list(conn.execute(select(R).where(R.c.execution_id == execution_id).order_by(R.c.wave_number, R.c.id)))
 
 
+def _with_wave():
+    """resource_runs joined with the wave run they belong to."""
+    return R.join(wave_runs, and_(wave_runs.c.execution_id == R.c.execution_id, wave_runs.c.number == R.c.wave_number))
+
+
 def load_work(conn: Connection, run_id: int) -> Row | None:
     """A resource run with what a worker needs to act on it: execution status, mode, phase, wave deadline."""
     return conn.execute(
@@ -54,12 +59,7 @@ def load_work(conn: Connection, run_id: int) -> Row | None:
             wave_runs.c.timeout_seconds,
             func.clock_timestamp().label("now"),
         )
-        .select_from(
-            R.join(executions, executions.c.id == R.c.execution_id).join(
-                wave_runs,
-                and_(wave_runs.c.execution_id == R.c.execution_id, wave_runs.c.number == R.c.wave_number),
-            )
-        )
+        .select_from(_with_wave().join(executions, executions.c.id == R.c.execution_id))
         .where(R.c.id == run_id)
     ).first()
 
@@ -200,12 +200,7 @@ def stale_in_running_waves(conn: Connection, stale_seconds: float, limit: int = 
     return list(
         conn.execute(
             select(R.c.id, R.c.adapter, R.c.execution_id)
-            .select_from(
-                R.join(
-                    wave_runs,
-                    and_(wave_runs.c.execution_id == R.c.execution_id, wave_runs.c.number == R.c.wave_number),
-                ).join(executions, executions.c.id == R.c.execution_id)
-            )
+            .select_from(_with_wave().join(executions, executions.c.id == R.c.execution_id))
             .where(
                 wave_runs.c.status == WaveStatus.RUNNING.value,
                 executions.c.status.in_([ExecutionStatus.RUNNING.value, ExecutionStatus.CANCELLING.value]),
@@ -226,12 +221,7 @@ def overdue_in_running_waves(conn: Connection, limit: int = 1000) -> list[Row]:
     return list(
         conn.execute(
             select(R.c.id, R.c.status, R.c.execution_id)
-            .select_from(
-                R.join(
-                    wave_runs,
-                    and_(wave_runs.c.execution_id == R.c.execution_id, wave_runs.c.number == R.c.wave_number),
-                )
-            )
+            .select_from(_with_wave())
             .where(
                 wave_runs.c.status == WaveStatus.RUNNING.value,
                 R.c.status.not_in([s.value for s in RESOURCE_TERMINAL]),

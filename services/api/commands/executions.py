@@ -27,6 +27,17 @@ ES = ExecutionStatus
 START_ATTEMPTS = 3  # resolutions per start when the plan or a group changes meanwhile
 
 
+def _wave_spec(wave) -> dict:
+    """What an execution stores of a wave (from a resolved plan wave or an earlier execution's wave run)."""
+    return {
+        "number": wave.number,
+        "name": wave.name,
+        "pause_before": wave.pause_before,
+        "on_failure": wave.on_failure,
+        "timeout_seconds": wave.timeout_seconds,
+    }
+
+
 class ExecutionCommands:
     def __init__(self, db: Database, publisher: Publisher, resolver: Resolver):
         self.db = db
@@ -105,16 +116,7 @@ class ExecutionCommands:
                 principal,
                 request,
                 plan,
-                [
-                    {
-                        "number": w.number,
-                        "name": w.name,
-                        "pause_before": w.pause_before,
-                        "on_failure": w.on_failure,
-                        "timeout_seconds": w.timeout_seconds,
-                    }
-                    for w in resolved.waves
-                ],
+                [_wave_spec(w) for w in resolved.waves],
                 [
                     {"wave_number": w.number, "arn": f.arn, "adapter": f.evaluation.adapter}
                     for w in resolved.waves
@@ -223,16 +225,7 @@ class ExecutionCommands:
             if plan is None:
                 raise ApiError(404, "PLAN_NOT_FOUND", f"planId: no recovery plan {request.plan_id!r}", field="planId")
             source = self._source(conn, request)
-            wave_specs = [
-                {
-                    "number": w.number,
-                    "name": w.name,
-                    "pause_before": w.pause_before,
-                    "on_failure": w.on_failure,
-                    "timeout_seconds": w.timeout_seconds,
-                }
-                for w in waves.list_for(conn, source.id)
-            ]
+            wave_specs = [_wave_spec(w) for w in waves.list_for(conn, source.id)]
             wanted = (
                 (lambda r: r.started_at is not None)
                 if request.phase is Phase.CLEANUP
