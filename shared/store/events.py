@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Insert, insert, literal, select
+from sqlalchemy import Connection, Insert, insert, select
 
 from shared.db.tables import execution_events
 
@@ -44,10 +44,10 @@ def list_for(conn: Connection, execution_id: str, after_id: int = 0, limit: int 
     )
 
 
-def append_from(rows: Any, kind: str, actor: str, message: Any, detail: Any) -> Insert:
+def append_from(rows: Any, kind: Any, actor: Any, message: Any, detail: Any) -> Insert:
     """An INSERT ... SELECT appending one entry per row of `rows` (a CTE of resource runs), to be run in
-    the same statement as the change it records. `message` and `detail` are SQL expressions."""
+    the same statement as the change it records. The other arguments are SQL expressions."""
     return insert(execution_events).from_select(
         ["execution_id", "kind", "actor", "message", "wave_number", "resource_arn", "detail"],
-        select(rows.c.execution_id, literal(kind), literal(actor), message, rows.c.wave_number, rows.c.arn, detail),
+        select(rows.c.execution_id, kind, actor, message, rows.c.wave_number, rows.c.arn, detail),
     )

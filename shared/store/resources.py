@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, cast, func, insert, literal, literal_column, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, literal_column, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db.tables import executions, resource_runs, wave_runs
@@ -49,7 +50,12 @@ def _with_wave():
 
 def load_work(conn: Connection, run_id: int) -> Row | None:
     """A resource run with what a worker needs to act on it: execution status, mode, phase, wave deadline."""
-    return conn.execute(
+    return conn.execute(_load_work_statement(), {"run_id": run_id}).first()
+
+
+@functools.lru_cache(maxsize=1)
+def _load_work_statement():
+    return (
         select(
             R,
             executions.c.status.label("execution_status"),
@@ -60,8 +66,8 @@ def load_work(conn: Connection, run_id: int) -> Row | None:
             func.clock_timestamp().label("now"),
         )
         .select_from(_with_wave().join(executions, executions.c.id == R.c.execution_id))
-        .where(R.c.id == run_id)
-    ).first()
+        .where(R.c.id == bindparam("run_id"))
+    )
 
 
 def move(
@@ -74,35 +80,55 @@ def move(
     values: dict[str, Any] | None = None,
     message: str | None = None,
     detail: dict[str, Any] | None = None,
-    extra_where: Any = None,
 ) -> Row | None:
-    """Compare-and-set one resource run; terminal moves are also written to the timeline."""
+    """Compare-and-set one resource run; terminal moves (and moves with a `message`) are also written to
+    the timeline by the same statement. Returns the updated row (with the database clock as `now`), or
+    None when another writer won."""
     check_move(expected, target)
-    changes: dict[str, Any] = {
-        "status": target.value,
-        "heartbeat_at": func.clock_timestamp(),
-        **(values or {}),
+    values = values or {}
+    logged = bool(message) or target in RESOURCE_TERMINAL
+    statement = _move_statement(expected, target, tuple(sorted(values)), logged, bool(message))
+    params = {
+        "run_id": run_id,
+        "expected": expected.value,
+        "target": target.value,
+        **{f"v_{k}": v for k, v in values.items()},
     }
+    if logged:
+        params |= {"kind": f"resource.{target.value.lower()}", "actor": actor, "event_detail": detail or {}}
+        params |= {"message": message} if message else {"suffix": f": {target.value}"}
+    return conn.execute(statement, params).first()
+
+
+@functools.lru_cache(maxsize=128)
+def _move_statement(
+    expected: ResourceStatus, target: ResourceStatus, keys: tuple[str, ...], logged: bool, has_message: bool
+):
+    """The statement of one shape of move, built once: building it costs more than running it (this is
+    the hot path of every wave). With `logged` it is WITH moved AS (UPDATE ...), logged AS (INSERT ...
+    FROM moved) SELECT * FROM moved — atomic even on an autocommit connection, one round trip."""
+    changes: dict[str, Any] = {"status": bindparam("target"), "heartbeat_at": func.clock_timestamp()}
+    changes |= {key: bindparam(f"v_{key}", type_=R.c[key].type) for key in keys}
     if target is ResourceStatus.STARTING:
         changes["started_at"] = func.coalesce(R.c.started_at, func.clock_timestamp())
         changes["start_attempts"] = R.c.start_attempts + 1
     if target in RESOURCE_TERMINAL:
         changes["finished_at"] = func.clock_timestamp()
-    where = [R.c.id == run_id, R.c.status == expected.value]
-    if extra_where is not None:
-        where.append(extra_where)
-    moved = update(R).where(*where).values(**changes).returning(*R.c, func.clock_timestamp().label("now"))
-    if not (message or target in RESOURCE_TERMINAL):
-        return conn.execute(moved).first()
-    # One statement moves the run and appends its timeline entry (WITH moved AS (UPDATE ...), logged AS
-    # (INSERT ... FROM moved) SELECT * FROM moved): atomic even on an autocommit connection, one round trip.
-    moved_cte = moved.cte("moved")
-    entry = func.jsonb_build_object("operationId", moved_cte.c.operation_id, "error", moved_cte.c.error).op("||")(
-        cast(detail or {}, JSONB)
+    moved = (
+        update(R)
+        .where(R.c.id == bindparam("run_id"), R.c.status == bindparam("expected"))
+        .values(**changes)
+        .returning(*R.c, func.clock_timestamp().label("now"))
     )
-    text = literal(message) if message else moved_cte.c.arn.op("||")(literal(f": {target.value}"))
-    logged = events.append_from(moved_cte, f"resource.{target.value.lower()}", actor, text, entry).cte("logged")
-    return conn.execute(select(moved_cte).add_cte(logged)).first()
+    if not logged:
+        return moved
+    rows = moved.cte("moved")
+    entry = func.jsonb_build_object("operationId", rows.c.operation_id, "error", rows.c.error).op("||")(
+        bindparam("event_detail", type_=JSONB)
+    )
+    text = bindparam("message") if has_message else rows.c.arn.op("||")(bindparam("suffix"))
+    timeline = events.append_from(rows, bindparam("kind"), bindparam("actor"), text, entry).cte("logged")
+    return select(rows).add_cte(timeline)
 
 
 def reclaim_stale_start(conn: Connection, run_id: int, attempts: int, stale_seconds: float) -> Row | None:
