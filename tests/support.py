@@ -50,3 +50,29 @@ def wait_for(client, headers: dict, execution_id: str, statuses: set[str], timeo
         if time.monotonic() > deadline:
             raise AssertionError(f"{execution_id} is {execution['status']}, not {statuses}, after {timeout}s")
         time.sleep(0.1)
+
+
+def insert_execution(conn, plan, arns_by_wave: dict[int, list[str]], adapter: str = "simulated", timeout: int = 600):
+    """An execution written to Postgres as the API writes it (waves + resource runs) — but never published."""
+    from shared.store import executions, resources
+
+    row = executions.create(
+        conn,
+        plan_id=plan.id,
+        plan_name=plan.name,
+        mode="drill",
+        phase="instantiate",
+        created_by="test",
+        reason=None,
+        source_execution_id=None,
+        waves=[
+            {"number": n, "name": f"w{n}", "pause_before": False, "on_failure": "continue", "timeout_seconds": timeout}
+            for n in arns_by_wave
+        ],
+    )
+    resources.insert_many(
+        conn,
+        row.id,
+        [{"wave_number": n, "arn": arn, "adapter": adapter} for n, arns in arns_by_wave.items() for arn in arns],
+    )
+    return row

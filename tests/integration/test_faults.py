@@ -8,7 +8,7 @@ import signal
 import time
 
 from sqlalchemy import text
-from support import TERMINAL, create_plan, sim, start, wait_for
+from support import TERMINAL, create_plan, insert_execution, sim, start, wait_for
 
 from shared.domain.states import ExecutionStatus, ResourceStatus, WaveStatus
 from shared.messaging import create_celery
@@ -75,32 +75,8 @@ def _plan_row(client, admin, db, waves_spec):
 
 
 def _insert_execution(db, plan, arns_by_wave: dict[int, list[str]]) -> str:
-    """An execution written to Postgres exactly as the API writes it — but never published."""
     with db.engine.begin() as conn:
-        row = executions.create(
-            conn,
-            plan_id=plan.id,
-            plan_name=plan.name,
-            mode="drill",
-            phase="instantiate",
-            created_by="test",
-            reason=None,
-            source_execution_id=None,
-            waves=[
-                {"number": n, "name": f"w{n}", "pause_before": False, "on_failure": "continue", "timeout_seconds": 600}
-                for n in arns_by_wave
-            ],
-        )
-        resources.insert_many(
-            conn,
-            row.id,
-            [
-                {"wave_number": n, "arn": arn, "adapter": "simulated"}
-                for n, arns in arns_by_wave.items()
-                for arn in arns
-            ],
-        )
-    return row.id
+        return insert_execution(conn, plan, arns_by_wave).id
 
 
 def test_an_execution_whose_start_message_was_lost_is_started_by_the_reconciler(stack, client, admin, db):

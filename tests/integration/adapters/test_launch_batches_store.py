@@ -6,6 +6,7 @@ import threading
 import uuid
 
 import pytest
+from support import insert_execution
 
 from shared.domain.states import ExecutionStatus
 from shared.store import executions, launch_batches, plans, resources
@@ -18,21 +19,8 @@ def batch_rows(db):
     """An execution (already finished, so no scheduler acts on it) with one wave of 150 DRS runs, batched."""
     with db.engine.begin() as conn:
         plan = plans.create(conn, name=f"batches {uuid.uuid4().hex[:8]}", description=None, waves=[], created_by="t")
-        execution = executions.create(
-            conn,
-            plan_id=plan.id,
-            plan_name=plan.name,
-            mode="drill",
-            phase="instantiate",
-            created_by="test",
-            reason=None,
-            source_execution_id=None,
-            waves=[{"number": 1, "name": "w1", "pause_before": False, "on_failure": "continue", "timeout_seconds": 60}],
-        )
+        execution = insert_execution(conn, plan, {1: [DRS.format(n) for n in range(150)]}, adapter="drs", timeout=60)
         executions.move(conn, execution.id, ExecutionStatus.PENDING, ExecutionStatus.FAILED, actor="test", message="t")
-        resources.insert_many(
-            conn, execution.id, [{"wave_number": 1, "arn": DRS.format(n), "adapter": "drs"} for n in range(150)]
-        )
         runs = resources.for_wave(conn, execution.id, 1)
         created = launch_batches.create_for_wave(conn, execution.id, 1, runs)
         batches = launch_batches.list_for(conn, execution.id)
