@@ -29,9 +29,6 @@ class CommonSettings(BaseSettings):
     )
     log_level: str = "INFO"
 
-    def with_servers(self, database_url: str, redis_url: str):  # -> Self
-        return self.model_copy(update={"database_url": database_url, "redis_url": redis_url})
-
     @property
     def db_url(self) -> str:
         if not self.database_url:

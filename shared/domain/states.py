@@ -96,9 +96,3 @@ def check_move(current: S, target: S) -> S:
     if target not in _MACHINES[type(current)].get(current, frozenset()):
         raise IllegalTransition(current, target)
     return target
-
-
-def sources_of(target: S) -> frozenset[S]:
-    """Every status from which `target` may be reached."""
-    moves = _MACHINES[type(target)]
-    return frozenset(s for s, targets in moves.items() if target in targets)

@@ -60,8 +60,3 @@ def holders(conn: Connection, arns: Iterable[str]) -> dict[str, tuple[str, str]]
         .where(L.c.arn.in_(wanted))
     )
     return {row.arn: (row.execution_id, row.plan_id) for row in rows}
-
-
-def held_by(conn: Connection, execution_id: str) -> list[str]:
-    """The ARNs ``execution_id`` holds, sorted."""
-    return list(conn.scalars(select(L.c.arn).where(L.c.execution_id == execution_id).order_by(L.c.arn)))

@@ -11,7 +11,6 @@ from shared.domain.states import (
     ResourceStatus,
     WaveStatus,
     check_move,
-    sources_of,
 )
 
 MACHINES = [(ExecutionStatus, EXECUTION_MOVES), (WaveStatus, WAVE_MOVES), (ResourceStatus, RESOURCE_MOVES)]
@@ -54,11 +53,3 @@ def test_a_resource_cannot_succeed_without_having_been_started():
 def test_moving_between_different_machines_is_a_type_error():
     with pytest.raises(TypeError):
         check_move(ExecutionStatus.RUNNING, WaveStatus.RUNNING)
-
-
-def test_sources_of_lists_every_status_that_reaches_the_target():
-    assert sources_of(ExecutionStatus.CANCELLING) == {
-        ExecutionStatus.PENDING,
-        ExecutionStatus.RUNNING,
-        ExecutionStatus.PAUSED,
-    }
