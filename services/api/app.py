@@ -43,13 +43,15 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
         doc_prefix="/openapi",
         doc_url="/openapi.json",
     )
-    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, DRWAVE_REDIS_URL=settings.broker_url)
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes)
     db = Database(settings.db_url)
+    redis_client = redis.Redis.from_url(settings.broker_url, socket_timeout=5)  # connects on first use
     publisher = Publisher(create_celery("drwave-api", settings))
     aws = Discovery(session_factory(settings))
     resolver = Resolver(db, aws)
     app.extensions["drwave"] = Services(
         db=db,
+        redis=redis_client,
         publisher=publisher,
         catalog=Catalog(db),
         discovery=DiscoveryCommands(db, resolver),
@@ -60,7 +62,7 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
     register_error_handlers(app)
     _install_body_checks(app)
     install_auth(app, db)
-    install_idempotency(app, redis.Redis.from_url(settings.broker_url, socket_timeout=5))
+    install_idempotency(app, redis_client)
     blueprints = (
         health.bp,
         identity.bp,

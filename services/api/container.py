@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import redis
 from flask import current_app
 
 from shared.db.engine import Database
@@ -19,6 +20,7 @@ from .commands.target_accounts import TargetAccountCommands
 @dataclass
 class Services:
     db: Database
+    redis: redis.Redis
     publisher: Publisher
     catalog: Catalog
     discovery: DiscoveryCommands

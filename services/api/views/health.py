@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import redis
-from flask import current_app
 from flask_openapi3 import APIBlueprint, Tag
 from sqlalchemy import text
 
@@ -29,9 +27,7 @@ def readyz():
     except Exception as error:
         checks["postgres"] = f"unavailable: {type(error).__name__}"
     try:
-        client = redis.Redis.from_url(current_app.config["DRWAVE_REDIS_URL"], socket_timeout=2)
-        client.ping()
-        client.close()
+        services().redis.ping()
         checks["redis"] = "ok"
     except Exception as error:
         checks["redis"] = f"unavailable: {type(error).__name__}"
