@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import secrets
 import signal
 import sys
 from pathlib import Path
 
+from pydantic import Field
+
+from services.api.settings import ApiSettings
 from shared.domain.roles import Role
 from shared.logs import configure_logging
 from shared.settings import CommonSettings
@@ -48,10 +50,11 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("migrate", help="apply database migrations")
 
     args = parser.parse_args(argv)
-    settings = CommonSettings()
     if args.command == "run":
-        configure_logging(settings.log_level)
-        sys.exit(_run(settings, args))
+        run_settings = RunSettings()
+        configure_logging(run_settings.log_level)
+        sys.exit(_run(run_settings, args))
+    settings = CommonSettings()
     if args.command == "tokens":
         configure_logging("WARNING")
         print(_with_database(settings, lambda url: _create_token(url, Role(args.role), args.name)))
@@ -91,33 +94,44 @@ def _create_token(url: str, role: Role, name: str) -> str:
         db.dispose()
 
 
-def _run(settings: CommonSettings, args) -> int:
-    from services.api.settings import ApiSettings
+class RunSettings(ApiSettings):
+    """What `drwave run` (make run) needs beyond the API's settings. Its poll and reconcile defaults are
+    short because the local AWS answers in seconds; DRWAVE_POLL_INTERVAL / DRWAVE_RECONCILE_INTERVAL win."""
+
+    flower_port: int = Field(default=5555, description="port of Flower")
+    local_aws_port: int = Field(default=4566, description="port of the local AWS emulator")
+    poll_interval: float = Field(default=1.0, description="seconds between AWS status polls (make run)")
+    reconcile_interval: float = Field(default=5.0, description="seconds between reconciler passes (make run)")
+
+
+def _shutdown(*_) -> None:
+    raise KeyboardInterrupt
+
+
+def _run(settings: RunSettings, args) -> int:
     from services.demo import run_demo, run_estate_demo
     from services.stack import Stack, StackConfig
 
-    api = ApiSettings()
-    flower_port = int(os.environ.get("DRWAVE_FLOWER_PORT", "5555"))
     flower_password = secrets.token_urlsafe(12)
     config = StackConfig(
         state_dir=settings.state_dir,
         database_url=settings.database_url,
         redis_url=settings.redis_url,
-        api_host=api.api_host,
-        api_port=api.api_port,
+        api_host=settings.api_host,
+        api_port=settings.api_port,
         flower=True,
-        flower_port=flower_port,
+        flower_port=settings.flower_port,
         flower_password=flower_password,
         local_aws=not args.no_local_aws,
-        local_aws_port=int(os.environ.get("DRWAVE_LOCAL_AWS_PORT", "4566")),
+        local_aws_port=settings.local_aws_port,
         workers=args.workers,
         env={
-            "DRWAVE_POLL_INTERVAL": os.environ.get("DRWAVE_POLL_INTERVAL", "1"),
-            "DRWAVE_RECONCILE_INTERVAL": os.environ.get("DRWAVE_RECONCILE_INTERVAL", "5"),
+            "DRWAVE_POLL_INTERVAL": str(settings.poll_interval),
+            "DRWAVE_RECONCILE_INTERVAL": str(settings.reconcile_interval),
         },
     )
     stack = Stack(config)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _shutdown)
     try:
         print(
             f"drwave: starting PostgreSQL, Redis, API, scheduler, {args.workers} worker(s) and Flower "
@@ -129,7 +143,7 @@ def _run(settings: CommonSettings, args) -> int:
         print(
             f"""
   API      {stack.api_url}   (OpenAPI: {stack.api_url}/openapi.json, UI: {stack.api_url}/docs)
-  Flower   http://127.0.0.1:{flower_port}   (user {config.flower_user}, password {flower_password})
+  Flower   http://127.0.0.1:{settings.flower_port}   (user {config.flower_user}, password {flower_password})
   Logs     {stack.log_dir.resolve()}
   Token    {token}   (admin; more with: .venv/bin/drwave tokens create --role operator --name you)
 """,
