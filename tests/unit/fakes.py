@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from shared.domain.batches import BatchStatus, check_batch_move
 from shared.domain.progress import ExecutionSnapshot, OnFailure, Phase, WaveSnapshot
 from shared.domain.states import (
     EXECUTION_ACTIVE,
@@ -29,7 +30,7 @@ from shared.domain.states import (
 from shared.messaging import Message
 from shared.unit_of_work import UnitOfWork
 
-ES, WS, RS = ExecutionStatus, WaveStatus, ResourceStatus
+ES, WS, RS, BS = ExecutionStatus, WaveStatus, ResourceStatus, BatchStatus
 
 
 @dataclass
@@ -265,6 +266,41 @@ class FakeResources(_Store):
                 stale.append(copy.copy(run))
         return stale
 
+    def load_work(self, run_id):
+        run = self.t.runs.get(run_id)
+        if run is None:
+            return None
+        execution = self.t.executions[run.execution_id]
+        wave = self.t.waves[(run.execution_id, run.wave_number)]
+        return SimpleNamespace(
+            **vars(run),
+            execution_status=execution.status,
+            mode=execution.mode,
+            phase=execution.phase,
+            wave_started_at=wave.started_at,
+            timeout_seconds=wave.timeout_seconds,
+            now=self.t.now,
+        )
+
+    def reclaim_stale_start(self, run_id, attempts, stale_seconds):
+        run = self.t.runs[run_id]
+        silent = run.heartbeat_at is None or run.heartbeat_at < self.t.now - timedelta(seconds=stale_seconds)
+        if run.status != RS.STARTING or run.start_attempts != attempts or run.operation_id is not None or not silent:
+            return None
+        run.start_attempts += 1
+        run.heartbeat_at = self.t.now
+        return copy.copy(run)
+
+    def release_start(self, run_id, attempts):
+        run = self.t.runs[run_id]
+        if run.status != RS.STARTING or run.start_attempts != attempts or run.operation_id is not None:
+            return False
+        run.heartbeat_at = None
+        return True
+
+    def source_details(self, execution_id, arns):
+        return {}
+
 
 class FakeLocks(_Store):
     def acquire(self, execution_id, arns):
@@ -288,7 +324,94 @@ class FakeGroups(_Store):
 
 class FakeLaunchBatches(_Store):
     def create_for_wave(self, execution_id, wave_number, runs):
-        return 0  # the simulated adapter does not batch; the worker tests set batches up themselves
+        return 0  # the orchestrator tests use a non-batching adapter; worker tests call `add` themselves
+
+    def add(self, execution_id, wave_number, run_ids, adapter="batching"):
+        batch_id = next(self.t.ids)
+        self.t.batches[batch_id] = SimpleNamespace(
+            id=batch_id,
+            execution_id=execution_id,
+            wave_number=wave_number,
+            adapter=adapter,
+            account_id=None,
+            region=None,
+            status=BS.PENDING.value,
+            start_attempts=0,
+            claimed_at=None,
+            operation_id=None,
+            detail=None,
+            outcomes=None,
+            error=None,
+            view=None,
+            viewed_at=None,
+        )
+        self.t.members.update({run_id: batch_id for run_id in run_ids})
+        return batch_id
+
+    def batch_of(self, run_id):
+        return self.t.members.get(run_id)
+
+    def get(self, batch_id):
+        batch = copy.copy(self.t.batches[batch_id])
+        batch.view_age = None if batch.viewed_at is None else (self.t.now - batch.viewed_at).total_seconds()
+        return batch
+
+    def members(self, batch_id):
+        return [copy.copy(self.t.runs[r]) for r, b in sorted(self.t.members.items()) if b == batch_id]
+
+    def _claimed(self, batch_id, attempts):
+        batch = self.t.batches[batch_id]
+        return batch if batch.status == BS.STARTING and batch.start_attempts == attempts else None
+
+    def claim_start(self, batch_id, stale_seconds):
+        batch = self.t.batches[batch_id]
+        stale = batch.status == BS.STARTING and batch.claimed_at < self.t.now - timedelta(seconds=stale_seconds)
+        if batch.status != BS.PENDING and not stale:
+            return None
+        check_batch_move(BS(batch.status), BS.STARTING)
+        batch.status, batch.claimed_at = BS.STARTING.value, self.t.now
+        batch.start_attempts += 1
+        return copy.copy(batch)
+
+    def release(self, batch_id, attempts):
+        batch = self._claimed(batch_id, attempts)
+        if batch is not None:
+            batch.status, batch.claimed_at = BS.PENDING.value, None
+        return batch is not None
+
+    def record_start(self, batch_id, attempts, *, operation_id, detail, outcomes, actor, message):
+        batch = self._claimed(batch_id, attempts)
+        if batch is not None:
+            batch.status, batch.operation_id, batch.detail, batch.outcomes = (
+                BS.STARTED.value,
+                operation_id,
+                detail,
+                outcomes,
+            )
+        return copy.copy(batch)
+
+    def fail(self, batch_id, attempts, error, *, actor):
+        batch = self._claimed(batch_id, attempts)
+        if batch is not None:
+            batch.status, batch.error = BS.FAILED.value, error
+        return copy.copy(batch)
+
+    def claim_view(self, batch_id, max_age):
+        batch = self.t.batches[batch_id]
+        old = batch.viewed_at is None or batch.viewed_at < self.t.now - timedelta(seconds=max_age)
+        if batch.status != BS.STARTED or not old:
+            return False
+        batch.viewed_at = self.t.now
+        return True
+
+    def store_view(self, batch_id, view):
+        self.t.batches[batch_id].view = view
+        self.t.batches[batch_id].viewed_at = self.t.now
+
+
+class FakeTargetAccounts(_Store):
+    def get(self, account_id):
+        return copy.copy(self.t.accounts.get(account_id))
 
 
 class FakeUnitOfWork(UnitOfWork):
@@ -306,6 +429,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.plans = FakePlans(tables)
         self.groups = FakeGroups(tables)
         self.launch_batches = FakeLaunchBatches(tables)
+        self.target_accounts = FakeTargetAccounts(tables)
 
     def _begin(self) -> None:
         self._before = None if self.autocommit else copy.deepcopy(vars(self.tables))
