@@ -13,8 +13,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from shared.domain.batches import BatchStatus
-from shared.domain.states import RESOURCE_TERMINAL, ResourceStatus
+from shared.domain.states import RESOURCE_TERMINAL, BatchStatus, ResourceStatus
 from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 from .accounts import Access, AccountRoles
@@ -91,15 +90,10 @@ class LaunchBatchMember:
             access = self.roles.access(uow, adapter, claim.account_id or work.arn, work.detail)
         if claim.start_attempts > 1:
             log.warning("[%s] batch %s: re-claimed a start whose worker went silent", work.execution_id, batch_id)
-        batch_ctx = BatchContext(
-            batch_id=batch_id,
-            execution_id=work.execution_id,
-            mode=work.mode,
-            phase=work.phase.value,
-            account_id=claim.account_id,
-            region=claim.region,
-            role_arn=access[0],
-            external_id=access[1],
+        batch_ctx = _batch_context(
+            work,
+            claim,
+            access,
             attempt=claim.start_attempts,
             members=tuple(work.member_context(m, access, sources.get(m.arn, {})) for m in members),
         )
@@ -182,17 +176,8 @@ class LaunchBatchMember:
     @staticmethod
     def _describe(adapter: BatchAdapter, work: Work, batch: Row, access: Access) -> dict[str, Any] | None:
         """One status look-up for the whole batch; None when AWS asked us to come back later."""
-        batch_ctx = BatchContext(
-            batch_id=batch.id,
-            execution_id=work.execution_id,
-            mode=work.mode,
-            phase=work.phase.value,
-            account_id=batch.account_id,
-            region=batch.region,
-            role_arn=access[0],
-            external_id=access[1],
-            operation_id=batch.operation_id,
-            detail=dict(batch.detail or {}),
+        batch_ctx = _batch_context(
+            work, batch, access, operation_id=batch.operation_id, detail=dict(batch.detail or {})
         )
         try:
             return adapter.describe_batch(batch_ctx)
@@ -204,3 +189,18 @@ class LaunchBatchMember:
         except Exception as error:
             log.exception("[%s] batch %s: status look-up failed", work.execution_id, batch.id)
             return {"error": f"status failed: {error}"}
+
+
+def _batch_context(work: Work, batch: Row, access: Access, **known: Any) -> BatchContext:
+    """What the adapter is told about a launch batch, as seen by one of its members."""
+    return BatchContext(
+        batch_id=batch.id,
+        execution_id=work.execution_id,
+        mode=work.mode,
+        phase=work.phase.value,
+        account_id=batch.account_id,
+        region=batch.region,
+        role_arn=access[0],
+        external_id=access[1],
+        **known,
+    )

@@ -15,13 +15,13 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from shared.domain.batches import BatchStatus, check_batch_move
 from shared.domain.progress import ExecutionSnapshot, OnFailure, Phase, WaveSnapshot
 from shared.domain.states import (
     EXECUTION_ACTIVE,
     EXECUTION_TERMINAL,
     RESOURCE_FAILED,
     RESOURCE_TERMINAL,
+    BatchStatus,
     ExecutionStatus,
     ResourceStatus,
     WaveStatus,
@@ -54,6 +54,25 @@ class Tables:
         return [e.kind for e in self.events if e.execution_id == execution_id]
 
 
+NEW_EXECUTION = {
+    "pause_requested": False,
+    "paused_before_wave": None,
+    "current_wave": None,
+    "status_reason": None,
+    "started_at": None,
+    "finished_at": None,
+}
+NEW_RUN = {
+    "status": RS.PENDING.value,
+    "operation_id": None,
+    "detail": None,
+    "error": None,
+    "start_attempts": 0,
+    "started_at": None,
+    "heartbeat_at": None,
+}
+
+
 class _Store:
     def __init__(self, tables: Tables) -> None:
         self.t = tables
@@ -73,28 +92,12 @@ class FakeExecutions(_Store):
             (e.id for e in self.t.executions.values() if e.plan_id == plan_id and e.status in EXECUTION_ACTIVE), None
         )
 
-    def create(self, *, plan_id, plan_name, mode, phase, created_by, reason, source_execution_id):
-        if self.active_for_plan(plan_id) is not None:  # the partial unique index
+    def create(self, **fields):
+        if self.active_for_plan(fields["plan_id"]) is not None:  # the partial unique index
             return None
-        row = SimpleNamespace(
-            id=f"ex-{next(self.t.ids)}",
-            plan_id=plan_id,
-            plan_name=plan_name,
-            mode=mode,
-            phase=phase,
-            status=ES.PENDING.value,
-            created_by=created_by,
-            reason=reason,
-            source_execution_id=source_execution_id,
-            pause_requested=False,
-            paused_before_wave=None,
-            current_wave=None,
-            status_reason=None,
-            started_at=None,
-            finished_at=None,
-        )
+        row = SimpleNamespace(id=f"ex-{next(self.t.ids)}", status=ES.PENDING.value, **fields, **NEW_EXECUTION)
         self.t.executions[row.id] = row
-        FakeEvents(self.t).append(row.id, "execution.pending", created_by, "requested")
+        FakeEvents(self.t).append(row.id, "execution.pending", fields["created_by"], "requested")
         return copy.copy(row)
 
     def move(self, execution_id, expected, target, *, actor, message, values=None):
@@ -193,18 +196,7 @@ class FakeResources(_Store):
     def insert_many(self, execution_id, rows):
         for row in rows:
             run_id = next(self.t.ids)
-            self.t.runs[run_id] = SimpleNamespace(
-                id=run_id,
-                execution_id=execution_id,
-                status=RS.PENDING.value,
-                operation_id=None,
-                detail=None,
-                error=None,
-                start_attempts=0,
-                started_at=None,
-                heartbeat_at=None,
-                **row,
-            )
+            self.t.runs[run_id] = SimpleNamespace(id=run_id, execution_id=execution_id, **row, **NEW_RUN)
 
     def for_wave(self, execution_id, number):
         return [
@@ -368,7 +360,7 @@ class FakeLaunchBatches(_Store):
         stale = batch.status == BS.STARTING and batch.claimed_at < self.t.now - timedelta(seconds=stale_seconds)
         if batch.status != BS.PENDING and not stale:
             return None
-        check_batch_move(BS(batch.status), BS.STARTING)
+        check_move(BS(batch.status), BS.STARTING)
         batch.status, batch.claimed_at = BS.STARTING.value, self.t.now
         batch.start_attempts += 1
         return copy.copy(batch)
@@ -434,11 +426,10 @@ class FakeUnitOfWork(UnitOfWork):
     def _begin(self) -> None:
         self._before = None if self.autocommit else copy.deepcopy(vars(self.tables))
 
-    def _commit(self) -> None:
-        self.tables.commits = getattr(self.tables, "commits", 0) + 1
-
-    def _rollback(self) -> None:
-        if self._before is not None:
+    def _end(self, commit: bool) -> None:
+        if commit:
+            self.tables.commits = getattr(self.tables, "commits", 0) + 1
+        elif self._before is not None:
             vars(self.tables).update(self._before)
 
 
@@ -464,6 +455,39 @@ class FakeUnits:
 
     def __call__(self, *, autocommit: bool = False) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.tables, self.publisher, autocommit=autocommit)
+
+
+def add_execution(
+    units: FakeUnits,
+    runs_per_wave: list[int],
+    *,
+    status: ExecutionStatus = ES.RUNNING,
+    adapter: str = "simulated",
+    waves: dict[int, dict] | None = None,
+) -> str:
+    """An execution with one wave per entry of ``runs_per_wave`` (that many runs of ``adapter`` each);
+    ``waves`` overrides wave fields by number."""
+    overrides = waves or {}
+    numbers = range(1, len(runs_per_wave) + 1)
+    with units() as uow:
+        row = uow.executions.create(
+            plan_id="plan-1",
+            plan_name="Plan",
+            mode="drill",
+            phase="instantiate",
+            created_by="test",
+            reason=None,
+            source_execution_id=None,
+        )
+        uow.waves.insert_many(row.id, [wave_spec(n, **overrides.get(n, {})) for n in numbers])
+        runs = [
+            {"wave_number": n, "arn": f"arn:{n}:{i}", "adapter": adapter}
+            for n in numbers
+            for i in range(runs_per_wave[n - 1])
+        ]
+        uow.resources.insert_many(row.id, runs)
+    units.tables.executions[row.id].status = status.value
+    return row.id
 
 
 def add_plan(tables: Tables, plan_id: str = "plan-1", name: str = "Plan", version: int = 1) -> SimpleNamespace:

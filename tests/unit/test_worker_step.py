@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from fakes import FakeUnits, wave_spec
+from fakes import FakeUnits, add_execution
 
 from services.workers.adapters.base import (
     Adapter,
@@ -23,8 +23,7 @@ from services.workers.adapters.base import (
 )
 from services.workers.recovery import Recovery
 from services.workers.work import Envelope, PollAgain
-from shared.domain.batches import BatchStatus
-from shared.domain.states import ExecutionStatus, ResourceStatus, WaveStatus
+from shared.domain.states import BatchStatus, ExecutionStatus, ResourceStatus, WaveStatus
 
 ES, RS = ExecutionStatus, ResourceStatus
 POLL, CLAIM, BACKOFF = 5.0, 30.0, 2.0
@@ -87,22 +86,8 @@ def _play(script: list[Any], default: Any) -> Any:
 
 def running_wave(units: FakeUnits, adapter: str, count: int = 1, timeout: int = 3600) -> list[int]:
     """A RUNNING execution whose RUNNING wave has ``count`` PENDING runs of ``adapter``; their ids."""
-    with units() as uow:
-        row = uow.executions.create(
-            plan_id="plan-1",
-            plan_name="Plan",
-            mode="drill",
-            phase="instantiate",
-            created_by="test",
-            reason=None,
-            source_execution_id=None,
-        )
-        uow.waves.insert_many(row.id, [wave_spec(1, timeout_seconds=timeout)])
-        uow.resources.insert_many(
-            row.id, [{"wave_number": 1, "arn": f"arn:r{i}", "adapter": adapter} for i in range(count)]
-        )
-    units.tables.executions[row.id].status = ES.RUNNING.value
-    wave = units.tables.waves[(row.id, 1)]
+    execution_id = add_execution(units, [count], adapter=adapter, waves={1: {"timeout_seconds": timeout}})
+    wave = units.tables.waves[(execution_id, 1)]
     wave.status, wave.started_at = WaveStatus.RUNNING.value, units.tables.now
     return sorted(units.tables.runs)
 
@@ -219,12 +204,16 @@ def batch_of_three(units: FakeUnits) -> tuple[list[int], int]:
     return runs, batch_id
 
 
-def test_the_first_member_starts_the_whole_batch_once_and_the_others_join_it(units):
-    runs, batch_id = batch_of_three(units)
-    adapter = Batching()
+def every_member_steps_once(units: FakeUnits, adapter: Batching, runs: list[int]) -> None:
     step = recovery(units, adapter).step
     for run_id in runs:
         step(run_id)
+
+
+def test_the_first_member_starts_the_whole_batch_once_and_the_others_join_it(units):
+    runs, batch_id = batch_of_three(units)
+    adapter = Batching()
+    every_member_steps_once(units, adapter, runs)
     assert len(adapter.started) == 1
     assert [m.resource_run_id for m in adapter.started[0].members] == runs
     assert units.tables.batches[batch_id].status == BatchStatus.STARTED
@@ -235,9 +224,8 @@ def test_the_first_member_starts_the_whole_batch_once_and_the_others_join_it(uni
 def test_batch_members_share_one_status_look_up_per_poll_interval(units):
     runs, _ = batch_of_three(units)
     adapter = Batching()
+    every_member_steps_once(units, adapter, runs)
     step = recovery(units, adapter).step
-    for run_id in runs:
-        step(run_id)
     looked = len(adapter.described)
     adapter.done = set(runs)
     units.tables.now += timedelta(seconds=POLL + 1)

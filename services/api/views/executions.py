@@ -35,15 +35,7 @@ def start_execution(body: ExecutionStart):
     principal = current_principal()
     if body.phase is Phase.CLEANUP:
         principal.require(Permission.EXECUTIONS_CLEANUP)
-    request = StartRequest(
-        plan_id=body.plan_id,
-        mode=body.mode,
-        phase=body.phase,
-        source_execution_id=body.source_execution_id,
-        reason=body.reason,
-        skip_invalid=body.skip_invalid,
-    )
-    return _action(services().executions.start(principal, request), 202)
+    return _action(services().executions.start(principal, StartRequest(**body.model_dump())), 202)
 
 
 @bp.get("", responses={200: ExecutionPage, **ERRORS})
