@@ -6,7 +6,7 @@ the result into the API's read models. Plan validation reports what a start now 
 * errors — the plan cannot be resolved (unregistered account, AWS refusing, …) or has no resource;
 * warnings — ``INVALID_TAGS`` (a start needs ``skipInvalid``), ``RESOURCE_IN_ACTIVE_EXECUTION``
   (another plan's execution holds it: a start gets 409), ``PLAN_ALREADY_EXECUTING``,
-  ``WAVE_EXCEEDS_DRS_JOB_LIMIT`` (more DRS servers than one DRS job takes), ``EMPTY_WAVE``;
+  ``WAVE_EXCEEDS_DRS_JOB_QUOTA`` (more DRS servers than one DRS job takes), ``EMPTY_WAVE``;
 * ``ready`` — a start now would be accepted without ``skipInvalid``.
 """
 
@@ -208,7 +208,7 @@ def wave_warnings(resolved: ResolvedPlan) -> list[dict[str, Any]]:
             jobs = -(-drs // DRS_JOB_LIMIT)
             warnings.append(
                 finding(
-                    "WAVE_EXCEEDS_DRS_JOB_LIMIT",
+                    "WAVE_EXCEEDS_DRS_JOB_QUOTA",
                     f"wave {wave.number} '{wave.name}' has {drs} DRS source servers, more than the {DRS_JOB_LIMIT} "
                     f"one DRS job takes; it will start {jobs} jobs",
                     wave=wave.number,
