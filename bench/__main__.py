@@ -11,7 +11,6 @@ simulated adapter. Prints a table and writes bench/results/<name>.json. Targets:
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import tempfile
@@ -29,7 +28,6 @@ from shared.domain.roles import Role
 from shared.embedded import free_port
 from shared.store import tokens
 
-RESULTS = Path(__file__).parent / "results"
 SIM = "arn:drwave:simulated:us-west-2:123456789012:resource"
 TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
 
@@ -213,11 +211,9 @@ def main() -> None:
         )
     if "B5_drs_calls" in results:
         print("\n" + report(results["B5_drs_calls"]))
-    RESULTS.mkdir(exist_ok=True)
-    name = args.name or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(results, indent=2, default=str))
-    print(f"\nbench: results written to {path}")
+    from bench.b5_drs import save
+
+    print(f"\nbench: results written to {save(results, args.name)}")
 
 
 if __name__ == "__main__":

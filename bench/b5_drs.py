@@ -36,6 +36,14 @@ from shared.embedded import free_port
 from shared.store import tokens
 
 RESULTS = Path(__file__).parent / "results"
+
+
+def save(results: dict, name: str | None, prefix: str = "") -> Path:
+    """Write ``results`` to bench/results/<prefix><name or a timestamp>.json; returns the path."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{prefix}{name or datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(results, indent=2, default=str))
+    return path
 ACCOUNT, PRIMARY, DR = "123456789012", "us-east-1", "us-west-2"
 TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
 
@@ -244,11 +252,7 @@ def main() -> None:
     )
     print()
     print(report(result))
-    RESULTS.mkdir(exist_ok=True)
-    name = args.name or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS / f"b5-{name}.json"
-    path.write_text(json.dumps(result, indent=2, default=str))
-    print(f"\nb5: results written to {path}")
+    print(f"\nb5: results written to {save(result, args.name, prefix='b5-')}")
 
 
 if __name__ == "__main__":
