@@ -1,5 +1,6 @@
 """`make bench`: measure the wave engine on real PostgreSQL, Redis, API and worker processes with the
-simulated adapter. Prints a table and writes bench/results/<name>.json. Targets: DESIGN §9.
+simulated adapter. Prints a table and writes bench/results/<name>.json. Targets: docs/architecture.md,
+"Performance targets".
 
     B1  wave-to-wave overhead, 10 waves x 10 zero-duration resources: last finish of wave N ->
         first start of wave N+1 (p50/p95 ms, from Postgres timestamps)
@@ -194,7 +195,7 @@ def main() -> None:
         print("bench: B5 a 300-server DRS wave on the local AWS ...", flush=True)
         results["B5_drs_calls"] = run_b5(300, worker_concurrency=args.worker_concurrency, out=lambda _: None)
     b1, b2 = results["B1_wave_to_wave"], results["B2_resume_to_first_task"]
-    print("\n| benchmark | result | target (DESIGN §9) |\n|---|---|---|")
+    print("\n| benchmark | result | target (docs/architecture.md) |\n|---|---|---|")
     print(
         f"| B1 wave-to-wave overhead ({b1['samples']} gaps) | p50 {b1['p50_ms']:.1f} ms, p95 {b1['p95_ms']:.1f} ms"
         f" | p50 <= 12 ms, p95 <= 30 ms |"

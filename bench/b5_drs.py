@@ -1,4 +1,5 @@
-"""B5: AWS calls by operation for one wave of 300 DRS source servers (DESIGN §9), counted at the local AWS.
+"""B5: AWS calls by operation for one wave of 300 DRS source servers, counted at the local AWS
+(docs/architecture.md, "Performance targets").
 
 A whole drwave stack (API, scheduler, workers on real PostgreSQL and Redis) drills one wave of N source
 servers registered in the local AWS; the workers reach it through boto3's standard ``AWS_ENDPOINT_URL``.
