@@ -5,6 +5,7 @@ the benchmark, so all three run the same thing."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -20,7 +21,12 @@ import requests
 from shared.db.migrate import upgrade
 from shared.embedded import EmbeddedServer, ensure_postgres, ensure_redis
 
+from .supervisor import RestartPolicy, Supervisor
+
 log = logging.getLogger(__name__)
+
+GUNICORN_CONFIG = "python:services.api.gunicorn_conf"
+SUPERVISED = frozenset({"scheduler", "api", "flower"})  # and every worker-N
 
 
 @dataclass
@@ -47,6 +53,8 @@ class Stack:
     def __init__(self, config: StackConfig):
         self.config = config
         self.processes: dict[str, subprocess.Popen] = {}
+        self._commands: dict[str, tuple[list[str], dict[str, str]]] = {}  # how to start each one again
+        self.supervisor: Supervisor | None = None
         self.embedded: list[EmbeddedServer] = []
         self.database_url = config.database_url
         self.redis_url = config.redis_url
@@ -87,7 +95,21 @@ class Stack:
             self.embedded.append(server)
             self.redis_url = server.url
 
+    def supervise(self, policy: RestartPolicy | None = None) -> Supervisor:
+        """Restart the scheduler, workers, API and Flower when they exit (not the local AWS: its state
+        lives in memory); report every process in <state dir>/processes.json."""
+        restarters = {
+            name: functools.partial(self.spawn, name, *self._commands[name])
+            for name in self.processes
+            if name in SUPERVISED or name.startswith("worker-")
+        }
+        self.supervisor = Supervisor(self.processes, restarters, self.config.state_dir, self.log_dir, policy).start()
+        return self.supervisor
+
     def stop(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop()  # first, so nothing is restarted while it stops
+            self.supervisor = None
         for name, process in reversed(list(self.processes.items())):
             self._terminate(name, process)
         self.processes.clear()
@@ -119,6 +141,7 @@ class Stack:
         return env
 
     def spawn(self, name: str, args: list[str], extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+        self._commands[name] = (args, dict(extra_env or {}))
         log_file = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (owned by the child)
         process = subprocess.Popen(
             args,
@@ -156,6 +179,8 @@ class Stack:
                 sys.executable,
                 "-m",
                 "gunicorn",
+                "--config",
+                GUNICORN_CONFIG,
                 "--bind",
                 bind,
                 "--workers",

@@ -22,6 +22,12 @@ def worker_queue(adapter: str) -> str:
     return f"workers.{adapter}"
 
 
+def recover_resource_kwargs(execution_id: str | None, wave: int | None, arn: str | None) -> dict:
+    """What a recovery task carries besides its resource run id: the fields its log lines name
+    (kwargs, not headers, so they survive the task's retries)."""
+    return {"log_fields": {"execution_id": execution_id, "wave": wave, "arn": arn}}
+
+
 def create_celery(name: str, settings: CommonSettings) -> Celery:
     """A Celery app bound to the given Redis; nothing connects until it is used."""
     app = Celery(name, broker=settings.broker_url, backend=settings.broker_url, set_as_current=False)
@@ -60,5 +66,18 @@ class Publisher:
     def advance_execution(self, execution_id: str) -> None:
         self.app.send_task(ADVANCE_EXECUTION, args=(execution_id,), queue=SCHEDULER_QUEUE)
 
-    def recover_resource(self, resource_run_id: int, adapter: str) -> None:
-        self.app.send_task(RECOVER_RESOURCE, args=(resource_run_id,), queue=worker_queue(adapter))
+    def recover_resource(
+        self,
+        resource_run_id: int,
+        adapter: str,
+        *,
+        execution_id: str | None = None,
+        wave: int | None = None,
+        arn: str | None = None,
+    ) -> None:
+        self.app.send_task(
+            RECOVER_RESOURCE,
+            args=(resource_run_id,),
+            kwargs=recover_resource_kwargs(execution_id, wave, arn),
+            queue=worker_queue(adapter),
+        )

@@ -58,6 +58,7 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
         target_accounts=TargetAccountCommands(db, aws),
         executions=ExecutionCommands(db, publisher, resolver),
         queries=ExecutionQueries(db),
+        state_dir=settings.state_dir,
     )
     register_error_handlers(app)
     _install_body_checks(app)

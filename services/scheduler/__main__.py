@@ -37,7 +37,7 @@ def build(settings: SchedulerSettings):
 
 def main() -> None:
     settings = SchedulerSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     app = build(settings)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     app.worker_main(

@@ -10,18 +10,24 @@ from collections.abc import Sequence
 
 from celery import Celery, chord
 
-from shared.messaging import RECOVER_RESOURCE, SCHEDULER_QUEUE, WAVE_FINISHED, worker_queue
+from shared.messaging import RECOVER_RESOURCE, SCHEDULER_QUEUE, WAVE_FINISHED, recover_resource_kwargs, worker_queue
 
 
 class ChordDispatcher:
     def __init__(self, app: Celery):
         self.app = app
 
-    def dispatch_wave(self, execution_id: str, wave_number: int, runs: Sequence[tuple[int, str]]) -> None:
-        """runs: (resource_run_id, adapter) pairs."""
+    def dispatch_wave(self, execution_id: str, wave_number: int, runs: Sequence[tuple[int, str, str]]) -> None:
+        """runs: (resource_run_id, adapter, arn) triples."""
         header = [
-            self.app.signature(RECOVER_RESOURCE, args=(run_id,), queue=worker_queue(adapter), immutable=True)
-            for run_id, adapter in runs
+            self.app.signature(
+                RECOVER_RESOURCE,
+                args=(run_id,),
+                kwargs=recover_resource_kwargs(execution_id, wave_number, arn),
+                queue=worker_queue(adapter),
+                immutable=True,
+            )
+            for run_id, adapter, arn in runs
         ]
         callback = self.app.signature(
             WAVE_FINISHED, args=(execution_id, wave_number), queue=SCHEDULER_QUEUE, immutable=True

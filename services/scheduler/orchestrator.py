@@ -19,10 +19,11 @@ log = logging.getLogger(__name__)
 
 ACTOR = "scheduler"
 MAX_STEPS = 1000
+DispatchedRun = tuple[int, str, str]  # resource_run_id, adapter, arn
 
 
 class WaveDispatcher(Protocol):
-    def dispatch_wave(self, execution_id: str, wave_number: int, runs: list[tuple[int, str]]) -> None: ...
+    def dispatch_wave(self, execution_id: str, wave_number: int, runs: list[DispatchedRun]) -> None: ...
 
 
 class LostRace(Exception):
@@ -74,15 +75,21 @@ class Orchestrator:
                 continue
             if dispatch is not None and isinstance(step, StartWave):
                 self.dispatcher.dispatch_wave(execution_id, step.number, dispatch)
-                log.info("[%s] wave %s dispatched: %d resources", execution_id, step.number, len(dispatch))
+                log.info(
+                    "[%s] wave %s dispatched: %d resources",
+                    execution_id,
+                    step.number,
+                    len(dispatch),
+                    extra={"wave": step.number},
+                )
             return step
         raise RuntimeError(f"{execution_id}: no stable state after {MAX_STEPS} steps")
 
-    def _apply(self, conn, execution_id: str, status: ExecutionStatus, step: Step) -> list[tuple[int, str]] | None:
+    def _apply(self, conn, execution_id: str, status: ExecutionStatus, step: Step) -> list[DispatchedRun] | None:
         match step:
             case FinishWave(number, outcome):
                 self._wave(conn, execution_id, number, WaveStatus.RUNNING, outcome, f"Wave {number} {outcome.value}")
-                log.info("[%s] wave %s finished: %s", execution_id, number, outcome.value)
+                log.info("[%s] wave %s finished: %s", execution_id, number, outcome.value, extra={"wave": number})
             case SkipWave(number, reason):
                 self._wave(
                     conn,
@@ -106,7 +113,7 @@ class Orchestrator:
                     raise LostRace
                 runs = resources.for_wave(conn, execution_id, number)
                 launch_batches.create_for_wave(conn, execution_id, number, runs)  # DRS: ≤ 100 servers per job
-                return [(row.id, row.adapter) for row in runs]
+                return [(row.id, row.adapter, row.arn) for row in runs]
             case Pause(before_wave, reason):
                 row = executions.move(
                     conn,
@@ -123,7 +130,9 @@ class Orchestrator:
                 )
                 if row is None:
                     raise LostRace
-                log.info("[%s] paused before wave %s: %s", execution_id, before_wave, reason)
+                log.info(
+                    "[%s] paused before wave %s: %s", execution_id, before_wave, reason, extra={"wave": before_wave}
+                )
             case Finish(final, reason, remaining, remaining_status):
                 for number in remaining:
                     self._wave(

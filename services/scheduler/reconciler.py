@@ -72,7 +72,9 @@ class Reconciler:
                 resources.heartbeat(conn, run.id)
         for run in stale:
             log.warning("[%s] reconciler: resource run %s silent, publishing its task again", run.execution_id, run.id)
-            self.publisher.recover_resource(run.id, run.adapter)
+            self.publisher.recover_resource(
+                run.id, run.adapter, execution_id=run.execution_id, wave=run.wave_number, arn=run.arn
+            )
             report.republished += 1
 
         with self.db.engine.connect() as conn:

@@ -47,7 +47,7 @@ def queues(settings: WorkerSettings) -> list[str]:
 
 def main() -> None:
     settings = WorkerSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     app = build(settings)
     app.worker_main(
         [
