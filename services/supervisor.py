@@ -90,9 +90,7 @@ class Supervisor:
         self.policy = policy or RestartPolicy()
         self.check_interval = check_interval
         self.lock = threading.Lock()  # held while processes change (a restart, or the stack stopping)
-        self._watched = {
-            name: _Watched(restarters.get(name), deque(), since=_now()) for name in processes
-        }
+        self._watched = {name: _Watched(restarters.get(name), deque(), since=_now()) for name in processes}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="drwave-supervisor", daemon=True)
 

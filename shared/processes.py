@@ -69,9 +69,7 @@ def read(state_dir: Path) -> Supervision | None:
     )
     alive = supervision.supervisor_alive
     checked = [
-        replace(p, state=GONE)
-        if p.state == RUNNING and not (alive and p.pid is not None and pid_alive(p.pid))
-        else p
+        replace(p, state=GONE) if p.state == RUNNING and not (alive and p.pid is not None and pid_alive(p.pid)) else p
         for p in supervision.processes
     ]
     return replace(supervision, processes=checked)

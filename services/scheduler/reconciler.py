@@ -9,8 +9,9 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
+from shared.counters import RedisCounter
 from shared.db.engine import Database
 from shared.domain.states import ExecutionStatus, ResourceStatus
 from shared.messaging import Publisher
@@ -38,14 +39,24 @@ class Reconciler:
         *,
         pending_grace: float,
         stale_seconds: float,
+        actions: RedisCounter | None = None,
     ):
         self.db = db
         self.orchestrator = orchestrator
         self.publisher = publisher
         self.pending_grace = pending_grace
         self.stale_seconds = stale_seconds
+        self.actions = actions  # drwave_reconciler_actions_total{action}
 
     def run_once(self) -> ReconcileReport:
+        report = self._repair()
+        if self.actions is not None:
+            for action, count in asdict(report).items():
+                if count:
+                    self.actions.inc(action, amount=count)
+        return report
+
+    def _repair(self) -> ReconcileReport:
         report = ReconcileReport()
         with self.db.engine.connect() as conn:
             pending = executions.ids_with_status(conn, [ExecutionStatus.PENDING], self.pending_grace)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import boto3
+import redis
 from celery.signals import worker_process_init
 
+from shared import counters
 from shared.aws.sessions import SessionFactory
 from shared.db.engine import Database
 from shared.logs import configure_logging
@@ -16,16 +18,22 @@ from .settings import WorkerSettings
 from .tasks import register
 
 
-def session_factory(settings: WorkerSettings) -> SessionFactory:
+def session_factory(settings: WorkerSettings, aws_calls: counters.RedisCounter | None = None) -> SessionFactory:
     """The worker's one boto3 session factory. Endpoints and credentials follow boto3's standard
-    configuration (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, profiles…); nothing connects here."""
+    configuration (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, profiles…); nothing connects here.
+    Every AWS call attempt is counted in `aws_calls` (drwave_aws_calls_total on /metrics)."""
     region = settings.aws_region or boto3.session.Session().region_name or "us-east-1"
-    return SessionFactory(default_region=region, max_attempts=settings.aws_max_attempts)
+    return SessionFactory(
+        default_region=region,
+        max_attempts=settings.aws_max_attempts,
+        on_call=aws_calls.inc if aws_calls is not None else None,
+    )
 
 
 def build(settings: WorkerSettings):
     app = create_celery("drwave-workers", settings)
-    sessions = session_factory(settings)
+    redis_client = redis.Redis.from_url(settings.broker_url, socket_timeout=5)  # connects on first use
+    sessions = session_factory(settings, counters.RedisCounter(redis_client, counters.AWS_CALLS))
     worker_process_init.connect(lambda **_: sessions.reset(), weak=False)  # prefork children build their own
     adapters = registry.build_all(sessions=sessions, settings=settings)
     recovery = Recovery(
