@@ -3,12 +3,19 @@ whichever API process answers, and the reconciler's repairs are counted across p
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 from metrics_support import names, parse, value
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from support import TERMINAL, create_plan, insert_execution, sim, start, wait_for
 
 from services.workers.adapters import registry
 from shared.store import plans
+
+METRIC = re.compile(r"\bdrwave_[a-z_]+")
 
 
 def scrape(client, headers) -> dict:
@@ -93,3 +100,15 @@ def test_metrics_need_a_token_unless_configured_otherwise(stack, client):
     assert response.status_code == 200
     assert "drwave_executions" in names(parse(response.get_data(as_text=True)))
     assert open_app.test_client().get("/v1/executions").status_code == 401  # nothing else opens
+
+
+def test_every_metric_the_grafana_dashboard_queries_is_exported(stack, client, admin):
+    dashboard = json.loads((Path(__file__).parents[2] / "deploy" / "grafana" / "drwave.json").read_text())
+    queried = {name for p in dashboard["panels"] for t in p["targets"] for name in METRIC.findall(t["expr"])}
+    response = client.get("/metrics", headers=admin)
+    exported = set()
+    for family in text_string_to_metric_families(response.get_data(as_text=True)):
+        exported.add(family.name)
+        suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count")}.get(family.type, ())
+        exported |= {family.name + suffix for suffix in suffixes}
+    assert queried and queried <= exported, queried - exported
