@@ -21,8 +21,6 @@ from pythonjsonlogger.json import JsonFormatter
 LOG_FORMATS = ("text", "json")
 CONTEXT_FIELDS = ("execution_id", "wave", "resource_run_id", "arn")
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(processName)s %(name)s: %(message)s"
-# Loggers that bring their own handlers (and do not propagate to the root): gunicorn's.
-_OWN_HANDLER_LOGGERS = ("gunicorn.error", "gunicorn.access")
 
 _context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
     "drwave_log_context", default=MappingProxyType({})
@@ -73,14 +71,31 @@ def formatter(log_format: str) -> logging.Formatter:
     return logging.Formatter(TEXT_FORMAT)
 
 
+def handler(log_format: str = "text") -> logging.Handler:
+    """A stderr handler writing `log_format`, the log context included (also gunicorn's, see dict_config)."""
+    stream = logging.StreamHandler()
+    stream.setFormatter(formatter(log_format))
+    stream.addFilter(_ContextFilter())
+    return stream
+
+
 def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
     """Send every record of this process to stderr in `log_format` ("text" or "json")."""
-    chosen = formatter(log_format)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    handler = logging.StreamHandler()
-    handler.setFormatter(chosen)
-    handler.addFilter(_ContextFilter())
-    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
-    for name in _OWN_HANDLER_LOGGERS:
-        for own in logging.getLogger(name).handlers:
-            own.setFormatter(chosen)
+    logging.basicConfig(level=level.upper(), handlers=[handler(log_format)], force=True)
+    logging.captureWarnings(True)  # a library's warning is a record like any other (one JSON line)
+
+
+def dict_config(level: str = "INFO", log_format: str = "text") -> dict[str, Any]:
+    """The same set-up as a logging.config.dictConfig dictionary, for gunicorn's `logconfig_dict`: its
+    own error and access loggers hand their records to the root's handler instead of writing their own."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "root": {"level": level.upper(), "handlers": ["drwave"]},
+        "loggers": {
+            name: {"level": "INFO", "handlers": [], "propagate": True}
+            for name in ("gunicorn.error", "gunicorn.access", "py.warnings")
+        },
+        "handlers": {"drwave": {"()": f"{__name__}.handler", "log_format": log_format}},
+    }

@@ -1,13 +1,17 @@
-"""gunicorn configuration of the API (`gunicorn -c python:services.api.gunicorn_conf ...`): the master
-and every worker log in drwave's format (DRWAVE_LOG_FORMAT), gunicorn's own error and access logs included."""
+"""gunicorn configuration of the API (`gunicorn --config python:services.api.gunicorn_conf ...`): the
+master and every worker log in drwave's format (DRWAVE_LOG_FORMAT), gunicorn's own error and access
+lines included, from gunicorn's first line on."""
 
 from __future__ import annotations
 
+import logging
+
 from services.api.settings import ApiSettings
-from shared.logs import configure_logging
+from shared.logs import dict_config
+
+_settings = ApiSettings()
+logconfig_dict = dict_config(_settings.log_level, _settings.log_format)
 
 
 def on_starting(server) -> None:
-    """Runs in the master after gunicorn set up its loggers and before it forks workers (they inherit it)."""
-    settings = ApiSettings()
-    configure_logging(settings.log_level, settings.log_format)
+    logging.captureWarnings(True)  # in the master, so every worker inherits it

@@ -48,6 +48,7 @@ def main() -> None:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     app.worker_main(
         [
+            *(["--quiet"] if settings.log_format == "json" else []),  # no banner: it is not a log record
             "worker",
             "-Q",
             SCHEDULER_QUEUE,

@@ -59,6 +59,7 @@ def main() -> None:
     app = build(settings)
     app.worker_main(
         [
+            *(["--quiet"] if settings.log_format == "json" else []),  # no banner: it is not a log record
             "worker",
             "-Q",
             ",".join(queues(settings)),

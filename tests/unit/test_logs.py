@@ -25,6 +25,7 @@ def captured():
 
     yield configure
     root.handlers[:], root.level = saved
+    logging.captureWarnings(False)
 
 
 def test_json_lines_carry_the_context_fields_that_apply(captured):
