@@ -18,11 +18,10 @@ from pathlib import Path
 import psutil
 import requests
 from sqlalchemy import create_engine, text
+from support import PATIENCE
 
 from shared import processes
 from shared.embedded import ensure_postgres, free_port
-
-READY_LIMIT = 600  # a cold start on a loaded 2-core machine is slow; this is a hang detector, not a deadline
 
 
 class RunOutput:
@@ -42,14 +41,14 @@ class RunOutput:
         return "".join(self.lines)
 
     def wait_for(self, fragment: str, process: subprocess.Popen) -> None:
-        deadline = time.monotonic() + READY_LIMIT
+        deadline = time.monotonic() + PATIENCE
         while fragment not in self.text:
             assert process.poll() is None, self.text
             assert time.monotonic() < deadline, self.text
             time.sleep(0.1)
 
 
-def wait_until(check, what: str, limit: float = READY_LIMIT):
+def wait_until(check, what: str, limit: float = PATIENCE):
     deadline = time.monotonic() + limit
     while not (result := check()):
         assert time.monotonic() < deadline, what
@@ -189,7 +188,7 @@ def test_a_scheduler_killed_mid_wave_is_restarted_and_the_execution_completes(tm
         if run.poll() is None:
             run.send_signal(signal.SIGINT)
             try:
-                run.wait(timeout=READY_LIMIT)
+                run.wait(timeout=PATIENCE)
             except subprocess.TimeoutExpired:
                 os.killpg(run.pid, signal.SIGKILL)
 

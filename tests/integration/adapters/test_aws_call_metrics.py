@@ -28,7 +28,7 @@ def test_throttled_drs_calls_of_the_workers_are_counted_as_the_local_aws_served_
     throttled_before = localaws.throttled()
     localaws.throttle(0.5, service="drs")
 
-    execution = api.wait(api.start(plan, mode="drill"), timeout=300)
+    execution = api.wait(api.start(plan, mode="drill"))
     localaws.clear_faults()
     assert execution["status"] == "COMPLETED"
 
