@@ -124,10 +124,16 @@ class Supervisor:
         now = time.monotonic()
         if watched.state == reports.RESTARTING and watched.due is not None and now >= watched.due:
             _kill_group(self.processes[name])  # no orphaned pool child or beat may outlive its parent
-            self.processes[name] = watched.restart()
-            watched.state, watched.due, watched.since = reports.RUNNING, None, _now()
             watched.recent.append(now)
             watched.restarts += 1
+            watched.due, watched.since = None, _now()
+            try:
+                self.processes[name] = watched.restart()
+            except OSError as error:  # e.g. the interpreter or the log file is gone: nothing more to try
+                watched.state = reports.FAILED
+                log.error("%s could not be started again: %s; giving up", name, error)
+                return True
+            watched.state = reports.RUNNING
             return True
         process = self.processes[name]
         if watched.state != reports.RUNNING or process.poll() is None:

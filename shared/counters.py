@@ -44,6 +44,12 @@ API_REQUESTS = CounterSpec("drwave_api_requests", "API requests answered", ("met
 ALL = (AWS_CALLS, RECONCILER_ACTIONS, API_REQUESTS)
 
 
+def counters_client(redis_url: str) -> redis.Redis:
+    """A Redis client for counting only: short timeouts, so a frozen Redis delays a request or an AWS call
+    by at most a second per count instead of the broker's patience. Connects on first use."""
+    return redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
+
+
 class RedisCounter:
     def __init__(self, client: redis.Redis, spec: CounterSpec):
         self.client = client

@@ -49,7 +49,8 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
     db = Database(settings.db_url)
     redis_client = redis.Redis.from_url(settings.broker_url, socket_timeout=5)  # connects on first use
     publisher = Publisher(create_celery("drwave-api", settings))
-    aws_calls = counters.RedisCounter(redis_client, counters.AWS_CALLS)
+    counting = counters.counters_client(settings.broker_url)
+    aws_calls = counters.RedisCounter(counting, counters.AWS_CALLS)
     aws = Discovery(session_factory(settings, on_call=aws_calls.inc))
     resolver = Resolver(db, aws)
     app.extensions["drwave"] = Services(
@@ -90,7 +91,7 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
 
     queues = [SCHEDULER_QUEUE, *(worker_queue(name) for name in adapters.names())]
     app.extensions[metrics.REGISTRY] = registry_for(DrwaveCollector(db, redis_client, queues))
-    requests_answered = counters.RedisCounter(redis_client, counters.API_REQUESTS)
+    requests_answered = counters.RedisCounter(counting, counters.API_REQUESTS)
 
     @app.after_request
     def _count(response):

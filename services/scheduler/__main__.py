@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import redis
-
 from shared import counters
 from shared.db.engine import Database
 from shared.logs import configure_logging
@@ -26,9 +24,7 @@ def build(settings: SchedulerSettings):
         Publisher(app),
         pending_grace=settings.pending_grace,
         stale_seconds=settings.stale_seconds,
-        actions=counters.RedisCounter(
-            redis.Redis.from_url(settings.broker_url, socket_timeout=5), counters.RECONCILER_ACTIONS
-        ),
+        actions=counters.RedisCounter(counters.counters_client(settings.broker_url), counters.RECONCILER_ACTIONS),
     )
     register(app, orchestrator, reconciler)
     app.conf.beat_schedule = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import boto3
-import redis
 from celery.signals import worker_process_init
 
 from shared import counters
@@ -32,8 +31,8 @@ def session_factory(settings: WorkerSettings, aws_calls: counters.RedisCounter |
 
 def build(settings: WorkerSettings):
     app = create_celery("drwave-workers", settings)
-    redis_client = redis.Redis.from_url(settings.broker_url, socket_timeout=5)  # connects on first use
-    sessions = session_factory(settings, counters.RedisCounter(redis_client, counters.AWS_CALLS))
+    aws_calls = counters.RedisCounter(counters.counters_client(settings.broker_url), counters.AWS_CALLS)
+    sessions = session_factory(settings, aws_calls)
     worker_process_init.connect(lambda **_: sessions.reset(), weak=False)  # prefork children build their own
     adapters = registry.build_all(sessions=sessions, settings=settings)
     recovery = Recovery(

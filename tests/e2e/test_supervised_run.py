@@ -107,7 +107,7 @@ def test_a_scheduler_killed_mid_wave_is_restarted_and_the_execution_completes(tm
         http = requests.Session()
         http.headers["Authorization"] = f"Bearer {token}"
 
-        slow = [sim(f"db{n}", 6000) for n in range(3)]
+        slow = [sim(f"db{n}", 10_000) for n in range(3)]  # wave 1 is still running when the scheduler dies
         groups = [
             http.post(
                 f"{api}/v1/protection-groups",

@@ -50,7 +50,8 @@ def test_sigkill_of_a_worker_mid_wave_still_finishes_every_resource_once(stack, 
         client,
         admin,
         [
-            {"name": "db", "arns": [sim(f"db{i}", 3000) for i in range(6)]},
+            # long enough that a worker still holds them when inspected on a loaded machine
+            {"name": "db", "arns": [sim(f"db{i}", 8000) for i in range(6)]},
             {"name": "app", "arns": [sim("app")]},
         ],
     )
