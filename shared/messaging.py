@@ -27,10 +27,18 @@ def worker_queue(adapter: str) -> str:
     return f"workers.{adapter}"
 
 
-def worker_argv(queues: str, name: str, concurrency: int, log_level: str, *extra: str) -> list[str]:
-    """The ``celery worker`` arguments every drwave worker process (scheduler or workers) runs with."""
-    args = ["worker", "-Q", queues, "-n", name, "-c", str(concurrency), *extra, "--loglevel", log_level]
+def worker_argv(
+    queues: str, name: str, concurrency: int, log_level: str, *extra: str, log_format: str = "text"
+) -> list[str]:
+    """The ``celery worker`` arguments every drwave worker process (scheduler or workers) runs with
+    (JSON logs: no banner, it is not a log record)."""
+    quiet = ["--quiet"] if log_format == "json" else []
+    args = [*quiet, "worker", "-Q", queues, "-n", name, "-c", str(concurrency), *extra, "--loglevel", log_level]
     return [*args, "--without-mingle", "--without-gossip"]
+def recover_resource_kwargs(execution_id: str | None, wave: int | None, arn: str | None) -> dict:
+    """What a recovery task carries besides its resource run id: the fields its log lines name
+    (kwargs, not headers, so they survive the task's retries)."""
+    return {"log_fields": {"execution_id": execution_id, "wave": wave, "arn": arn}}
 
 
 def create_celery(name: str, settings: CommonSettings) -> Celery:
@@ -73,6 +81,9 @@ class AdvanceExecution:
 class RecoverResource:
     resource_run_id: int
     adapter: str
+    execution_id: str | None = None  # the rest only names the task's log lines
+    wave: int | None = None
+    arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +93,7 @@ class DispatchWave:
 
     execution_id: str
     wave_number: int
-    runs: tuple[tuple[int, str], ...]  # (resource run id, adapter)
+    runs: tuple[tuple[int, str, str], ...]  # (resource run id, adapter, arn)
 
 
 Message = StartExecution | AdvanceExecution | RecoverResource | DispatchWave
@@ -100,15 +111,21 @@ class Publisher:
                 self.start_execution(execution_id)
             case AdvanceExecution(execution_id):
                 self.advance_execution(execution_id)
-            case RecoverResource(run_id, adapter):
-                self.recover_resource(run_id, adapter)
+            case RecoverResource(run_id, adapter, execution_id, wave, arn):
+                self.recover_resource(run_id, adapter, execution_id=execution_id, wave=wave, arn=arn)
             case DispatchWave():
                 self.dispatch_wave(message)
 
     def dispatch_wave(self, message: DispatchWave) -> None:
         header = [
-            self.app.signature(RECOVER_RESOURCE, args=(run_id,), queue=worker_queue(adapter), immutable=True)
-            for run_id, adapter in message.runs
+            self.app.signature(
+                RECOVER_RESOURCE,
+                args=(run_id,),
+                kwargs=recover_resource_kwargs(message.execution_id, message.wave_number, arn),
+                queue=worker_queue(adapter),
+                immutable=True,
+            )
+            for run_id, adapter, arn in message.runs
         ]
         callback = self.app.signature(
             WAVE_FINISHED, args=(message.execution_id, message.wave_number), queue=SCHEDULER_QUEUE, immutable=True
@@ -121,5 +138,18 @@ class Publisher:
     def advance_execution(self, execution_id: str) -> None:
         self.app.send_task(ADVANCE_EXECUTION, args=(execution_id,), queue=SCHEDULER_QUEUE)
 
-    def recover_resource(self, resource_run_id: int, adapter: str) -> None:
-        self.app.send_task(RECOVER_RESOURCE, args=(resource_run_id,), queue=worker_queue(adapter))
+    def recover_resource(
+        self,
+        resource_run_id: int,
+        adapter: str,
+        *,
+        execution_id: str | None = None,
+        wave: int | None = None,
+        arn: str | None = None,
+    ) -> None:
+        self.app.send_task(
+            RECOVER_RESOURCE,
+            args=(resource_run_id,),
+            kwargs=recover_resource_kwargs(execution_id, wave, arn),
+            queue=worker_queue(adapter),
+        )

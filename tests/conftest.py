@@ -85,7 +85,7 @@ def stack(servers: Stack) -> Stack:
         servers.start_scheduler()
         for index in range(servers.config.workers):
             servers.start_worker(index)
-        servers.wait_for_workers(servers.config.workers + 1, timeout=60)
+        servers.wait_for_workers(servers.config.workers + 1)
     return servers
 
 

@@ -1,7 +1,20 @@
-"""gunicorn's configuration, read from the API's settings so they stay the one source: the number of
-worker processes is ``DRWAVE_API_WORKERS`` (``ApiSettings.api_workers``) wherever the API runs
-(``drwave run`` and ``deploy/compose.yml`` both start gunicorn with ``-c python:services.api.gunicorn_conf``)."""
+"""gunicorn's configuration, read from the API's settings so they stay the one source (`drwave run` and
+`deploy/compose.yml` both start gunicorn with `--config python:services.api.gunicorn_conf`): the number of
+worker processes is `DRWAVE_API_WORKERS` (`ApiSettings.api_workers`), and the master and every worker log
+in drwave's format (`DRWAVE_LOG_FORMAT`), gunicorn's own error and access lines included, from its first
+line on."""
+
+from __future__ import annotations
+
+import logging
 
 from services.api.settings import ApiSettings
+from shared.logs import dict_config
 
-workers = ApiSettings().api_workers
+_settings = ApiSettings()
+workers = _settings.api_workers
+logconfig_dict = dict_config(_settings.log_level, _settings.log_format)
+
+
+def on_starting(server) -> None:
+    logging.captureWarnings(True)  # in the master, so every worker inherits it

@@ -530,6 +530,18 @@ class MeOut(Out):
     permissions: list[str]
 
 
+class SupervisedProcess(Out):
+    name: str = Field(examples=["scheduler"])
+    state: str = Field(examples=["running"], description="running, restarting, failed, exited, gone or stopped")
+    pid: int | None = None
+    restarts: int = 0
+    last_exit: str | None = Field(default=None, examples=["signal 9"])
+    since: str | None = None
+
+
 class Health(Out):
     status: Literal["ok", "unavailable"]
     checks: dict[str, str] = Field(default_factory=dict)
+    processes: list[SupervisedProcess] | None = Field(
+        default=None, description="the processes `drwave run` supervises (null when it does not run this API)"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared import counters
 from shared.db.engine import Database
 from shared.logs import configure_logging
 from shared.messaging import RECONCILE, SCHEDULER_QUEUE, Publisher, create_celery, worker_argv
@@ -22,6 +23,7 @@ def build(settings: SchedulerSettings):
         orchestrator,
         pending_grace=settings.pending_grace,
         stale_seconds=settings.stale_seconds,
+        actions=counters.RedisCounter(counters.counters_client(settings.broker_url), counters.RECONCILER_ACTIONS),
     )
     register(app, orchestrator, reconciler)
     app.conf.beat_schedule = {
@@ -36,12 +38,19 @@ def build(settings: SchedulerSettings):
 
 def main() -> None:
     settings = SchedulerSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     app = build(settings)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     beat = ("-B", "-s", str(settings.state_dir / "celerybeat-schedule"))
     app.worker_main(
-        worker_argv(SCHEDULER_QUEUE, "scheduler@%h", settings.scheduler_concurrency, settings.log_level, *beat)
+        worker_argv(
+            SCHEDULER_QUEUE,
+            "scheduler@%h",
+            settings.scheduler_concurrency,
+            settings.log_level,
+            *beat,
+            log_format=settings.log_format,
+        )
     )
 
 

@@ -72,7 +72,7 @@ class Orchestrator:
         match step:
             case FinishWave(number, outcome):
                 self._wave(uow, execution_id, number, WaveStatus.RUNNING, outcome, f"Wave {number} {outcome.value}")
-                log.info("[%s] wave %s finished: %s", execution_id, number, outcome.value)
+                log.info("[%s] wave %s finished: %s", execution_id, number, outcome.value, extra={"wave": number})
             case SkipWave(number, reason):
                 self._wave(
                     uow,
@@ -96,8 +96,8 @@ class Orchestrator:
                     raise LostRace
                 runs = uow.resources.for_wave(execution_id, number)
                 uow.launch_batches.create_for_wave(execution_id, number, runs)  # DRS: ≤ 100 servers per job
-                uow.publish(DispatchWave(execution_id, number, tuple((row.id, row.adapter) for row in runs)))
-                log.info("[%s] wave %s started: %d resources", execution_id, number, len(runs))
+                uow.publish(DispatchWave(execution_id, number, tuple((row.id, row.adapter, row.arn) for row in runs)))
+                log.info("[%s] wave %s started: %d resources", execution_id, number, len(runs), extra={"wave": number})
             case Pause(before_wave, reason):
                 row = uow.executions.move(
                     execution_id,
@@ -113,7 +113,9 @@ class Orchestrator:
                 )
                 if row is None:
                     raise LostRace
-                log.info("[%s] paused before wave %s: %s", execution_id, before_wave, reason)
+                log.info(
+                    "[%s] paused before wave %s: %s", execution_id, before_wave, reason, extra={"wave": before_wave}
+                )
             case Finish(final, reason, remaining, remaining_status):
                 for number in remaining:
                     self._wave(

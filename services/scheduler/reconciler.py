@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
+from shared.counters import RedisCounter
 from shared.domain.states import ExecutionStatus, ResourceStatus
 from shared.messaging import RecoverResource
 from shared.unit_of_work import UnitOfWorkFactory
@@ -37,13 +38,23 @@ class Reconciler:
         *,
         pending_grace: float,
         stale_seconds: float,
+        actions: RedisCounter | None = None,
     ):
         self.uow = uow
         self.orchestrator = orchestrator
         self.pending_grace = pending_grace
         self.stale_seconds = stale_seconds
+        self.actions = actions  # drwave_reconciler_actions_total{action}
 
     def run_once(self) -> ReconcileReport:
+        report = self._repair()
+        if self.actions is not None:
+            for action, count in asdict(report).items():
+                if count:
+                    self.actions.inc(action, amount=count)
+        return report
+
+    def _repair(self) -> ReconcileReport:
         report = ReconcileReport()
         with self.uow() as uow:
             pending = uow.executions.ids_with_status([ExecutionStatus.PENDING], self.pending_grace)
@@ -66,7 +77,7 @@ class Reconciler:
         with self.uow() as uow:  # the heartbeat keeps the next round from publishing it again at once
             for run in uow.resources.stale_in_running_waves(self.stale_seconds):
                 uow.resources.heartbeat(run.id)
-                uow.publish(RecoverResource(run.id, run.adapter))
+                uow.publish(RecoverResource(run.id, run.adapter, run.execution_id, run.wave_number, run.arn))
                 log.warning(
                     "[%s] reconciler: resource run %s silent, publishing its task again", run.execution_id, run.id
                 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import boto3
 from celery.signals import worker_process_init
 
+from shared import counters
 from shared.aws.sessions import SessionFactory
 from shared.db.engine import Database
 from shared.logs import configure_logging
@@ -17,16 +18,22 @@ from .settings import WorkerSettings
 from .tasks import register
 
 
-def session_factory(settings: WorkerSettings) -> SessionFactory:
+def session_factory(settings: WorkerSettings, aws_calls: counters.RedisCounter | None = None) -> SessionFactory:
     """The worker's one boto3 session factory. Endpoints and credentials follow boto3's standard
-    configuration (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, profiles…); nothing connects here."""
+    configuration (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, profiles…); nothing connects here.
+    Every AWS call attempt is counted in `aws_calls` (drwave_aws_calls_total on /metrics)."""
     region = settings.aws_region or boto3.session.Session().region_name or "us-east-1"
-    return SessionFactory(default_region=region, max_attempts=settings.aws_max_attempts)
+    return SessionFactory(
+        default_region=region,
+        max_attempts=settings.aws_max_attempts,
+        on_call=aws_calls.inc if aws_calls is not None else None,
+    )
 
 
 def build(settings: WorkerSettings):
     app = create_celery("drwave-workers", settings)
-    sessions = session_factory(settings)
+    aws_calls = counters.RedisCounter(counters.counters_client(settings.broker_url), counters.AWS_CALLS)
+    sessions = session_factory(settings, aws_calls)
     worker_process_init.connect(lambda **_: sessions.reset(), weak=False)  # prefork children build their own
     adapters = registry.build_all(sessions=sessions, settings=settings)
     recovery = Recovery(
@@ -48,7 +55,7 @@ def queues(settings: WorkerSettings) -> list[str]:
 
 def main() -> None:
     settings = WorkerSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     app = build(settings)
     app.worker_main(
         worker_argv(
@@ -56,6 +63,7 @@ def main() -> None:
             f"{settings.worker_name}@%h",
             settings.worker_concurrency,
             settings.log_level,
+            log_format=settings.log_format,
         )
     )
 

@@ -216,7 +216,7 @@ def stale_in_running_waves(conn: Connection, stale_seconds: float, limit: int = 
     cutoff = func.clock_timestamp() - func.make_interval(0, 0, 0, 0, 0, 0, stale_seconds)
     return list(
         conn.execute(
-            select(R.c.id, R.c.adapter, R.c.execution_id)
+            select(R.c.id, R.c.adapter, R.c.execution_id, R.c.wave_number, R.c.arn)
             .select_from(_with_wave().join(executions, executions.c.id == R.c.execution_id))
             .where(
                 wave_runs.c.status == WaveStatus.RUNNING.value,

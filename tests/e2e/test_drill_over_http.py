@@ -6,7 +6,7 @@ import time
 import uuid
 
 import requests
-from support import all_at_once
+from support import PATIENCE, all_at_once
 
 from services.demo import Api, run_demo
 
@@ -45,7 +45,7 @@ def test_concurrent_resumes_over_http_give_exactly_one_200(api_url, admin):
         },
     )["id"]
     execution_id = api.ok("POST", "/v1/executions", json={"planId": plan})["execution"]["id"]
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + PATIENCE
     while api.ok("GET", f"/v1/executions/{execution_id}")["status"] != "PAUSED":
         assert time.monotonic() < deadline, "execution never paused"
         time.sleep(0.1)

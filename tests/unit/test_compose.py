@@ -56,8 +56,20 @@ def test_services_wait_for_migrations_before_starting():
         assert SERVICES[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
+def test_every_service_restarts_when_it_exits_and_the_one_shot_migrate_only_when_it_fails():
+    for name, service in SERVICES.items():
+        expected = "on-failure" if name == "migrate" else "unless-stopped"
+        assert service.get("restart") == expected, name
+
+
+def test_the_api_logs_through_drwaves_gunicorn_configuration():
+    command = SERVICES["api"]["command"]
+    assert command[command.index("--config") + 1] == "python:services.api.gunicorn_conf"
+
+
 def test_the_commands_name_modules_that_exist():
     root = Path(__file__).parents[2]
     assert (root / "services" / "scheduler" / "__main__.py").exists()
     assert (root / "services" / "workers" / "__main__.py").exists()
     assert (root / "deploy" / "Dockerfile").exists()
+    assert (root / "services" / "api" / "gunicorn_conf.py").exists()

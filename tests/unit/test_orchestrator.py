@@ -36,7 +36,7 @@ def test_start_moves_a_pending_execution_to_running_and_dispatches_its_first_wav
     execution_id = add_execution(units, [2, 1], status=ES.PENDING)
     Orchestrator(units).start(execution_id)
     assert units.tables.executions[execution_id].status == ES.RUNNING
-    runs = tuple((r.id, "simulated") for r in units.tables.runs.values() if r.wave_number == 1)
+    runs = tuple((r.id, "simulated", r.arn) for r in units.tables.runs.values() if r.wave_number == 1)
     assert units.publisher.sent == [DispatchWave(execution_id, 1, runs)]
     assert units.tables.executions[execution_id].current_wave == 1
 
@@ -206,5 +206,6 @@ def test_the_reconciler_republishes_a_resource_whose_task_was_lost(units):
     units.tables.now += timedelta(seconds=60)
     report = reconciler(units).run_once()
     assert report.republished == 1
-    assert units.publisher.sent == [RecoverResource(run_id, "simulated")]
+    run = units.tables.runs[run_id]
+    assert units.publisher.sent == [RecoverResource(run_id, "simulated", execution_id, 1, run.arn)]
     assert units.tables.runs[run_id].heartbeat_at == units.tables.now

@@ -24,7 +24,7 @@ import pytest
 import requests
 from botocore.config import Config
 from sqlalchemy.engine import make_url
-from support import fresh_local_aws, open_database
+from support import PATIENCE, fresh_local_aws, open_database
 
 from deploy.localaws import LocalAws
 from services.stack import Stack, StackConfig
@@ -141,7 +141,7 @@ def drive(
     phase: str = "instantiate",
     mode: str = "drill",
     source: dict[str, Any] | None = None,
-    timeout: float = 20.0,
+    timeout: float = PATIENCE,
     detail: dict[str, Any] | None = None,
     role_arn: str | None = None,
 ) -> Driven:
@@ -290,7 +290,7 @@ class Api:
     def start(self, plan_id: str, **extra: Any) -> str:
         return self.post("/v1/executions", {"planId": plan_id, **extra}, expect=202)["execution"]["id"]
 
-    def wait(self, execution_id: str, statuses: set[str] = TERMINAL, timeout: float = 90) -> dict[str, Any]:
+    def wait(self, execution_id: str, statuses: set[str] = TERMINAL, timeout: float = PATIENCE) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             execution = self.get(f"/v1/executions/{execution_id}")
