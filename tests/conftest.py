@@ -26,7 +26,12 @@ FAST = {
     "DRWAVE_STALE_AFTER": "10",
     "DRWAVE_PENDING_GRACE": "2",
     "DRWAVE_LOG_LEVEL": "INFO",
+    "DRWAVE_RATE_LIMIT": "100000/minute",  # see TEST_RATE_LIMIT
 }
+# The suite polls executions many times a second with one admin token and fires bursts of concurrent
+# requests: its API runs with a per-principal limit far above production's 600/minute.
+# tests/integration/security/test_rate_limits.py checks the limit itself on apps with a low one.
+TEST_RATE_LIMIT = FAST["DRWAVE_RATE_LIMIT"]
 
 
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -100,7 +105,9 @@ def app(stack: Stack):
     from services.api.app import create_app
     from services.api.settings import ApiSettings
 
-    return create_app(ApiSettings(database_url=stack.database_url, redis_url=stack.redis_url))
+    return create_app(
+        ApiSettings(database_url=stack.database_url, redis_url=stack.redis_url, rate_limit=TEST_RATE_LIMIT)
+    )
 
 
 @pytest.fixture()

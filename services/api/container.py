@@ -10,11 +10,13 @@ from flask import current_app
 from shared.db.engine import Database
 from shared.messaging import Publisher
 
+from .commands.audit import AuditQueries
 from .commands.catalog import Catalog
 from .commands.discovery import DiscoveryCommands
 from .commands.executions import ExecutionCommands
 from .commands.queries import ExecutionQueries
 from .commands.target_accounts import TargetAccountCommands
+from .commands.tokens import TokenCommands
 
 
 @dataclass
@@ -27,6 +29,8 @@ class Services:
     target_accounts: TargetAccountCommands
     executions: ExecutionCommands
     queries: ExecutionQueries
+    tokens: TokenCommands
+    audit: AuditQueries
 
 
 def services() -> Services:
