@@ -101,13 +101,21 @@ def db(servers: Stack) -> Iterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def app(stack: Stack):
+def make_app(stack: Stack) -> Callable[..., object]:
+    """make_app(**settings) -> an API app on the session's servers, with the test rate limit unless given."""
     from services.api.app import create_app
     from services.api.settings import ApiSettings
 
-    return create_app(
-        ApiSettings(database_url=stack.database_url, redis_url=stack.redis_url, rate_limit=TEST_RATE_LIMIT)
-    )
+    def make(**overrides):
+        settings = {"rate_limit": TEST_RATE_LIMIT, **overrides}
+        return create_app(ApiSettings(database_url=stack.database_url, redis_url=stack.redis_url, **settings))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture()

@@ -34,7 +34,7 @@ def install_input_checks(app: Flask) -> None:
         except ValueError as error:
             raise ApiError(400, "MALFORMED_JSON", f"body: not valid JSON ({error})") from None
         for path, value in _walk(body):
-            if len(path) > MAX_JSON_DEPTH:
+            if len(path) >= MAX_JSON_DEPTH and isinstance(value, dict | list):  # the root object is level 1
                 raise _too_deep()
             if isinstance(value, str) and NUL in value:
                 raise _nul_error(field_path(path) or "body", "body")
