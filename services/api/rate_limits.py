@@ -24,8 +24,8 @@ def install_rate_limits(app: Flask, storage_uri: str, limit: str) -> Limiter:
     limiter = Limiter(
         key_func=lambda: g.principal.key,
         app=app,
-        default_limits=[limit],
-        default_limits_exempt_when=lambda: "principal" not in g,
+        application_limits=[limit],  # one budget per principal across all endpoints, not one per endpoint
+        application_limits_exempt_when=lambda: "principal" not in g,
         storage_uri=storage_uri,
         storage_options={"socket_timeout": 2, "socket_connect_timeout": 2},
         strategy="fixed-window",
@@ -36,7 +36,8 @@ def install_rate_limits(app: Flask, storage_uri: str, limit: str) -> Limiter:
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(error: RateLimitExceeded):
         current = limiter.current_limit
-        retry_after = max(1, math.ceil(current.reset_at - time.time())) if current is not None else 1
+        resets_at = current.window.reset_time if current is not None else time.time()
+        retry_after = max(1, math.ceil(resets_at - time.time()))
         response = error_response(
             429,
             "RATE_LIMITED",
