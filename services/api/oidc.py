@@ -73,6 +73,12 @@ class OidcVerifier:
             )
         except jwt.ExpiredSignatureError:
             raise ApiError(401, "TOKEN_EXPIRED", "the JWT has expired (exp)") from None
+        except jwt.InvalidAudienceError:
+            raise ApiError(401, "UNAUTHENTICATED", f"JWT refused: its aud is not {self.audience!r}") from None
+        except jwt.InvalidIssuerError:
+            raise ApiError(401, "UNAUTHENTICATED", f"JWT refused: its iss is not {self.issuer}") from None
+        except jwt.ImmatureSignatureError:
+            raise ApiError(401, "UNAUTHENTICATED", "JWT refused: not valid yet (nbf)") from None
         except jwt.InvalidTokenError as error:
             raise ApiError(401, "UNAUTHENTICATED", f"JWT refused: {error}") from None
         return OidcIdentity(
