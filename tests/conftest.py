@@ -107,8 +107,13 @@ def make_app(stack: Stack) -> Callable[..., object]:
     from services.api.settings import ApiSettings
 
     def make(**overrides):
-        settings = {"rate_limit": TEST_RATE_LIMIT, **overrides}
-        return create_app(ApiSettings(database_url=stack.database_url, redis_url=stack.redis_url, **settings))
+        settings = {
+            "database_url": stack.database_url,
+            "redis_url": stack.redis_url,
+            "rate_limit": TEST_RATE_LIMIT,
+            **overrides,
+        }
+        return create_app(ApiSettings(**settings))
 
     return make
 

@@ -112,3 +112,10 @@ def test_api_processes_share_one_count_per_principal_in_redis(limited, limited_a
     fresh = principal()
     codes = [requests.get(f"{limited_api}/v1/me", headers=fresh, timeout=10).status_code for _ in range(8)]
     assert sorted(codes) == [200] * 5 + [429] * 3  # across both gunicorn workers
+
+
+def test_with_redis_down_requests_are_served_unlimited(make_app, principal):
+    down = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    client = make_app(rate_limit=LIMIT, redis_url=down).test_client()
+    headers = principal()
+    assert [client.get("/v1/me", headers=headers).status_code for _ in range(7)] == [200] * 7
