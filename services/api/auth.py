@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import Flask, g, request
 
@@ -61,7 +62,7 @@ PERMISSIONS: dict[str, Permission] = {
 class Principal:
     name: str
     role: Role
-    key: str = ""  # who it is for rate limiting: "token:<id>" or "oidc:<sub>"
+    key: str  # who it is for rate limiting: "token:<id>" or "oidc:<sub>"
 
     @property
     def actor(self) -> str:
@@ -95,7 +96,7 @@ class Authenticator:
             return Principal(identity.name, identity.role, key=f"oidc:{identity.subject}")
         with self.db.engine.connect() as conn:
             row = tokens.lookup(conn, token)
-            if row is not None and row.revoked_at is None and not row.expired:
+            if row is not None and row.revoked_at is None and not row.expired and _stale(row.last_used_at):
                 tokens.touch(conn, row.id)
                 conn.commit()
         if row is None:
@@ -105,6 +106,11 @@ class Authenticator:
         if row.expired:
             raise ApiError(401, "TOKEN_EXPIRED", f"token {row.name!r} expired at {row.expires_at.isoformat()}")
         return Principal(row.name, Role(row.role), key=f"token:{row.id}")
+
+
+def _stale(last_used_at: datetime | None) -> bool:
+    """Whether the token's last use is worth rewriting (saves a write on most requests)."""
+    return last_used_at is None or datetime.now(UTC) - last_used_at >= tokens.LAST_USED_RESOLUTION
 
 
 def install_auth(app: Flask, authenticator: Authenticator) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Row, func, insert, or_, select, text
+from sqlalchemy import Connection, Row, func, insert, or_, select
 from sqlalchemy import update as sql_update
 
 from shared.db.tables import api_tokens
@@ -15,7 +15,7 @@ from shared.domain.roles import Role
 T = api_tokens
 PREFIX = "drw_"
 PUBLIC_COLUMNS = (T.c.id, T.c.name, T.c.role, T.c.created_at, T.c.last_used_at, T.c.expires_at, T.c.revoked_at)
-LAST_USED_RESOLUTION = text("interval '1 minute'")  # last_used_at is written at most this often per token
+LAST_USED_RESOLUTION = timedelta(minutes=1)  # last_used_at is written at most this often per token
 
 
 def hash_token(token: str) -> str:
