@@ -44,6 +44,8 @@ DOMAIN_ERRORS: dict[type[domain.DomainError], tuple[int, str]] = {
     domain.AwsUnavailable: (503, "AWS_UNAVAILABLE"),
     domain.AwsRefused: (502, "AWS_ERROR"),
     domain.InvalidCursor: (400, "INVALID_CURSOR"),
+    domain.TokenNotFound: (404, "TOKEN_NOT_FOUND"),
+    domain.TokenAlreadyRevoked: (409, "TOKEN_ALREADY_REVOKED"),
     domain.ProtectionGroupNotFound: (404, "PROTECTION_GROUP_NOT_FOUND"),
     domain.TargetAccountNotFound: (404, "TARGET_ACCOUNT_NOT_FOUND"),
     domain.NameTaken: (409, "NAME_TAKEN"),

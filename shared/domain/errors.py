@@ -164,6 +164,19 @@ class InvalidCursor(DomainError):
         super().__init__("cursor: not a cursor returned by this API", field="cursor")
 
 
+# --- tokens ------------------------------------------------------------------------------------
+
+
+class TokenNotFound(NotFound):
+    def __init__(self, token_id: int) -> None:
+        super().__init__(f"no token {token_id}")
+
+
+class TokenAlreadyRevoked(DomainError):
+    def __init__(self, token_id: int, name: str, revoked_at: str) -> None:
+        super().__init__(f"token {token_id} '{name}' was revoked at {revoked_at}")
+
+
 # --- protection groups, plans, target accounts -----------------------------------------------------
 
 

@@ -29,10 +29,14 @@ from shared.domain.errors import (
     RegionImmutable,
     VersionConflict,
 )
-from shared.store import executions, groups, plans
+from shared.store import audit, executions, groups, plans
+from shared.store.audit import Action, Entity
 
 from ..auth import Principal
 from ..schemas import GroupCreate, GroupUpdate, PlanCreate, PlanUpdate
+
+CREATE, UPDATE, DELETE = Action.CREATE, Action.UPDATE, Action.DELETE
+GROUP, PLAN = Entity.PROTECTION_GROUP, Entity.RECOVERY_PLAN
 
 
 class Catalog:
@@ -46,7 +50,7 @@ class Catalog:
             if groups.name_taken(conn, request.name):
                 raise _name_taken("protection group", request.name)
             with _unique_name("protection group", request.name):
-                return groups.create(
+                row = groups.create(
                     conn,
                     name=request.name,
                     region=request.region,
@@ -54,6 +58,8 @@ class Catalog:
                     selection=request.selection.stored(),
                     created_by=principal.actor,
                 )
+            audit.record(conn, actor=principal.actor, action=CREATE, entity=GROUP, entity_id=row.id, after=row)
+            return row
 
     def get_group(self, group_id: str) -> Row:
         with self.db.engine.connect() as conn:
@@ -95,6 +101,9 @@ class Catalog:
                 )
             if row is None:  # cannot happen under the row lock; kept as the compare-and-set it is
                 raise _version_conflict("protection group", group_id, request.version, current.version)
+            audit.record(
+                conn, actor=principal.actor, action=UPDATE, entity=GROUP, entity_id=group_id, before=current, after=row
+            )
             return row
 
     def delete_group(self, principal: Principal, group_id: str, version: int) -> str:
@@ -108,6 +117,7 @@ class Catalog:
                     planIds=users,
                 )
             groups.remove(conn, group_id, expected_version=version)
+            audit.record(conn, actor=principal.actor, action=DELETE, entity=GROUP, entity_id=group_id, before=current)
         return f"Deleted protection group {group_id} '{current.name}'"
 
     # --- recovery plans ----------------------------------------------------------------------------
@@ -118,7 +128,9 @@ class Catalog:
                 raise _name_taken("recovery plan", request.name)
             fields = _plan_fields(conn, request)
             with _unique_name("recovery plan", request.name):
-                return plans.create(conn, created_by=principal.actor, **fields)
+                row = plans.create(conn, created_by=principal.actor, **fields)
+            audit.record(conn, actor=principal.actor, action=CREATE, entity=PLAN, entity_id=row.id, after=row)
+            return row
 
     def get_plan(self, plan_id: str) -> Row:
         with self.db.engine.connect() as conn:
@@ -139,6 +151,9 @@ class Catalog:
                 row = plans.update(conn, plan_id, expected_version=request.version, **fields)
             if row is None:  # another writer won between the read and the compare-and-set
                 raise _version_conflict("recovery plan", plan_id, request.version, None)
+            audit.record(
+                conn, actor=principal.actor, action=UPDATE, entity=PLAN, entity_id=plan_id, before=current, after=row
+            )
             return row
 
     def delete_plan(self, principal: Principal, plan_id: str, version: int) -> str:
@@ -153,6 +168,7 @@ class Catalog:
                 )
             if plans.soft_delete(conn, plan_id, expected_version=version) is None:
                 raise _version_conflict("recovery plan", plan_id, version, None)
+            audit.record(conn, actor=principal.actor, action=DELETE, entity=PLAN, entity_id=plan_id, before=current)
         return f"Deleted recovery plan {plan_id} '{current.name}'"
 
 
