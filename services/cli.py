@@ -3,6 +3,7 @@
 drwave run                                  start everything on embedded defaults and run the demo drill
 drwave tokens create --role ROLE --name N   print a new API token (and nothing else)
 drwave migrate                              bring the database schema up to date
+drwave login|plans|groups|resources|exec    the REST client (services/console/cli; `drwave exec --help`)
 """
 
 from __future__ import annotations
@@ -23,7 +24,17 @@ from shared.settings import CommonSettings
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="drwave", description="drwave disaster-recovery orchestrator")
+    from services.console.cli import handles, run_client
+
+    argv = sys.argv[1:] if argv is None else argv
+    if handles(argv):
+        return run_client(argv)
+    parser = argparse.ArgumentParser(
+        prog="drwave",
+        description="drwave disaster-recovery orchestrator",
+        epilog="client commands (talk to the REST API): login, plans, groups, resources, exec; "
+        "see `drwave exec --help`",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="start API, scheduler, workers and Flower, then run the demo drill")
