@@ -156,10 +156,10 @@ class Stack:
                 sys.executable,
                 "-m",
                 "gunicorn",
+                "--config",
+                "python:services.api.gunicorn_conf",  # gthread, workers and threads from ApiSettings
                 "--bind",
                 bind,
-                "--workers",
-                "2",
                 "--access-logfile",
                 "-",
                 "--graceful-timeout",
