@@ -10,6 +10,7 @@ from flask import redirect, request
 from flask_openapi3 import Info, OpenAPI
 from prometheus_client import Counter
 
+from services.console.web import install_console
 from shared.aws.discovery import Discovery
 from shared.aws.sessions import SessionFactory
 from shared.db.engine import Database
@@ -75,6 +76,7 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
     )
     for bp in blueprints:
         app.register_api(bp)
+    install_console(app, settings, redis_client)
 
     @app.get("/openapi.json", doc_ui=False)
     def openapi_document():
@@ -100,11 +102,14 @@ def session_factory(settings: ApiSettings) -> SessionFactory:
 
 
 def _install_body_checks(app: OpenAPI) -> None:
-    """Malformed JSON gets a 400 naming the problem (flask-openapi3 would see an empty body)."""
+    """Malformed JSON gets a 400 naming the problem (flask-openapi3 would see an empty body). The web
+    console's forms post urlencoded bodies."""
 
     @app.before_request
     def _parse_json_body():
         if request.method not in ("POST", "PUT", "PATCH") or not request.content_length:
+            return None
+        if request.blueprint == "console":
             return None
         if not request.is_json:
             raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json")

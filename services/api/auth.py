@@ -18,7 +18,9 @@ from .errors import ApiError
 
 P = Permission
 PUBLIC_ENDPOINTS = frozenset({"health.healthz", "health.readyz", "static", "docs_redirect"})
-PUBLIC_PREFIXES = ("openapi", "swagger")  # flask-openapi3's document and UI blueprints
+# flask-openapi3's document and UI blueprints; the web console, which checks its own session cookie and
+# then this module's Principal and PERMISSIONS (services/console/web/guard.py)
+PUBLIC_PREFIXES = ("openapi", "swagger", "console.")
 
 PERMISSIONS: dict[str, Permission] = {
     "identity.me": P.READ,

@@ -18,9 +18,9 @@ from rich.table import Table
 
 from shared.domain.progress import Phase
 
+from ..progress import is_finished, snapshot_lines
 from .client import ApiFailure, Client
 from .config import DEFAULT_PROFILE, Target, resolve_target, save_profile
-from .progress import is_finished, snapshot_lines
 from .watch import watch
 
 app = typer.Typer(

@@ -17,8 +17,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from .client import Client
-from .progress import (
+from ..progress import (
     EXIT_CODES,
     PAUSED_EXIT,
     counts_text,
@@ -30,6 +29,7 @@ from .progress import (
     wave_line,
     wave_progress,
 )
+from .client import Client
 
 POLL_SECONDS = 1.0
 

@@ -1,5 +1,5 @@
 """How an execution reads at a glance, as plain text: one line per wave, the gate and the exit code.
-Pure functions of the API's JSON, shared by `exec watch` (terminal and plain) and `exec show`."""
+Pure functions of the API's JSON, shared by the CLI (`exec watch`, `exec show`) and the web console's templates."""
 
 from __future__ import annotations
 
