@@ -50,6 +50,10 @@ out = Console(highlight=False, soft_wrap=True)
 
 def handles(argv: list[str]) -> bool:
     """Whether `drwave ARGV` is a client command (or shell completion asking about one)."""
+    if argv[:1] == ["--profile"]:
+        argv = argv[2:]
+    elif argv[:1] and argv[0].startswith("--profile="):
+        argv = argv[1:]
     return COMPLETION_VARIABLE in os.environ or bool(argv and argv[0] in CLIENT_COMMANDS)
 
 
