@@ -47,10 +47,12 @@ def api_json(model: type[BaseModel], data: Any) -> Any:
     return model.model_validate(data).model_dump(by_alias=True, mode="json")
 
 
-def page(template: str, status: int = 200, **context: Any):
+def page(template: str, status: int = 200, *, fragment: bool = False, **context: Any):
+    """Render for the session; a whole page shows (and so uses up) the notices of the last action."""
     session = current_session()
-    notices, session.notices = session.notices, []
-    if notices:
+    notices = []
+    if not fragment and session.notices:
+        notices, session.notices = session.notices, []
         store().save(session)
     html = render_template(template, csrf=session.csrf, notices=notices, may=may, progress=progress, **context)
     return html, status
@@ -126,7 +128,7 @@ def executions():
 
 @bp.get("/executions/rows")
 def execution_rows():
-    return page("console/_execution_rows.html", rows=_execution_rows(request.args.get("status")))
+    return page("console/_execution_rows.html", fragment=True, rows=_execution_rows(request.args.get("status")))
 
 
 def _execution(execution_id: str) -> dict:
@@ -164,13 +166,14 @@ def execution(execution_id: str):
 
 @bp.get("/executions/<execution_id>/live")
 def execution_live(execution_id: str):
-    return page("console/_execution_live.html", execution=_execution(execution_id), events=_events(execution_id))
+    detail, events = _execution(execution_id), _events(execution_id)
+    return page("console/_execution_live.html", fragment=True, execution=detail, events=events)
 
 
 @bp.get("/executions/<execution_id>/actions")
 def execution_actions(execution_id: str):
     detail = _execution(execution_id)
-    return page("console/_execution_actions.html", execution=detail, actions=actions_for(detail))
+    return page("console/_execution_actions.html", fragment=True, execution=detail, actions=actions_for(detail))
 
 
 def _done(execution_id: str, message: str):
