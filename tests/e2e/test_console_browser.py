@@ -9,13 +9,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from chromium import installed, start_chromium
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from support import create_plan, sim, start, wait_for
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).parents[1] / "artifacts"
 XSS = "<img src=x onerror=alert(1)>"
 WAIT = 60  # seconds: generous, cold starts are slow
@@ -23,19 +21,10 @@ WAIT = 60  # seconds: generous, cold starts are slow
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+    if not installed():
         pytest.fail("needs Debian's chromium and chromium-driver: `make browser` (apt-get install as root)")
     profile = tempfile.mkdtemp(prefix="drwave-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", "--window-size=1400,1000", f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_page_load_timeout(WAIT)
+    driver = start_chromium(profile, page_load_timeout=WAIT)
     ARTIFACTS.mkdir(exist_ok=True)
     yield driver
     driver.quit()
