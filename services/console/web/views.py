@@ -12,10 +12,8 @@ from pydantic import BaseModel, ValidationError
 from services.api.container import services
 from services.api.errors import ApiError, validation_error_response
 from services.api.schemas import (
-    ActionResponse,
     EventOut,
     ExecutionOut,
-    ExecutionStart,
     ExecutionSummary,
     GroupOut,
     PlanOut,
@@ -29,6 +27,7 @@ from shared.domain.roles import Permission
 from shared.domain.states import ExecutionStatus
 
 from .. import progress
+from . import commands
 from .guard import authenticate, current_session, may, principal_for, require, secure_headers, store
 from .sessions import COOKIE, LOGIN_COOKIE, same_secret
 
@@ -68,9 +67,18 @@ def _cookie_args() -> dict[str, Any]:
     return {"httponly": True, "samesite": "Strict", "secure": request.is_secure, "path": "/console"}
 
 
-@bp.errorhandler(ApiError)
-def _api_error(error: ApiError):
-    return render_template("console/error.html", error=error), error.status
+def render_errors(response):
+    """The API's error answers ({"error": {code, message}}, whichever handler made them) as a page."""
+    if response.status_code < 400 or not response.is_json:
+        return response
+    error = (response.get_json(silent=True) or {}).get("error") or {}
+    html = render_template(
+        "console/error.html", status=response.status_code, code=error.get("code"), message=error.get("message")
+    )
+    return make_response(html, response.status_code)
+
+
+bp.after_request(render_errors)  # registered last, so it runs before secure_headers
 
 
 # --- login ---------------------------------------------------------------------------------------
@@ -144,7 +152,7 @@ def actions_for(execution: dict) -> list[str]:
     """The buttons this principal may press in this state (the same rules the API enforces)."""
     status = ES(execution["status"])
     shown = []
-    if status is ES.PAUSED and may("executions.resume_execution"):
+    if status is ES.PAUSED and commands.may_approve():
         shown.append("approve")
     if status is ES.RUNNING and not execution["pauseRequested"] and may("executions.pause_execution"):
         shown.append("pause")
@@ -160,14 +168,16 @@ def actions_for(execution: dict) -> list[str]:
 def execution(execution_id: str):
     detail = _execution(execution_id)
     return page(
-        "console/execution.html", execution=detail, events=_events(execution_id), actions=actions_for(detail)
+        "console/execution.html", execution=detail, events=_events(execution_id), actions=actions_for(detail),
+        approvals=commands.approvals_of(execution_id),
     )
 
 
 @bp.get("/executions/<execution_id>/live")
 def execution_live(execution_id: str):
     detail, events = _execution(execution_id), _events(execution_id)
-    return page("console/_execution_live.html", fragment=True, execution=detail, events=events)
+    approvals = commands.approvals_of(execution_id)
+    return page("console/_execution_live.html", fragment=True, execution=detail, events=events, approvals=approvals)
 
 
 @bp.get("/executions/<execution_id>/actions")
@@ -183,38 +193,25 @@ def _done(execution_id: str, message: str):
 
 @bp.post("/executions/<execution_id>/approve")
 def approve(execution_id: str):
-    """Approve = resume until the approvals service exists (the comment is then not recorded)."""
-    principal = require("executions.resume_execution")
-    _, message = services().executions.resume(principal, execution_id)
-    if request.form.get("comment", "").strip():
-        message += " (comment not recorded: this server has no approvals yet)"
-    return _done(execution_id, message)
+    comment = request.form.get("comment", "").strip() or None
+    return _done(execution_id, commands.approve(execution_id, comment))
 
 
 @bp.post("/executions/<execution_id>/pause")
 def pause(execution_id: str):
-    _, message = services().executions.pause(require("executions.pause_execution"), execution_id)
-    return _done(execution_id, message)
+    return _done(execution_id, commands.pause(execution_id))
 
 
 @bp.post("/executions/<execution_id>/cancel")
 def cancel(execution_id: str):
-    _, message = services().executions.cancel(require("executions.cancel_execution"), execution_id)
-    return _done(execution_id, message)
+    return _done(execution_id, commands.cancel(execution_id))
 
 
 @bp.post("/executions/<execution_id>/cleanup")
 def cleanup(execution_id: str):
-    """Start the cleanup phase of a finished drill (the API's POST /v1/executions with phase cleanup)."""
-    principal = require("executions.start_execution", Permission.EXECUTIONS_CLEANUP)
-    source = _execution(execution_id)
-    body = ExecutionStart(
-        plan_id=source["planId"], mode=Mode.DRILL, phase=Phase.CLEANUP, source_execution_id=execution_id,
-        reason=request.form.get("reason") or f"cleanup of {execution_id} from the console",
-    )
-    row, message = services().executions.start(principal, body)
-    started = api_json(ActionResponse, {"message": message, "execution": row})["execution"]
-    return _done(started["id"], message)
+    reason = request.form.get("reason") or f"cleanup of {execution_id} from the console"
+    started_id, message = commands.start_cleanup(_execution(execution_id), reason)
+    return _done(started_id, message)
 
 
 # --- plans and protection groups ---------------------------------------------------------------

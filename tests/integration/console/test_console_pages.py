@@ -95,7 +95,7 @@ def test_an_operator_approves_a_gate_and_the_next_wave_runs(console, client, adm
     assert response.status_code == 302
     wait_for(client, admin, execution_id, {"COMPLETED"})
     page = console.get(f"/console/executions/{execution_id}").text
-    assert "Resumed" in page  # the API's message, shown once as a notice
+    assert '<p class="notice" role="status">' in page  # the service's one-line message, shown once
     assert not re.search(r"<button[^>]*>Start cleanup</button>", page)  # operators may not clean up
 
 
@@ -118,3 +118,36 @@ def test_logout_ends_the_session_for_good(console, token_for):
     assert console.post("/console/logout", data={"csrf_token": csrf}).status_code == 302
     console.set_cookie("drwave_console", cookie, path="/console")  # a copy of the old cookie is worthless
     assert console.get("/console/executions").status_code == 302
+
+
+def test_an_api_error_is_shown_as_a_page_with_its_code(console, token_for):
+    log_in(console, token_for("read-only"))
+    response = console.get("/console/executions/ex-does-not-exist")
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    assert "EXECUTION_NOT_FOUND" in response.text and response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_start_cleanup_of_a_finished_drill_opens_the_cleanup_execution(console, client, admin):
+    plan = create_plan(client, admin, [{"name": "w", "arns": [sim("a")]}])
+    execution_id = start(client, admin, plan)
+    wait_for(client, admin, execution_id, {"COMPLETED"})
+    csrf = log_in(console, admin)
+    assert re.search(r"<button[^>]*>Start cleanup</button>", console.get(f"/console/executions/{execution_id}").text)
+    response = console.post(f"/console/executions/{execution_id}/cleanup", data={"csrf_token": csrf})
+    cleanup_id = response.headers["Location"].rsplit("/", 1)[1]
+    assert cleanup_id != execution_id
+    cleanup = wait_for(client, admin, cleanup_id, {"COMPLETED"})
+    assert (cleanup["phase"], cleanup["sourceExecutionId"]) == ("cleanup", execution_id)
+
+
+def test_validate_and_preview_forms_show_their_results(console, client, admin, token_for):
+    plan = create_plan(client, admin, [{"name": "w", "arns": [sim("a")]}])
+    csrf = log_in(console, token_for("recovery-manager"))
+    validated = console.post(f"/console/plans/{plan}/validate", data={"csrf_token": csrf})
+    assert validated.status_code == 200 and "RTO estimate" in validated.text
+    preview = console.post(
+        "/console/groups/preview", data={"csrf_token": csrf, "region": "us-west-2", "tags": "Customer=NOBODY"}
+    )
+    assert preview.status_code == 200 and 'id="preview-result"' in preview.text
+    bad = console.post("/console/groups/preview", data={"csrf_token": csrf, "region": "mars", "tags": "x"})
+    assert bad.status_code == 400 and "is not K=V" in bad.text
