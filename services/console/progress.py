@@ -52,14 +52,15 @@ def counts_text(counts: dict[str, int]) -> str:
 
 
 def wave_line(wave: dict[str, Any], now: datetime | None = None, elapsed: bool = True) -> str:
-    """`wave 2 'App tier' RUNNING [##########..........] 2/4 IN_PROGRESS 2 SUCCEEDED 2 elapsed 0:42 / RTO 60:00`.
-    The RTO target shown is the wave's timeout (timeoutSeconds), the bound drwave enforces per wave."""
+    """`wave 2 'App tier' RUNNING [##########..........] 2/4 IN_PROGRESS 2 SUCCEEDED 2 elapsed 0:42 / target 60:00`.
+    The target shown is the wave's timeout (timeoutSeconds), the bound drwave enforces per wave: execution
+    waves do not store the tag-derived RTO target."""
     done, total = wave_progress(wave)
     line = f"wave {wave['number']} '{wave['name']}' {wave['status']} {bar(done, total)} {done}/{total}"
     line += f" {counts_text(wave.get('counts') or {})}"
     if elapsed:
         target = wave.get("timeoutSeconds")
-        line += f" elapsed {duration(wave_elapsed(wave, now))}" + (f" / RTO {duration(target)}" if target else "")
+        line += f" elapsed {duration(wave_elapsed(wave, now))}" + (f" / target {duration(target)}" if target else "")
     return line
 
 

@@ -185,4 +185,11 @@ def test_watch_on_a_terminal_redraws_in_place(drwave, client, admin):
     os.close(main)
     assert process.returncode == 0
     assert b"\x1b[" in output  # control codes: the panel is redrawn in place
-    assert output.count(b"elapsed / RTO") >= 2  # redrawn more than once while the waves ran
+    assert output.count(b"elapsed / target") >= 2  # redrawn more than once while the waves ran
+
+
+def test_shell_completion_completes_client_commands(drwave):
+    completed = drwave("", COMP_WORDS="drwave exec ap", COMP_CWORD="2", _DRWAVE_COMPLETE="complete_bash")
+    assert completed.returncode == 0 and completed.stdout.split() == ["approve"]
+    script = drwave("--show-completion", "bash")
+    assert script.returncode == 0 and "_DRWAVE_COMPLETE=complete_bash" in script.stdout

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import requests
 from chromium import installed, start_chromium
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
-from support import create_plan, sim, start, wait_for
+from support import create_plan, sim, start, unique, wait_for
 
 ARTIFACTS = Path(__file__).parents[1] / "artifacts"
 XSS = "<img src=x onerror=alert(1)>"
@@ -44,7 +45,9 @@ def log_in(browser, api_url: str, headers: dict) -> None:
 
 
 def until(browser, condition, timeout: float = WAIT):
-    return WebDriverWait(browser, timeout, poll_frequency=0.2).until(lambda b: condition())
+    """Wait for condition(); the live fragments replace elements under us, so a stale one is retried."""
+    wait = WebDriverWait(browser, timeout, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException])
+    return wait.until(lambda b: condition())
 
 
 def buttons(browser) -> list[str]:
@@ -74,21 +77,41 @@ def test_log_in_with_a_token_and_log_out(browser, api_url, token_for):
 
 
 def test_a_running_execution_updates_without_a_reload(browser, api_url, client, admin, token_for):
+    """The page is loaded while the execution waits at a gate (a known state); a resume through the API
+    (as a chat bot would) then shows up live: wave 2 runs and finishes, with no reload."""
     plan = create_plan(
-        client, admin, [{"name": "Data", "arns": [sim("db", ms=2000)]}, {"name": "App", "arns": [sim("app", ms=2000)]}]
+        client,
+        admin,
+        [
+            {"name": "Data", "arns": [sim("db")]},
+            {"name": "App", "arns": [sim("app", ms=3000)], "pauseBeforeWave": True},
+        ],
     )
     log_in(browser, api_url, token_for("operator"))
     execution_id = start(client, admin, plan, reason="browser test")
+    wait_for(client, admin, execution_id, {"PAUSED"})
     browser.get(f"{api_url}/console/executions/{execution_id}")
     browser.execute_script("window.__notReloaded = true;")
-    until(browser, lambda: wave_status(browser, 1) == "RUNNING")
-    assert "Pause" in buttons(browser) and "Cancel" in buttons(browser)
+    assert wave_status(browser, 2) == "PENDING"
+    assert client.post(f"/v1/executions/{execution_id}/resume", headers=admin).status_code == 200
+    until(browser, lambda: wave_status(browser, 2) in ("RUNNING", "SUCCEEDED"))
     until(browser, lambda: wave_status(browser, 2) == "SUCCEEDED")
     until(browser, lambda: "COMPLETED" in browser.find_element(By.ID, "execution-status").text)
     assert browser.execute_script("return window.__notReloaded === true;")
     assert "browser test" in browser.page_source
     browser.get(f"{api_url}/console/executions")
     assert execution_id in browser.find_element(By.ID, "execution-rows").text
+
+
+def test_the_executions_list_shows_a_new_execution_without_a_reload(browser, api_url, client, admin, token_for):
+    plan = create_plan(client, admin, [{"name": "w", "arns": [sim("a")]}])
+    log_in(browser, api_url, token_for("read-only"))
+    browser.execute_script("window.__notReloaded = true;")
+    execution_id = start(client, admin, plan)
+    until(browser, lambda: execution_id in browser.find_element(By.ID, "execution-rows").text)
+    assert browser.execute_script("return window.__notReloaded === true;")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#execution-rows tr")
+    assert execution_id in rows[0].text  # newest first
 
 
 def test_at_a_gate_approve_runs_the_next_wave(browser, api_url, client, admin, token_for):
@@ -140,22 +163,23 @@ def test_read_only_sees_no_action_buttons_and_a_forged_post_gets_403(browser, ap
 
 
 def test_a_hostile_plan_name_renders_as_text(browser, api_url, client, admin, token_for):
+    name = unique(XSS)  # names are unique
     group = client.post(
         "/v1/protection-groups",
-        json={"name": XSS + " group", "region": "us-west-2", "selection": {"resourceArns": [sim("x")]}},
+        json={"name": name, "region": "us-west-2", "selection": {"resourceArns": [sim("x")]}},
         headers=admin,
     ).get_json()
     plan = client.post(
-        "/v1/recovery-plans", json={"name": XSS, "waves": [{"name": XSS, "protectionGroupIds": [group["id"]]}]},
+        "/v1/recovery-plans", json={"name": name, "waves": [{"name": XSS, "protectionGroupIds": [group["id"]]}]},
         headers=admin,
     ).get_json()
     log_in(browser, api_url, token_for("recovery-manager"))
     browser.get(f"{api_url}/console/plans")
-    assert browser.find_element(By.LINK_TEXT, XSS)
+    assert browser.find_element(By.LINK_TEXT, name)
     assert browser.execute_script("return document.querySelectorAll('main img').length") == 0
     shot(browser, "plans")
     browser.get(f"{api_url}/console/plans/{plan['id']}")
-    assert browser.find_element(By.TAG_NAME, "h1").text == f"Plan {XSS}"
+    assert browser.find_element(By.TAG_NAME, "h1").text == f"Plan {name}"
     browser.find_element(By.XPATH, "//button[text()='Validate']").click()
     until(browser, lambda: browser.find_elements(By.ID, "validation"))
     assert "RTO estimate" in browser.find_element(By.ID, "validation").text
@@ -164,7 +188,7 @@ def test_a_hostile_plan_name_renders_as_text(browser, api_url, client, admin, to
     browser.get(f"{api_url}/console/groups")
     shot(browser, "groups")
     browser.get(f"{api_url}/console/groups/{group['id']}")
-    assert browser.find_element(By.TAG_NAME, "h1").text == f"Protection group {XSS} group"
+    assert browser.find_element(By.TAG_NAME, "h1").text == f"Protection group {name}"
     shot(browser, "group")
     browser.get(f"{api_url}/console/groups/preview")
     browser.find_element(By.ID, "region").send_keys("us-west-2")

@@ -46,11 +46,12 @@ def test_a_wave_line_shows_status_progress_counts_and_elapsed_against_its_target
     line = wave_line(
         wave(counts={"SUCCEEDED": 1, "IN_PROGRESS": 1}, timeout=900), now=datetime(2026, 1, 1, 0, 0, 42, tzinfo=UTC)
     )
-    assert line == "wave 1 'w1' RUNNING [##########..........] 1/2 IN_PROGRESS 1 SUCCEEDED 1 elapsed 0:42 / RTO 15:00"
+    expected = "wave 1 'w1' RUNNING [##########..........] 1/2 IN_PROGRESS 1 SUCCEEDED 1 elapsed 0:42 / target 15:00"
+    assert line == expected
 
 
 def test_a_wave_not_started_has_no_elapsed_time():
-    assert "elapsed - / RTO 1:00:00" in wave_line(wave(status="PENDING", started=None))
+    assert "elapsed - / target 1:00:00" in wave_line(wave(status="PENDING", started=None))
 
 
 def test_at_a_gate_the_reason_and_the_exact_approving_command_are_printed():

@@ -95,7 +95,7 @@ def _watch_plain(fetch, profile: str | None, until_paused: bool, sleep) -> int:
 def panel(execution: dict[str, Any], profile: str | None) -> Group:
     """The live view: a headline, one row per wave (status, bar, counts, elapsed vs RTO), the gate."""
     table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
-    for column in ("wave", "status", "progress", "done", "by status", "elapsed / RTO"):
+    for column in ("wave", "status", "progress", "done", "by status", "elapsed / target"):
         table.add_column(column)
     for wave in execution["waves"]:
         done, total = wave_progress(wave)

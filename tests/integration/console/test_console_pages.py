@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from support import create_plan, sim, start, wait_for
+from support import create_plan, sim, start, unique, wait_for
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -100,16 +100,15 @@ def test_an_operator_approves_a_gate_and_the_next_wave_runs(console, client, adm
 
 
 def test_names_are_escaped_everywhere(console, client, admin, token_for):
+    name = unique(XSS)  # plan names are unique
     response = client.post(
-        "/v1/recovery-plans",
-        json={"name": XSS, "waves": [{"name": XSS, "protectionGroupIds": []}]},
-        headers=admin,
+        "/v1/recovery-plans", json={"name": name, "waves": [{"name": XSS, "protectionGroupIds": []}]}, headers=admin
     )
-    plan_id = response.get_json()["id"]
+    assert response.status_code == 201, response.get_json()
     log_in(console, token_for("read-only"))
-    for path in ("/console/plans", f"/console/plans/{plan_id}"):
+    for path in ("/console/plans", f"/console/plans/{response.get_json()['id']}"):
         html = console.get(path).text
-        assert XSS not in html and "&lt;img src=x onerror=alert(1)&gt;" in html, path
+        assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html, path
 
 
 def test_logout_ends_the_session_for_good(console, token_for):
