@@ -26,7 +26,7 @@ browser:
 run: venv
 	$(BIN)/drwave run
 
-test: venv lint
+test: venv browser lint
 	$(BIN)/pytest tests
 
 unit: venv
@@ -35,7 +35,7 @@ unit: venv
 integration: venv
 	$(BIN)/pytest tests/integration
 
-e2e: venv
+e2e: venv browser
 	$(BIN)/pytest tests/e2e
 
 lint: venv

@@ -339,8 +339,11 @@ def exec_watch(
     until_paused: Annotated[bool, typer.Option("--until-paused", help="return 3 when it parks at a gate")] = False,
     as_json: Json = False,
 ) -> None:
-    """Follow an execution: exit 0 COMPLETED, 2 COMPLETED_WITH_FAILURES, 1 FAILED/CANCELLED, 3 parked
-    (--until-paused). --json prints one line of the API's JSON per change."""
+    """Follow an execution until it ends (exit 0/1/2) or, with --until-paused, parks (exit 3).
+
+    Exit codes: 0 COMPLETED, 2 COMPLETED_WITH_FAILURES, 1 FAILED or CANCELLED, 3 parked at a gate
+    (--until-paused). On a terminal a live panel, otherwise one plain line per change; --json prints one
+    line of the API's JSON per change."""
     code = watch(
         _client(ctx), execution_id, profile=_target(ctx).profile, until_paused=until_paused, as_json=as_json
     )
@@ -360,8 +363,10 @@ def _control(ctx: typer.Context, execution_id: str, action: str, comment: str | 
 
 @executions.command("approve")
 def exec_approve(ctx: typer.Context, execution_id: str, comment: Comment = None, as_json: Json = False) -> None:
-    """Approve the gate an execution is parked at. A server without the approvals API (404 for
-    /approve itself) gets a resume instead, and a note on stderr."""
+    """Approve the gate an execution is parked at.
+
+    Calls POST /v1/executions/{id}/approve; a server without the approvals API (404 for the route itself)
+    gets a resume instead, and a note on stderr."""
     try:
         _control(ctx, execution_id, "approve", comment, as_json)
     except ApiFailure as failure:
@@ -401,7 +406,9 @@ def exec_events(
     follow: Annotated[bool, typer.Option("--follow", help="keep printing new events until it ends")] = False,
     as_json: Json = False,
 ) -> None:
-    """The execution's timeline. With --follow (and --json) one JSON object per line."""
+    """The execution's timeline.
+
+    With --follow it keeps printing until the execution ends (with --json: one event object per line)."""
     client = _client(ctx)
     path = f"/v1/executions/{execution_id}/events"
     if not follow:
@@ -429,7 +436,9 @@ def exec_report(
     html: Annotated[Path | None, typer.Option("--html", help="write the HTML report to this file")] = None,
     as_json: Json = False,
 ) -> None:
-    """The execution's report (GET /v1/executions/{id}/report); --html FILE saves the HTML version."""
+    """The execution's report; --html FILE saves the HTML version.
+
+    GET /v1/executions/{id}/report (?format=html); a server without reports answers REPORTS_UNAVAILABLE."""
     client = _client(ctx)
     path = f"/v1/executions/{execution_id}/report"
     try:

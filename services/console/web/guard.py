@@ -44,6 +44,7 @@ def authenticate():
         return redirect(url_for("console.login"))
     if request.method == "POST" and not same_secret(request.form.get("csrf_token"), session.csrf):
         raise ApiError(403, "CSRF_FAILED", "the form's CSRF token is missing or wrong: reload the page")
+    principal.require(Permission.READ)  # every page reads; actions check their own endpoint's permission
     g.principal = principal
     g.console_session = session
     return None

@@ -13,7 +13,7 @@
     function schedule() { timer = window.setTimeout(refresh, PERIOD_MS); }
 
     function refresh() {
-      fetch(url, { credentials: "same-origin", headers: { "X-Console-Fragment": "1" }, redirect: "manual" })
+      fetch(url, { credentials: "same-origin", redirect: "manual" })
         .then(function (response) {
           if (response.type === "opaqueredirect" || response.status === 401) { window.location.reload(); return null; }
           return response.ok ? response.text() : null;
