@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from support import create_plan, sim, start, wait_for
 
 DRWAVE = str(Path(sys.executable).parent / "drwave")
@@ -33,6 +34,11 @@ def drwave(api_url, tmp_path, token_for):
 
     run.env = env
     return run
+
+
+def server_has(api_url: str, path: str) -> bool:
+    """Whether the API under test documents `path` (approvals and reports arrive from other work)."""
+    return path in requests.get(f"{api_url}/openapi.json", timeout=30).json()["paths"]
 
 
 def two_waves(client, admin, gate: bool = False, fail: bool = False, ms: int = 300) -> str:
@@ -119,7 +125,7 @@ def test_watch_exits_2_when_a_resource_fails(drwave, client, admin):
     assert result.returncode == 2, result.stdout + result.stderr
 
 
-def test_watch_until_paused_returns_3_at_a_gate_and_approve_lets_it_finish(drwave, client, admin):
+def test_watch_until_paused_returns_3_at_a_gate_and_approve_lets_it_finish(drwave, api_url, client, admin):
     execution_id = start(client, admin, two_waves(client, admin, gate=True))
     parked = drwave("exec", "watch", execution_id, "--until-paused")
     assert parked.returncode == 3, parked.stdout + parked.stderr
@@ -127,7 +133,8 @@ def test_watch_until_paused_returns_3_at_a_gate_and_approve_lets_it_finish(drwav
     approved = drwave("exec", "approve", execution_id, "--comment", "db is healthy", "--json")
     assert approved.returncode == 0, approved.stderr
     assert json.loads(approved.stdout)["execution"]["status"] == "RUNNING"
-    assert "no approvals API; resuming instead" in approved.stderr  # today's server; see the README
+    fell_back = "no approvals API; resuming instead" in approved.stderr
+    assert fell_back != server_has(api_url, "/v1/executions/{id}/approve")  # a resume only where /approve is missing
     assert drwave("exec", "watch", execution_id).returncode == 0
 
 
@@ -155,10 +162,17 @@ def test_events_follow_prints_the_timeline_until_the_end(drwave, client, admin):
     assert len(json.loads(drwave("exec", "events", execution_id, "--json").stdout)["items"]) == len(kinds)
 
 
-def test_report_on_a_server_without_reports_says_so(drwave, client, admin):
+def test_report_prints_the_report_or_says_the_server_has_none(drwave, api_url, client, admin, tmp_path):
     execution_id = start(client, admin, two_waves(client, admin))
-    result = drwave("exec", "report", execution_id)
-    assert result.returncode == 1 and result.stderr.startswith("REPORTS_UNAVAILABLE: ")
+    wait_for(client, admin, execution_id, {"COMPLETED"})
+    result = drwave("exec", "report", execution_id, "--json")
+    html = drwave("exec", "report", execution_id, "--html", str(tmp_path / "report.html"))
+    if server_has(api_url, "/v1/executions/{id}/report"):
+        assert result.returncode == 0 and isinstance(json.loads(result.stdout), dict)
+        assert html.returncode == 0 and "<html" in (tmp_path / "report.html").read_text().lower()
+    else:
+        assert result.returncode == 1 and result.stderr.startswith("REPORTS_UNAVAILABLE: ")
+        assert html.returncode == 1 and not (tmp_path / "report.html").exists()
 
 
 def test_watch_on_a_terminal_redraws_in_place(drwave, client, admin):

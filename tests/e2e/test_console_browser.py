@@ -12,6 +12,7 @@ import requests
 from chromium import installed, start_chromium
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 from support import create_plan, sim, start, unique, wait_for
 
@@ -130,8 +131,10 @@ def test_at_a_gate_approve_runs_the_next_wave(browser, api_url, client, admin, t
     until(browser, lambda: "Approve" in buttons(browser))
     assert "Waiting at the gate before wave 2" in browser.find_element(By.ID, "gate").text
     shot(browser, "execution-gate")
-    browser.find_element(By.ID, "comment").send_keys("databases verified")
-    browser.find_element(By.XPATH, "//button[text()='Approve']").click()
+    browser.find_element(By.ID, "comment").send_keys("databases verified", Keys.TAB)  # by keyboard only
+    focused = browser.switch_to.active_element
+    assert (focused.tag_name, focused.text) == ("button", "Approve")
+    focused.send_keys(Keys.ENTER)
     until(browser, lambda: wave_status(browser, 2) in ("RUNNING", "SUCCEEDED"))
     until(browser, lambda: wave_status(browser, 3) == "SUCCEEDED")
     until(browser, lambda: "Start cleanup" in buttons(browser))  # a finished drill, and the role may clean up
