@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test unit integration e2e lint bench clean
+.PHONY: venv browser run test unit integration e2e lint bench clean
 
 venv: $(STAMP)
 
@@ -13,12 +13,20 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@$(MAKE) --no-print-directory browser
 	@touch $(STAMP)
+
+# The browser tests drive Debian's Chromium (a browser download at install time does not work here).
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium chromium-driver; \
+		else echo "browser tests need Debian's chromium + chromium-driver (apt-get install as root)"; fi; \
+	fi
 
 run: venv
 	$(BIN)/drwave run
 
-test: venv lint
+test: venv browser lint
 	$(BIN)/pytest tests
 
 unit: venv
@@ -27,7 +35,7 @@ unit: venv
 integration: venv
 	$(BIN)/pytest tests/integration
 
-e2e: venv
+e2e: venv browser
 	$(BIN)/pytest tests/e2e
 
 lint: venv

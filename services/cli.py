@@ -6,6 +6,7 @@ drwave tokens list                          every token: id, name, role, created
 drwave tokens revoke NAME_OR_ID             revoke a token (by id, or every live token of that name)
 drwave status                               the processes `drwave run` supervises (exit 0: all running)
 drwave migrate                              bring the database schema up to date
+drwave login|plans|groups|resources|exec    the REST client (services/console/cli; `drwave exec --help`)
 """
 
 from __future__ import annotations
@@ -26,7 +27,17 @@ from shared.settings import CommonSettings
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="drwave", description="drwave disaster-recovery orchestrator")
+    from services.console.cli import handles, run_client
+
+    argv = sys.argv[1:] if argv is None else argv
+    if handles(argv):
+        return run_client(argv)
+    parser = argparse.ArgumentParser(
+        prog="drwave",
+        description="drwave disaster-recovery orchestrator",
+        epilog="client commands (talk to the REST API): login, plans, groups, resources, exec; "
+        "see `drwave exec --help`",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="start API, scheduler, workers and Flower, then run the demo drill")

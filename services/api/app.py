@@ -9,6 +9,7 @@ import redis
 from flask import redirect, request
 from flask_openapi3 import Info, OpenAPI
 
+from services.console.web import install_console
 from services.workers.adapters import registry as adapters
 from shared import counters
 from shared.aws.discovery import Discovery
@@ -75,7 +76,9 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
     register_error_handlers(app)
     install_input_checks(app)
     public = PUBLIC_ENDPOINTS if settings.metrics_token_required else PUBLIC_ENDPOINTS | {METRICS_ENDPOINT}
-    install_auth(app, Authenticator(db, oidc_verifier(settings)), public)
+    authenticator = Authenticator(db, oidc_verifier(settings))
+    app.extensions["drwave_authenticator"] = authenticator  # the console logs in through the same checks
+    install_auth(app, authenticator, public)
     install_rate_limits(app, settings.broker_url, settings.rate_limit)
     install_idempotency(app, redis_client)
     blueprints = (
@@ -92,6 +95,7 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
     )
     for bp in blueprints:
         app.register_api(bp)
+    install_console(app, settings, redis_client)
 
     @app.get("/openapi.json", doc_ui=False)
     def openapi_document():

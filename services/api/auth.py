@@ -20,7 +20,9 @@ from .oidc import OidcVerifier
 
 P = Permission
 PUBLIC_ENDPOINTS = frozenset({"health.healthz", "health.readyz", "static", "docs_redirect"})
-PUBLIC_PREFIXES = ("openapi", "swagger")  # flask-openapi3's document and UI blueprints
+# flask-openapi3's document and UI blueprints; the web console, which checks its own session cookie and
+# then this module's Principal and PERMISSIONS (services/console/web/guard.py)
+PUBLIC_PREFIXES = ("openapi", "swagger", "console.")
 METRICS_ENDPOINT = "metrics.metrics"  # public too when DRWAVE_METRICS_TOKEN_REQUIRED=false
 
 PERMISSIONS: dict[str, Permission] = {

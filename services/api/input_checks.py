@@ -13,6 +13,7 @@ from flask import Flask, request
 from .errors import ApiError, field_path
 
 MAX_JSON_DEPTH = 64
+CONSOLE_BLUEPRINT = "console"
 NUL = "\x00"
 
 
@@ -24,6 +25,11 @@ def install_input_checks(app: Flask) -> None:
                 if NUL in name or (isinstance(value, str) and NUL in value):
                     raise _nul_error(name, where)
         if request.method not in ("POST", "PUT", "PATCH") or not request.content_length:
+            return None
+        if request.blueprint == CONSOLE_BLUEPRINT:  # the web console's forms post urlencoded bodies
+            for name, value in request.form.items(multi=True):
+                if NUL in name or NUL in value:
+                    raise _nul_error(name, "form")
             return None
         if not request.is_json:
             raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json")

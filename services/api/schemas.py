@@ -495,6 +495,7 @@ class WaveRunOut(Out):
     status_reason: str | None = None
     pause_before_wave: bool
     on_failure: str
+    timeout_seconds: int | None = Field(default=None, description="the wave's time limit (its RTO target)")
     started_at: datetime | None
     finished_at: datetime | None
     counts: dict[str, int]

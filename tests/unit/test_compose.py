@@ -73,3 +73,9 @@ def test_the_commands_name_modules_that_exist():
     assert (root / "services" / "workers" / "__main__.py").exists()
     assert (root / "deploy" / "Dockerfile").exists()
     assert (root / "services" / "api" / "gunicorn_conf.py").exists()
+
+
+def test_the_api_serves_with_threaded_workers_configured_from_settings():
+    command = SERVICES["api"]["command"]
+    assert command[command.index("--config") + 1] == "python:services.api.gunicorn_conf"
+    assert SERVICES["api"]["environment"]["DRWAVE_API_THREADS"].isdigit()
