@@ -11,6 +11,8 @@ from flask_openapi3 import Info, OpenAPI
 from prometheus_client import Counter
 
 from shared.aws.discovery import Discovery
+from shared.aws.drs_ops import DrsOperations
+from shared.aws.preflight import PreflightProbe
 from shared.aws.sessions import SessionFactory
 from shared.db.engine import Database
 from shared.messaging import Publisher, create_celery
@@ -18,15 +20,18 @@ from shared.messaging import Publisher, create_celery
 from .auth import install_auth
 from .commands.catalog import Catalog
 from .commands.discovery import DiscoveryCommands
+from .commands.drs import DrsCommands
 from .commands.executions import ExecutionCommands
+from .commands.preflight import Preflight
 from .commands.queries import ExecutionQueries
+from .commands.readiness import ReadinessQueries
 from .commands.resolve import Resolver
 from .commands.target_accounts import TargetAccountCommands
 from .container import Services
 from .errors import ApiError, register_error_handlers, validation_error_response
 from .idempotency import install_idempotency
 from .settings import ApiSettings
-from .views import catalog, discovery, executions, health, identity, metrics, target_accounts
+from .views import catalog, discovery, drs, executions, health, identity, metrics, readiness, target_accounts
 
 REQUESTS = Counter("drwave_api_requests_total", "API requests", ["method", "endpoint", "status"])
 SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer"}}
@@ -47,17 +52,21 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
     db = Database(settings.db_url)
     redis_client = redis.Redis.from_url(settings.broker_url, socket_timeout=5)  # connects on first use
     publisher = Publisher(create_celery("drwave-api", settings))
-    aws = Discovery(session_factory(settings))
+    sessions = session_factory(settings)
+    aws = Discovery(sessions)
     resolver = Resolver(db, aws)
+    preflight = Preflight(db, resolver, PreflightProbe(sessions, max_replication_lag=settings.max_replication_lag))
     app.extensions["drwave"] = Services(
         db=db,
         redis=redis_client,
         publisher=publisher,
         catalog=Catalog(db),
-        discovery=DiscoveryCommands(db, resolver),
+        discovery=DiscoveryCommands(db, resolver, preflight),
         target_accounts=TargetAccountCommands(db, aws),
-        executions=ExecutionCommands(db, publisher, resolver),
+        executions=ExecutionCommands(db, publisher, resolver, preflight),
         queries=ExecutionQueries(db),
+        drs=DrsCommands(db, resolver, DrsOperations(sessions)),
+        readiness=ReadinessQueries(db),
     )
     register_error_handlers(app)
     _install_body_checks(app)
@@ -72,6 +81,8 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
         discovery.bp,
         target_accounts.bp,
         executions.bp,
+        drs.bp,
+        readiness.bp,
     )
     for bp in blueprints:
         app.register_api(bp)

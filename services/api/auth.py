@@ -49,6 +49,14 @@ PERMISSIONS: dict[str, Permission] = {
     "executions.pause_execution": P.EXECUTIONS_CONTROL,
     "executions.resume_execution": P.EXECUTIONS_CONTROL,
     "executions.cancel_execution": P.EXECUTIONS_CONTROL,
+    "drs.get_launch_settings": P.READ,
+    "drs.apply_launch_settings": P.GROUPS_WRITE,
+    "drs.tag_sync": P.GROUPS_WRITE,
+    "drs.list_recovery_instances": P.READ,
+    "drs.terminate_instances": P.EXECUTIONS_CLEANUP,
+    "drs.get_job_log": P.READ,
+    "readiness.plan_readiness": P.READ,
+    "readiness.list_readiness": P.READ,
 }
 
 

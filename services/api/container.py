@@ -12,8 +12,10 @@ from shared.messaging import Publisher
 
 from .commands.catalog import Catalog
 from .commands.discovery import DiscoveryCommands
+from .commands.drs import DrsCommands
 from .commands.executions import ExecutionCommands
 from .commands.queries import ExecutionQueries
+from .commands.readiness import ReadinessQueries
 from .commands.target_accounts import TargetAccountCommands
 
 
@@ -27,6 +29,8 @@ class Services:
     target_accounts: TargetAccountCommands
     executions: ExecutionCommands
     queries: ExecutionQueries
+    drs: DrsCommands
+    readiness: ReadinessQueries
 
 
 def services() -> Services:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from shared.domain.preflight import DEFAULT_MAX_REPLICATION_LAG
 from shared.settings import CommonSettings
 
 
@@ -15,3 +16,6 @@ class ApiSettings(CommonSettings):
         description="region of STS and of region-less AWS clients; unset = boto3's (AWS_DEFAULT_REGION) or us-east-1",
     )
     aws_max_attempts: int = Field(default=3, ge=1, le=10, description="attempts per AWS call made by the API")
+    max_replication_lag: float = Field(
+        default=DEFAULT_MAX_REPLICATION_LAG, gt=0, description="DRS replication lag (seconds) above which a warning"
+    )

@@ -8,6 +8,7 @@ from shared.messaging import RECONCILE, SCHEDULER_QUEUE, Publisher, create_celer
 
 from .dispatch import ChordDispatcher
 from .orchestrator import Orchestrator
+from .readiness import install as install_readiness
 from .reconciler import Reconciler
 from .settings import SchedulerSettings
 from .tasks import register
@@ -25,6 +26,7 @@ def build(settings: SchedulerSettings):
         stale_seconds=settings.stale_seconds,
     )
     register(app, orchestrator, reconciler)
+    install_readiness(app, settings)
     app.conf.beat_schedule = {
         "reconcile": {
             "task": RECONCILE,

@@ -21,6 +21,7 @@ from shared.domain.autowaves import AutoWave, group_into_waves, rto_estimate_min
 from shared.store import executions, resource_locks
 
 from ..schemas import PreviewRequest, ResourceQuery
+from .preflight import Preflight
 from .resolve import Found, ResolvedPlan, ResolvedWave, Resolver, tag_errors
 
 DRS_JOB_QUOTA = 100
@@ -28,9 +29,10 @@ DRS_JOB_QUOTA = 100
 
 
 class DiscoveryCommands:
-    def __init__(self, db: Database, resolver: Resolver):
+    def __init__(self, db: Database, resolver: Resolver, preflight: Preflight):
         self.db = db
         self.resolver = resolver
+        self.preflight = preflight
 
     def preview(self, request: PreviewRequest) -> dict[str, Any]:
         """Resolve a selection now: every resource with its derived wave, adapter, RTO and errors."""
@@ -79,7 +81,8 @@ class DiscoveryCommands:
             *([already_executing(plan_id, active)] if active else []),
             *wave_warnings(resolved),
         ]
-        ready = not errors and not resolved.invalid and not conflicts and active is None
+        evaluation = self.preflight.evaluate(plan_id, resolved)
+        ready = not errors and not resolved.invalid and not conflicts and active is None and not evaluation.errors
         estimate = rto_estimate_minutes(as_auto_waves(resolved))
         message = (
             f"Plan '{resolved.plan_name}' ({plan_id}) would run {len(resolved.waves)} waves, "
@@ -96,6 +99,8 @@ class DiscoveryCommands:
             "invalid_resources": [resource_view(f) for f in resolved.invalid],
             "errors": errors,
             "warnings": warnings,
+            "checks": evaluation.checks_json(),
+            "rto_forecast": evaluation.rto_forecast,
         }
 
 

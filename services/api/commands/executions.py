@@ -20,6 +20,7 @@ from shared.store import events, executions, groups, plans, resource_locks, reso
 from ..auth import Principal
 from ..errors import ApiError
 from ..schemas import ExecutionStart
+from .preflight import Preflight
 from .resolve import ResolvedPlan, Resolver, tag_errors
 
 log = logging.getLogger(__name__)
@@ -39,10 +40,11 @@ def _wave_spec(wave) -> dict:
 
 
 class ExecutionCommands:
-    def __init__(self, db: Database, publisher: Publisher, resolver: Resolver):
+    def __init__(self, db: Database, publisher: Publisher, resolver: Resolver, preflight: Preflight):
         self.db = db
         self.publisher = publisher
         self.resolver = resolver
+        self.preflight = preflight
 
     def start(self, principal: Principal, request: ExecutionStart) -> tuple[Row, str]:
         """Resolve the plan now, then create the execution, its resource runs and resource locks in one
@@ -58,6 +60,7 @@ class ExecutionCommands:
         for _ in range(START_ATTEMPTS):
             resolved = self.resolver.plan(request.plan_id)
             self._check_resolution(resolved, request.skip_invalid)
+            self.preflight.gate(principal, resolved, force=request.force)
             row = self._create(principal, request, resolved)
             if row is not None:
                 break

@@ -50,7 +50,7 @@ def list_executions(query: ExecutionQuery):
 @bp.get("/<id>", responses={200: ExecutionOut, **ERRORS})
 def get_execution(path: IdPath):
     """One execution with its waves, counts and resource runs."""
-    return respond(ExecutionOut, services().queries.detail(path.id))
+    return respond(ExecutionOut, services().drs.with_latest_job_log(services().queries.detail(path.id)))
 
 
 @bp.get("/<id>/events", responses={200: EventList, **ERRORS})
