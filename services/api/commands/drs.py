@@ -265,7 +265,7 @@ class DrsCommands:
         return detail
 
     def latest_log_items(self, runs: list[Any]) -> dict[int, dict[str, Any]]:
-        """The latest job log item of each DRS resource run (one log read per job); nothing when AWS fails."""
+        """The latest job log item of each DRS resource run (one log read per job); none when AWS fails."""
         by_job: dict[tuple[str, str, str], list[tuple[int, str]]] = defaultdict(list)
         with self.db.engine.connect() as conn:
             accesses: dict[str, AccountAccess] = {}
@@ -288,8 +288,9 @@ class DrsCommands:
             except DrsCallFailed as failure:
                 log.warning("job log of %s not read: %s", job_id, failure)
                 continue
-            for run_id, server_id in members:
-                own = [i for i in items if i["event_data"].get("sourceServerID") in (None, server_id)]
-                if own:
-                    latest[run_id] = own[-1]
+            for run_id, server_id in members:  # the latest item about the server, else about its job
+                own = [i for i in items if i["event_data"].get("sourceServerID") == server_id]
+                shared = [i for i in items if i["event_data"].get("sourceServerID") is None]
+                if own or shared:
+                    latest[run_id] = (own or shared)[-1]
         return latest
