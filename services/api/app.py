@@ -16,6 +16,7 @@ from shared.aws.preflight import PreflightProbe
 from shared.aws.sessions import SessionFactory
 from shared.db.engine import Database
 from shared.messaging import Publisher, create_celery
+from shared.unit_of_work import sql_units
 
 from .auth import install_auth
 from .commands.catalog import Catalog
@@ -63,7 +64,7 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
         catalog=Catalog(db),
         discovery=DiscoveryCommands(db, resolver, preflight),
         target_accounts=TargetAccountCommands(db, aws),
-        executions=ExecutionCommands(db, publisher, resolver, preflight),
+        executions=ExecutionCommands(sql_units(db, publisher), resolver, preflight),
         queries=ExecutionQueries(db),
         drs=DrsCommands(db, resolver, DrsOperations(sessions)),
         readiness=ReadinessQueries(db),

@@ -18,20 +18,30 @@ from shared.aws.drs_launch import DrsLaunchSettings
 from shared.aws.drs_ops import DrsCallFailed, DrsOperations
 from shared.db.engine import Database
 from shared.domain.arns import Arn, InvalidArn
+from shared.domain.errors import (
+    AwsRefused,
+    AwsUnavailable,
+    ExecutionNotFound,
+    InvalidLaunchSettings,
+    NoLaunchSettings,
+    NotADrsResource,
+    ProtectionGroupNotFound,
+    RecoveryInstancesServeProduction,
+    ResourceRunNotFound,
+)
 from shared.store import events, executions, groups, launch_batches, resources, target_accounts
 
 from ..auth import Principal
-from ..errors import ApiError
 from .resolve import Resolver
 
 log = logging.getLogger(__name__)
 GONE = frozenset({"SHUTTING-DOWN", "TERMINATED"})
 
 
-def _aws_error(failure: DrsCallFailed) -> ApiError:
+def _aws_error(failure: DrsCallFailed) -> AwsUnavailable | AwsRefused:
     if failure.retryable:
-        return ApiError(503, "AWS_UNAVAILABLE", f"AWS did not answer: {failure.message}; try again")
-    return ApiError(502, "AWS_ERROR", f"AWS refused: {failure.message}", awsErrorCode=failure.code)
+        return AwsUnavailable(f"AWS did not answer: {failure.message}; try again", awsErrorCode=failure.code)
+    return AwsRefused(f"AWS refused: {failure.message}", awsErrorCode=failure.code)
 
 
 def _access(conn: Connection, account_id: str | None) -> AccountAccess:
@@ -58,7 +68,7 @@ class DrsCommands:
         with self.db.engine.connect() as conn:
             group = groups.get(conn, group_id)
             if group is None:
-                raise ApiError(404, "PROTECTION_GROUP_NOT_FOUND", f"no protection group {group_id!r}")
+                raise ProtectionGroupNotFound(group_id)
             access = _access(conn, group.account_id)
         found = self.resolver.selection(group.account_id, group.region, group.selection)
         servers = sorted(
@@ -87,25 +97,13 @@ class DrsCommands:
         group, access, servers = self._group_servers(group_id)
         settings = group.launch_settings
         if not settings:
-            raise ApiError(
-                400,
-                "NO_LAUNCH_SETTINGS",
-                f"launchSettings: protection group {group_id} has none; PUT the group with launchSettings first",
-                field="launchSettings",
-            )
+            raise NoLaunchSettings(group_id)
         try:
             problems = self.launch.problems(access, group.region, settings, [sid for sid, _ in servers])
         except DrsCallFailed as failure:
             raise _aws_error(failure) from failure
         if problems:
-            field, problem = problems[0]
-            raise ApiError(
-                400,
-                "INVALID_LAUNCH_SETTINGS",
-                f"{field}: {problem}",
-                field=field,
-                problems=[{"field": f, "problem": p} for f, p in problems],
-            )
+            raise InvalidLaunchSettings(problems)
         states = []
         for server_id, arn in servers:
             view: dict[str, Any] = {"source_server_id": server_id, "arn": arn}
@@ -155,7 +153,7 @@ class DrsCommands:
         with self.db.engine.connect() as conn:
             execution = executions.get(conn, execution_id)
             if execution is None:
-                raise ApiError(404, "EXECUTION_NOT_FOUND", f"no execution {execution_id!r}")
+                raise ExecutionNotFound(execution_id)
             runs = [r for r in resources.list_for(conn, execution_id) if r.adapter == "drs"]
             jobs = launch_batches.jobs_of(conn, [r.id for r in runs])
             places: dict[tuple[str, str], dict[str, Any]] = {}
@@ -195,12 +193,7 @@ class DrsCommands:
         """Terminate what an execution launched when its cleanup cannot run; a recovery's only with force."""
         execution, places = self._drs_runs(execution_id)
         if execution.mode == "recovery" and not force:
-            raise ApiError(
-                409,
-                "RECOVERY_INSTANCES_SERVE_PRODUCTION",
-                f"{execution_id} is a recovery: its instances serve production; send force: true to terminate them",
-                mode=execution.mode,
-            )
+            raise RecoveryInstancesServeProduction(execution_id)
         terminated, job_ids = [], []
         for (_, region), place in sorted(places.items()):
             try:
@@ -233,16 +226,10 @@ class DrsCommands:
             run = next((r for r in resources.list_for(conn, execution_id) if r.id == run_id), None)
             if run is None:
                 if executions.get(conn, execution_id) is None:
-                    raise ApiError(404, "EXECUTION_NOT_FOUND", f"no execution {execution_id!r}")
-                raise ApiError(
-                    404, "RESOURCE_RUN_NOT_FOUND", f"resourceRunId: {execution_id} has no resource run {run_id}"
-                )
+                    raise ExecutionNotFound(execution_id)
+                raise ResourceRunNotFound(execution_id, run_id)
             if run.adapter != "drs":
-                raise ApiError(
-                    400,
-                    "NOT_A_DRS_RESOURCE",
-                    f"resourceRunId: {run_id} is a {run.adapter} resource; DRS jobs have logs",
-                )
+                raise NotADrsResource(run_id, run.adapter)
             job_id = (run.detail or {}).get("jobID") or launch_batches.jobs_of(conn, [run.id]).get(run.id)
             account, region, server_id = _place(run.arn)
             access = _access(conn, account)

@@ -18,13 +18,11 @@ from shared.db.engine import Database
 from shared.domain import preflight as rules
 from shared.domain.arns import Arn, InvalidArn
 from shared.domain.autowaves import AutoWave, rto_estimate_minutes
+from shared.domain.errors import PreflightFailed
 from shared.domain.forecast import Kind, PastRun, PlannedResource, PlannedWave, forecast
 from shared.domain.preflight import Check, Readiness
-from shared.domain.roles import Permission
 from shared.store import run_history, target_accounts
 
-from ..auth import Principal
-from ..errors import ApiError
 from .resolve import ResolvedPlan, Resolver
 
 log = logging.getLogger(__name__)
@@ -88,29 +86,19 @@ class Preflight:
         checks.append(_forecast_check(rto))
         return Evaluation(checks, rto)
 
-    def gate(self, principal: Principal, resolved: ResolvedPlan, *, force: bool) -> None:
-        """Refuse a start whose preflight has errors, unless a recovery-manager or admin forces it."""
+    def gate(self, resolved: ResolvedPlan, *, force: bool) -> None:
+        """Refuse a start whose preflight has errors, unless forced (the API lets only recovery-managers
+        and admins send ``force``)."""
         failed = self.evaluate(resolved.plan_id, resolved).errors
-        if not failed:
-            return
-        if not force:
-            first = failed[0]
-            raise ApiError(
-                409,
-                "PREFLIGHT_FAILED",
-                f"{len(failed)} preflight check(s) failed, e.g. {first.name}"
-                + (f" ({first.resource_arn})" if first.resource_arn else "")
-                + f": {first.message}; fix them or send force: true (recovery-manager, admin)",
-                checks=[c.as_json() for c in failed],
+        if failed and not force:
+            raise PreflightFailed([c.as_json() for c in failed])
+        if failed:
+            log.warning(
+                "start of plan %s forced past %d failed check(s): %s",
+                resolved.plan_id,
+                len(failed),
+                "; ".join(f"{c.name}: {c.message}" for c in failed),
             )
-        principal.require(Permission.EXECUTIONS_FORCE)
-        log.warning(
-            "start of plan %s forced by %s past %d failed check(s): %s",
-            resolved.plan_id,
-            principal.actor,
-            len(failed),
-            "; ".join(f"{c.name}: {c.message}" for c in failed),
-        )
 
     @staticmethod
     def forecast(resolved: ResolvedPlan, history: list) -> dict[str, Any]:

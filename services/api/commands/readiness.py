@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from shared.db.engine import Database
+from shared.domain.errors import PlanNotFound
 from shared.domain.preflight import Readiness
 from shared.store import plans, readiness
-
-from ..errors import ApiError
 
 
 def _view(plan: Any, row: Any) -> dict[str, Any]:
@@ -32,7 +31,7 @@ class ReadinessQueries:
         with self.db.engine.connect() as conn:
             plan = plans.get(conn, plan_id)
             if plan is None:
-                raise ApiError(404, "PLAN_NOT_FOUND", f"no recovery plan {plan_id!r}")
+                raise PlanNotFound(plan_id)
             view = _view(plan, readiness.get(conn, plan_id))
             view["changes"] = [
                 {"at": c.at.isoformat(), "from": c.from_status, "to": c.to_status, "message": c.message}

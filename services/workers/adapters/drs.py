@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from shared.domain.batches import DRS_JOB_LIMIT
+
 from .base import BatchAdapter, BatchContext, BatchStarted, Failed, Outcome, Progress, ResourceContext, RetryLater
 from .common import AwsAdapter, DoneAlready, aws, pages, parse_arn
 from .registry import register
@@ -49,7 +51,7 @@ def server_id(ctx: ResourceContext) -> str:
 class DrsAdapter(AwsAdapter, BatchAdapter):
     name = "drs"
     service = "drs"
-    batch_limit = 100
+    batch_limit = DRS_JOB_LIMIT
 
     # --- starting a batch ------------------------------------------------------------------------
 

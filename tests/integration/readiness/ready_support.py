@@ -76,12 +76,14 @@ class Api:
         assert response.status_code == expect, response.text
         return response.json()
 
-    def group(self, arns: list[str], **extra: Any) -> str:
-        body = {"name": f"group {uuid.uuid4().hex[:8]}", "region": DR, "selection": {"resourceArns": arns}, **extra}
+    def group(self, arns: list[str], region: str = DR, **extra: Any) -> str:
+        body = {"name": f"group {uuid.uuid4().hex[:8]}", "region": region, "selection": {"resourceArns": arns}, **extra}
         return self.post("/v1/protection-groups", body, expect=201)["id"]
 
-    def plan(self, *waves: list[str]) -> str:
-        specs = [{"name": f"wave {n}", "protectionGroupIds": [self.group(arns)]} for n, arns in enumerate(waves, 1)]
+    def plan(self, *waves: list[str], region: str = DR) -> str:
+        specs = [
+            {"name": f"wave {n}", "protectionGroupIds": [self.group(arns, region)]} for n, arns in enumerate(waves, 1)
+        ]
         body = {"name": f"plan {uuid.uuid4().hex[:8]}", "waves": specs}
         return self.post("/v1/recovery-plans", body, expect=201)["id"]
 
@@ -98,7 +100,7 @@ class Api:
             time.sleep(0.2)
 
 
-def sim_arn(name: str, ms: int = 0) -> str:
-    """A simulated resource in the DR Region that takes ``ms`` to recover."""
-    arn = f"arn:drwave:simulated:{DR}:{ACCOUNT}:resource/{name}-{uuid.uuid4().hex[:8]}"
+def sim_arn(name: str, ms: int = 0, region: str = DR) -> str:
+    """A simulated resource (in the DR Region by default) that takes ``ms`` to recover."""
+    arn = f"arn:drwave:simulated:{region}:{ACCOUNT}:resource/{name}-{uuid.uuid4().hex[:8]}"
     return arn + (f"/{ms}ms" if ms else "")

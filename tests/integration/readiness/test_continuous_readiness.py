@@ -24,7 +24,7 @@ def test_a_stalled_server_turns_its_plan_action_required_and_back_to_ready_when_
 
     ready = wait_for_status(api, plan, "ready")
     assert ready["evaluatedAt"] and {c["status"] for c in ready["checks"]} == {"ok"}
-    assert ready["rtoForecast"]["basis"] == "targets"
+    assert ready["rtoForecast"]["waves"][0]["wave"] == 1
 
     localaws.replication(servers[1]["sourceServerID"], state="STALLED")
     stalled = wait_for_status(api, plan, "actionRequired")

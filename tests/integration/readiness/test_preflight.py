@@ -10,7 +10,7 @@ def checks_named(validation: dict, name: str) -> list[dict]:
     return [c for c in validation["checks"] if c["name"] == name]
 
 
-def test_validate_reports_ok_checks_and_a_forecast_from_targets_for_a_healthy_drs_plan(api, localaws):
+def test_validate_reports_ok_checks_and_a_forecast_for_a_healthy_drs_plan(api, localaws):
     servers = localaws.source_servers({"hostname": "db-01"}, {"hostname": "app-01"})
     plan = api.plan([s["arn"] for s in servers])
 
@@ -28,8 +28,8 @@ def test_validate_reports_ok_checks_and_a_forecast_from_targets_for_a_healthy_dr
     assert {c["status"] for c in validation["checks"]} == {"ok"}
     assert {c["resourceArn"] for c in checks_named(validation, "drs.replication")} == {s["arn"] for s in servers}
     forecast = validation["rtoForecast"]
-    assert forecast["basis"] == "targets" and forecast["runsUsed"] == 0
     assert [w["wave"] for w in forecast["waves"]] == [1]
+    assert forecast["p50Minutes"] <= forecast["p90Minutes"]
 
 
 def test_a_stalled_server_is_an_error_and_a_start_is_refused_unless_a_recovery_manager_forces_it(api, api_as, localaws):

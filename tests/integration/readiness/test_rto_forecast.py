@@ -6,6 +6,8 @@ from datetime import datetime
 
 from ready_support import sim_arn
 
+REGION = "eu-central-1"  # no other test recovers anything here: the history starts empty
+
 
 def duration_minutes(execution: dict) -> float:
     started = datetime.fromisoformat(execution["startedAt"])
@@ -15,8 +17,10 @@ def duration_minutes(execution: dict) -> float:
 
 def test_the_forecast_moves_from_targets_to_history_and_lands_within_25_percent_of_the_next_drill(api, localaws):
     localaws.post("config", {"drsJobStepSeconds": 2.0})
-    servers = localaws.source_servers({"hostname": "db-01"}, {"hostname": "db-02"}, {"hostname": "app-01"})
-    plan = api.plan([s["arn"] for s in servers[:2]], [servers[2]["arn"], sim_arn("cache", ms=500)])
+    servers = localaws.source_servers(
+        {"hostname": "db-01"}, {"hostname": "db-02"}, {"hostname": "app-01"}, region=REGION
+    )
+    plan = api.plan([s["arn"] for s in servers[:2]], [servers[2]["arn"], sim_arn("cache", 500, REGION)], region=REGION)
 
     before = api.post(f"/v1/recovery-plans/{plan}/validate")["rtoForecast"]
     assert before["basis"] == "targets" and before["runsUsed"] == 0
