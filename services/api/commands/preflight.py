@@ -61,11 +61,13 @@ class Preflight:
         self.resolver = resolver
         self.probe = probe
 
-    def evaluate(self, plan_id: str, resolved: ResolvedPlan | None = None) -> Evaluation:
+    def evaluate(self, plan_id: str, resolved: ResolvedPlan | None = None, *, with_forecast: bool = True) -> Evaluation:
+        """The checks of a plan (resolved now unless given) and, ``with_forecast``, its RTO forecast."""
         resolved = resolved or self.resolver.plan(plan_id)
+        adapters = {f.evaluation.adapter or "" for f in resolved.resources} if with_forecast else set()
         with self.db.engine.connect() as conn:
             accounts = {row.account_id: row for row in target_accounts.list_all(conn)}
-            history = run_history.finished_recoveries(conn, {f.evaluation.adapter or "" for f in resolved.resources})
+            history = run_history.finished_recoveries(conn, adapters)
         checks = [rules.error("plan.resolution", f"{problem.message}") for problem in resolved.problems]
         targets: list[Target] = []
         used_accounts: dict[str, AccountAccess] = {}
@@ -82,6 +84,8 @@ class Preflight:
                 )
         checks += [self.probe.role_check(account, access) for account, access in sorted(used_accounts.items())]
         checks += self.probe.checks(targets)
+        if not with_forecast:
+            return Evaluation(checks, {})
         rto = self.forecast(resolved, history)
         checks.append(_forecast_check(rto))
         return Evaluation(checks, rto)
@@ -89,7 +93,7 @@ class Preflight:
     def gate(self, resolved: ResolvedPlan, *, force: bool) -> None:
         """Refuse a start whose preflight has errors, unless forced (the API lets only recovery-managers
         and admins send ``force``)."""
-        failed = self.evaluate(resolved.plan_id, resolved).errors
+        failed = self.evaluate(resolved.plan_id, resolved, with_forecast=False).errors  # a forecast never errs
         if failed and not force:
             raise PreflightFailed([c.as_json() for c in failed])
         if failed:
