@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -106,6 +106,10 @@ class Selection(Model):
         return self.model_dump(by_alias=True, exclude_none=True)
 
 
+LastRead = Annotated[int, Field(ge=1)]
+"""The ``version`` of an update: the one last read (optimistic locking)."""
+
+
 class GroupCreate(Model):
     name: str = Field(min_length=1, max_length=200)
     region: str = Field(pattern=REGION, examples=["us-east-1"])
@@ -117,7 +121,7 @@ class GroupCreate(Model):
 class GroupUpdate(GroupCreate):
     """The whole group as it should be; ``region`` cannot change, ``version`` is the one last read."""
 
-    version: int = Field(ge=1)
+    version: LastRead
 
 
 class VersionQuery(Model):
@@ -284,7 +288,7 @@ class PlanCreate(Model):
 class PlanUpdate(PlanCreate):
     """The whole plan as it should be; ``version`` is the one last read."""
 
-    version: int = Field(ge=1)
+    version: LastRead
 
 
 class WaveOut(Out):
@@ -386,7 +390,7 @@ class TargetAccountCreate(TargetAccountFields):
 
 
 class TargetAccountUpdate(TargetAccountFields):
-    version: int = Field(ge=1)
+    version: LastRead
 
 
 class AccountPath(BaseModel):

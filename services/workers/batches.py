@@ -194,13 +194,5 @@ class LaunchBatchMember:
 def _batch_context(work: Work, batch: Row, access: Access, **known: Any) -> BatchContext:
     """What the adapter is told about a launch batch, as seen by one of its members."""
     return BatchContext(
-        batch_id=batch.id,
-        execution_id=work.execution_id,
-        mode=work.mode,
-        phase=work.phase.value,
-        account_id=batch.account_id,
-        region=batch.region,
-        role_arn=access[0],
-        external_id=access[1],
-        **known,
+        batch_id=batch.id, account_id=batch.account_id, region=batch.region, **work.acting(access), **known
     )

@@ -78,21 +78,21 @@ class Work:
 
     def context(self, access: Access = NO_ROLE, source: dict | None = None) -> ResourceContext:
         """What the adapter is told about this run."""
-        return ResourceContext(
-            resource_run_id=self.id,
-            execution_id=self.execution_id,
-            arn=self.arn,
-            mode=self.mode,
-            phase=self.phase.value,
-            wave_number=self.wave_number,
-            started_at=self.started_at,
-            now=self.now,
-            operation_id=self.operation_id,
-            detail=dict(self.detail or {}),
-            role_arn=access[0],
-            external_id=access[1],
-            source_detail=dict(source or {}),
-        )
+        own = {name: getattr(self, name) for name in ("arn", "wave_number", "started_at", "now", "operation_id")}
+        extra = {"detail": dict(self.detail or {}), "source_detail": dict(source or {})}
+        return ResourceContext(resource_run_id=self.id, **own, **extra, **self.acting(access))
+
+    def acting(self, access: Access) -> dict[str, Any]:
+        """Who acts for which execution and phase: what the contexts of a run and of its batch share."""
+        role_arn, external_id = access
+        phase = self.phase.value
+        return {
+            "execution_id": self.execution_id,
+            "mode": self.mode,
+            "phase": phase,
+            "role_arn": role_arn,
+            "external_id": external_id,
+        }
 
     def member_context(self, member: Row, access: Access, source: dict | None) -> ResourceContext:
         """What the adapter is told about another run of this run's launch batch, at the batch's start."""

@@ -264,15 +264,9 @@ class FakeResources(_Store):
             return None
         execution = self.t.executions[run.execution_id]
         wave = self.t.waves[(run.execution_id, run.wave_number)]
-        return SimpleNamespace(
-            **vars(run),
-            execution_status=execution.status,
-            mode=execution.mode,
-            phase=execution.phase,
-            wave_started_at=wave.started_at,
-            timeout_seconds=wave.timeout_seconds,
-            now=self.t.now,
-        )
+        of_execution = {"execution_status": execution.status, "mode": execution.mode, "phase": execution.phase}
+        of_wave = {"wave_started_at": wave.started_at, "timeout_seconds": wave.timeout_seconds}
+        return SimpleNamespace(**vars(run), **of_execution, **of_wave, now=self.t.now)
 
     def reclaim_stale_start(self, run_id, attempts, stale_seconds):
         run = self.t.runs[run_id]

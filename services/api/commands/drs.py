@@ -68,7 +68,7 @@ class DrsCommands:
         with self.db.engine.connect() as conn:
             group = groups.get(conn, group_id)
             if group is None:
-                raise ProtectionGroupNotFound(group_id)
+                raise ProtectionGroupNotFound(f"no protection group {group_id!r}")
             access = _access(conn, group.account_id)
         found = self.resolver.selection(group.account_id, group.region, group.selection)
         servers = sorted(

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from flask_openapi3 import APIBlueprint, Tag
-
 from ..auth import current_principal
 from ..container import services
-from ..schemas import ErrorResponse, IdPath
+from ..schemas import IdPath
 from ..schemas_drs import (
     ForceBody,
     JobLogOut,
@@ -17,18 +15,10 @@ from ..schemas_drs import (
     TagSyncRequest,
     TerminateOut,
 )
-from .common import BEARER, respond
+from .common import CLIENT_ERRORS, errors, respond, secured_blueprint
 
-bp = APIBlueprint("drs", __name__, url_prefix="/v1", abp_tags=[Tag(name="drs")], abp_security=BEARER)
-ERRORS = {
-    400: ErrorResponse,
-    401: ErrorResponse,
-    403: ErrorResponse,
-    404: ErrorResponse,
-    409: ErrorResponse,
-    502: ErrorResponse,
-    503: ErrorResponse,
-}
+bp = secured_blueprint("drs", __name__, "/v1", "drs")
+ERRORS = {**CLIENT_ERRORS, **errors(502, 503)}
 
 
 @bp.get("/protection-groups/<id>/launch-settings", responses={200: LaunchSettingsOut, **ERRORS})

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from flask_openapi3 import APIBlueprint, Tag
-
 from ..container import services
-from ..schemas import ErrorResponse, IdPath
+from ..schemas import IdPath
 from ..schemas_drs import ReadinessList, ReadinessOut
-from .common import BEARER, respond
+from .common import errors, respond, secured_blueprint
 
-bp = APIBlueprint("readiness", __name__, url_prefix="/v1", abp_tags=[Tag(name="readiness")], abp_security=BEARER)
-ERRORS = {401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse}
+bp = secured_blueprint("readiness", __name__, "/v1", "readiness")
+ERRORS = errors(401, 403, 404)
 
 
 @bp.get("/recovery-plans/<id>/readiness", responses={200: ReadinessOut, **ERRORS})
