@@ -26,6 +26,7 @@ from shared.domain.tags import TAG_ENABLED
 PAGE = 100
 EC2_IDS_PER_CALL = 200
 GONE = frozenset({"SHUTTING-DOWN", "TERMINATED"})
+"""Recovery instance states of an instance on its way out (or gone)."""
 
 
 class DrsCallFailed(Exception):

@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.aws.discovery import AccountAccess
+from shared.aws.drs_ops import GONE
 from shared.aws.errors import describe, is_not_found
 from shared.aws.sessions import SessionFactory
 from shared.domain import preflight as rules
@@ -25,7 +26,6 @@ from shared.domain.preflight import Check, DrsActivity, Leftover
 
 TAG_EXECUTION = "drwave:execution"
 TAG_ALIAS, TAG_ALIAS_VERSION = "dr:alias", "dr:alias-version"
-GONE = frozenset({"SHUTTING-DOWN", "TERMINATED"})
 GLOBAL_REGION = "us-east-1"
 PAGE = 100
 

@@ -15,7 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from shared.domain.preflight import DRS_CONCURRENT_JOBS, DRS_SERVERS_PER_JOB
+from shared.domain.batches import DRS_JOB_LIMIT
+from shared.domain.preflight import DRS_CONCURRENT_JOBS
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def _rounds(wave: PlannedWave) -> dict[Kind, int]:
         servers[resource.kind] += 1
     rounds = {}
     for kind, count in servers.items():
-        jobs = -(-count // DRS_SERVERS_PER_JOB) if kind.adapter == "drs" else 1
+        jobs = -(-count // DRS_JOB_LIMIT) if kind.adapter == "drs" else 1
         rounds[kind] = -(-jobs // DRS_CONCURRENT_JOBS)
     return rounds
 

@@ -12,10 +12,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-DRS_SERVERS_PER_JOB = 100
+from shared.domain.batches import DRS_JOB_LIMIT
+
 DRS_CONCURRENT_JOBS = 20
 DRS_SERVERS_IN_ACTIVE_JOBS = 500
-"""DRS quotas per account and Region (AWS defaults)."""
+"""DRS quotas per account and Region (AWS defaults; servers per job: ``batches.DRS_JOB_LIMIT``)."""
 DEFAULT_MAX_REPLICATION_LAG = 900
 HEALTHY_REPLICATION = "CONTINUOUS"
 
@@ -79,7 +80,7 @@ class DrsActivity:
 
 
 def jobs_for(servers: int) -> int:
-    return -(-servers // DRS_SERVERS_PER_JOB)
+    return -(-servers // DRS_JOB_LIMIT)
 
 
 def drs_quota_checks(where: str, servers_per_wave: Mapping[int, int], activity: DrsActivity) -> list[Check]:
@@ -93,7 +94,7 @@ def drs_quota_checks(where: str, servers_per_wave: Mapping[int, int], activity: 
     per_job = ok(
         "drs.quota.serversPerJob",
         f"{where}: wave {largest_wave} has {largest} source servers, started as {jobs} job(s) of at most "
-        f"{DRS_SERVERS_PER_JOB}",
+        f"{DRS_JOB_LIMIT}",
     )
     concurrent = activity.running_jobs + jobs
     jobs_check = (ok if concurrent <= DRS_CONCURRENT_JOBS else error)(

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 
 from shared.aws.discovery import AccountAccess
 from shared.aws.drs_launch import DrsLaunchSettings
-from shared.aws.drs_ops import DrsCallFailed, DrsOperations
+from shared.aws.drs_ops import GONE, DrsCallFailed, DrsOperations
 from shared.db.engine import Database
 from shared.domain.arns import Arn, InvalidArn
 from shared.domain.errors import (
@@ -35,7 +35,6 @@ from ..auth import Principal
 from .resolve import Resolver
 
 log = logging.getLogger(__name__)
-GONE = frozenset({"SHUTTING-DOWN", "TERMINATED"})
 
 
 def _aws_error(failure: DrsCallFailed) -> AwsUnavailable | AwsRefused:
