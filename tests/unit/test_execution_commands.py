@@ -58,10 +58,11 @@ class FakePreflight:
         self.failed = failed or []
         self.gated: list[tuple[str, bool]] = []
 
-    def gate(self, resolved: ResolvedPlan, *, force: bool) -> None:
+    def gate(self, resolved: ResolvedPlan, *, force: bool) -> list[dict[str, str]]:
         self.gated.append((resolved.plan_id, force))
         if self.failed and not force:
             raise errors.PreflightFailed(self.failed)
+        return self.failed
 
 
 @pytest.fixture
@@ -140,7 +141,7 @@ def test_a_forced_start_goes_past_failed_preflight_checks(units):
     preflight = FakePreflight([STALLED])
     result = commands(units, preflight=preflight).start(ALICE, StartRequest("plan-1", force=True))
     assert preflight.gated == [("plan-1", True)]
-    assert result.execution.id in units.tables.executions
+    assert "execution.preflight_forced" in units.tables.kinds(result.execution.id)
 
 
 def test_a_plan_that_resolves_to_nothing_is_refused(units):

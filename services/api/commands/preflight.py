@@ -90,19 +90,15 @@ class Preflight:
         checks.append(_forecast_check(rto))
         return Evaluation(checks, rto)
 
-    def gate(self, resolved: ResolvedPlan, *, force: bool) -> None:
+    def gate(self, resolved: ResolvedPlan, *, force: bool) -> list[dict[str, str]]:
         """Refuse a start whose preflight has errors, unless forced (the API lets only recovery-managers
-        and admins send ``force``)."""
-        failed = self.evaluate(resolved.plan_id, resolved, with_forecast=False).errors  # a forecast never errs
-        if failed and not force:
-            raise PreflightFailed([c.as_json() for c in failed])
+        and admins send ``force``); the failed checks a forced start overrides."""
+        failed = [c.as_json() for c in self.evaluate(resolved.plan_id, resolved, with_forecast=False).errors]
+        if failed and not force:  # (the forecast is skipped: it never errs)
+            raise PreflightFailed(failed)
         if failed:
-            log.warning(
-                "start of plan %s forced past %d failed check(s): %s",
-                resolved.plan_id,
-                len(failed),
-                "; ".join(f"{c.name}: {c.message}" for c in failed),
-            )
+            log.warning("start of plan %s forced past %d failed check(s)", resolved.plan_id, len(failed))
+        return failed
 
     @staticmethod
     def forecast(resolved: ResolvedPlan, history: list) -> dict[str, Any]:

@@ -54,6 +54,10 @@ def test_a_stalled_server_is_an_error_and_a_start_is_refused_unless_a_recovery_m
 
     forced = api_as("recovery-manager").start(plan, force=True)
     assert api.wait(forced)["status"] in {"COMPLETED_WITH_FAILURES", "FAILED"}  # DRS skips the stalled server
+    (event,) = [
+        e for e in api.get(f"/v1/executions/{forced}/events")["items"] if e["kind"] == "execution.preflight_forced"
+    ]
+    assert "recovery-manager" in event["actor"] and event["detail"]["checks"][0]["resourceArn"] == stalled["arn"]
 
 
 def test_replication_lag_over_the_limit_is_a_warning_that_does_not_block_a_start(api, localaws):
