@@ -1,5 +1,5 @@
-"""A drwave stack of its own for readiness, preflight and DRS depth: API, scheduler (readiness every
-2 s) and one worker whose processes reach a local AWS of their own through boto3's standard environment.
+"""A drwave stack of its own for readiness, preflight and DRS depth: API, scheduler (readiness and tag
+sync every 2 s) and one worker whose processes reach a local AWS of their own through boto3's standard environment.
 It runs on the session's PostgreSQL and Redis servers in a database and a Redis database of its own.
 Every test starts from a reset local AWS with short DRS steps."""
 
@@ -80,6 +80,7 @@ def ready_stack(servers: Stack, ready_endpoint: str, tmp_path_factory) -> Iterat
                 "DRWAVE_STALE_AFTER": "15",
                 "DRWAVE_PENDING_GRACE": "2",
                 "DRWAVE_READINESS_INTERVAL": str(READINESS_INTERVAL),
+                "DRWAVE_TAG_SYNC_INTERVAL": str(READINESS_INTERVAL),
                 "DRWAVE_LOG_LEVEL": "INFO",
                 "AWS_ENDPOINT_URL": ready_endpoint,
                 "AWS_ACCESS_KEY_ID": "testing",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from ready_support import PRIMARY, sim_arn
 
+QUIET = "ca-central-1"  # no group uses it: the periodic sync leaves it to the API
+SYNCED = "ap-southeast-2"
 SETTINGS = {"launchDisposition": "STOPPED", "targetInstanceTypeRightSizingMethod": "NONE", "copyTags": True}
 
 
@@ -96,8 +100,10 @@ def test_tag_sync_copies_ec2_tags_to_the_replicating_drs_server_and_deletes_only
         ImageId="ami-12c6146b", MinCount=2, MaxCount=2, TagSpecifications=[{"ResourceType": "instance", "Tags": tags}]
     )["Instances"]
     replicated, orphan = instances[0]["InstanceId"], instances[1]["InstanceId"]
-    (server,) = localaws.source_servers({"hostname": "web-01", "awsInstanceId": replicated, "tags": {"stale": "x"}})
-    request = {"region": "us-west-2", "tagKeys": ["dr:enabled", "dr:wave", "stale"]}
+    (server,) = localaws.source_servers(
+        {"hostname": "web-01", "awsInstanceId": replicated, "tags": {"stale": "x"}}, region=QUIET
+    )
+    request = {"region": QUIET, "tagKeys": ["dr:enabled", "dr:wave", "stale"]}
 
     dry = api.post("/v1/drs/tag-sync", {**request, "dryRun": True})
     assert (dry["synced"], dry["unchanged"]) == (1, 0)
@@ -110,10 +116,10 @@ def test_tag_sync_copies_ec2_tags_to_the_replicating_drs_server_and_deletes_only
         }
     ]
     assert [m["awsInstanceId"] for m in dry["missingServers"]] == [orphan]
-    assert aws("drs").list_tags_for_resource(resourceArn=server["arn"])["tags"] == {"stale": "x"}
+    assert aws("drs", QUIET).list_tags_for_resource(resourceArn=server["arn"])["tags"] == {"stale": "x"}
 
     api.post("/v1/drs/tag-sync", request)
-    assert aws("drs").list_tags_for_resource(resourceArn=server["arn"])["tags"] == {
+    assert aws("drs", QUIET).list_tags_for_resource(resourceArn=server["arn"])["tags"] == {
         "stale": "x",
         "dr:enabled": "true",
         "dr:wave": "2",
@@ -123,10 +129,28 @@ def test_tag_sync_copies_ec2_tags_to_the_replicating_drs_server_and_deletes_only
 
     pruned = api.post("/v1/drs/tag-sync", {**request, "prune": True})
     assert pruned["changes"][0]["removed"] == ["stale"]
-    assert aws("drs").list_tags_for_resource(resourceArn=server["arn"])["tags"] == {
+    assert aws("drs", QUIET).list_tags_for_resource(resourceArn=server["arn"])["tags"] == {
         "dr:enabled": "true",
         "dr:wave": "2",
     }
+
+
+def test_the_scheduler_syncs_tags_periodically_in_the_regions_groups_use(api, localaws, aws):
+    ec2 = aws("ec2", PRIMARY)
+    tags = [{"Key": "dr:enabled", "Value": "true"}, {"Key": "dr:priority", "Value": "high"}]
+    (instance,) = ec2.run_instances(
+        ImageId="ami-12c6146b", MinCount=1, MaxCount=1, TagSpecifications=[{"ResourceType": "instance", "Tags": tags}]
+    )["Instances"]
+    (server,) = localaws.source_servers({"hostname": "app-01", "awsInstanceId": instance["InstanceId"]}, region=SYNCED)
+    api.group([server["arn"]], SYNCED)  # the periodic sync covers the Regions groups and plans use
+
+    deadline = time.monotonic() + 120
+    while aws("drs", SYNCED).list_tags_for_resource(resourceArn=server["arn"])["tags"] != {
+        "dr:enabled": "true",
+        "dr:priority": "high",
+    }:
+        assert time.monotonic() < deadline, "the tags never reached the DRS source server"
+        time.sleep(0.3)
 
 
 def test_recovery_instances_of_a_drill_are_listed_and_terminated_by_a_recovery_manager_only(api, api_as, localaws, aws):
