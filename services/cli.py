@@ -183,6 +183,7 @@ class RunSettings(ApiSettings):
     local_aws_port: int = Field(default=4566, description="port of the local AWS emulator")
     poll_interval: float = Field(default=1.0, description="seconds between AWS status polls (make run)")
     reconcile_interval: float = Field(default=5.0, description="seconds between reconciler passes (make run)")
+    readiness_interval: float = Field(default=60.0, description="seconds between readiness passes (make run)")
 
 
 def _shutdown(*_) -> None:
@@ -209,6 +210,7 @@ def _run(settings: RunSettings, args) -> int:
         env={
             "DRWAVE_POLL_INTERVAL": str(settings.poll_interval),
             "DRWAVE_RECONCILE_INTERVAL": str(settings.reconcile_interval),
+            "DRWAVE_READINESS_INTERVAL": str(settings.readiness_interval),
         },
     )
     stack = Stack(config)

@@ -13,6 +13,8 @@ from services.console.web import install_console
 from services.workers.adapters import registry as adapters
 from shared import counters
 from shared.aws.discovery import Discovery
+from shared.aws.drs_ops import DrsOperations
+from shared.aws.preflight import PreflightProbe
 from shared.aws.sessions import SessionFactory
 from shared.db.engine import Database
 from shared.messaging import SCHEDULER_QUEUE, Publisher, create_celery, worker_queue
@@ -22,8 +24,11 @@ from .auth import METRICS_ENDPOINT, PUBLIC_ENDPOINTS, Authenticator, install_aut
 from .commands.audit import AuditQueries
 from .commands.catalog import Catalog
 from .commands.discovery import DiscoveryCommands
+from .commands.drs import DrsCommands
 from .commands.executions import ExecutionCommands
+from .commands.preflight import Preflight
 from .commands.queries import ExecutionQueries
+from .commands.readiness import ReadinessQueries
 from .commands.resolve import Resolver
 from .commands.target_accounts import TargetAccountCommands
 from .commands.tokens import TokenCommands
@@ -36,7 +41,19 @@ from .oidc import OidcVerifier
 from .rate_limits import install_rate_limits
 from .schemas import EXTRA_REGIONS_CONFIG
 from .settings import ApiSettings
-from .views import audit, catalog, discovery, executions, health, identity, metrics, target_accounts, tokens
+from .views import (
+    audit,
+    catalog,
+    discovery,
+    drs,
+    executions,
+    health,
+    identity,
+    metrics,
+    readiness,
+    target_accounts,
+    tokens,
+)
 
 SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer"}}
 
@@ -58,20 +75,24 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
     publisher = Publisher(create_celery("drwave-api", settings))
     counting = counters.counters_client(settings.broker_url)
     aws_calls = counters.RedisCounter(counting, counters.AWS_CALLS)
-    aws = Discovery(session_factory(settings, on_call=aws_calls.inc))
+    sessions = session_factory(settings, on_call=aws_calls.inc)
+    aws = Discovery(sessions)
     resolver = Resolver(db, aws)
+    preflight = Preflight(db, resolver, PreflightProbe(sessions, max_replication_lag=settings.max_replication_lag))
     app.extensions["drwave"] = Services(
         db=db,
         redis=redis_client,
         publisher=publisher,
         catalog=Catalog(db),
-        discovery=DiscoveryCommands(db, resolver),
+        discovery=DiscoveryCommands(db, resolver, preflight),
         target_accounts=TargetAccountCommands(db, aws),
-        executions=ExecutionCommands(sql_units(db, publisher), resolver),
+        executions=ExecutionCommands(sql_units(db, publisher), resolver, preflight),
         queries=ExecutionQueries(db),
         state_dir=settings.state_dir,
         tokens=TokenCommands(db),
         audit=AuditQueries(db),
+        drs=DrsCommands(db, resolver, DrsOperations(sessions)),
+        readiness=ReadinessQueries(db),
     )
     register_error_handlers(app)
     install_input_checks(app)
@@ -92,6 +113,8 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
         executions.bp,
         tokens.bp,
         audit.bp,
+        drs.bp,
+        readiness.bp,
     )
     for bp in blueprints:
         app.register_api(bp)

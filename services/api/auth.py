@@ -58,6 +58,14 @@ PERMISSIONS: dict[str, Permission] = {
     "tokens.create_token": P.TOKENS_ADMIN,
     "tokens.revoke_token": P.TOKENS_ADMIN,
     "audit.list_audit": P.AUDIT_READ,
+    "drs.get_launch_settings": P.READ,
+    "drs.apply_launch_settings": P.GROUPS_WRITE,
+    "drs.tag_sync": P.GROUPS_WRITE,
+    "drs.list_recovery_instances": P.READ,
+    "drs.terminate_instances": P.EXECUTIONS_CLEANUP,
+    "drs.get_job_log": P.READ,
+    "readiness.plan_readiness": P.READ,
+    "readiness.list_readiness": P.READ,
 }
 
 

@@ -14,8 +14,10 @@ from shared.messaging import Publisher
 from .commands.audit import AuditQueries
 from .commands.catalog import Catalog
 from .commands.discovery import DiscoveryCommands
+from .commands.drs import DrsCommands
 from .commands.executions import ExecutionCommands
 from .commands.queries import ExecutionQueries
+from .commands.readiness import ReadinessQueries
 from .commands.target_accounts import TargetAccountCommands
 from .commands.tokens import TokenCommands
 
@@ -33,6 +35,8 @@ class Services:
     state_dir: Path  # where `drwave run` reports the processes it supervises
     tokens: TokenCommands
     audit: AuditQueries
+    drs: DrsCommands
+    readiness: ReadinessQueries
 
 
 def services() -> Services:

@@ -56,6 +56,12 @@ DOMAIN_ERRORS: dict[type[domain.DomainError], tuple[int, str]] = {
     domain.TargetAccountInUse: (409, "TARGET_ACCOUNT_IN_USE"),
     domain.TargetAccountExists: (409, "TARGET_ACCOUNT_EXISTS"),
     domain.RoleOfAnotherAccount: (400, "INVALID_REQUEST"),
+    domain.PreflightFailed: (409, "PREFLIGHT_FAILED"),
+    domain.ResourceRunNotFound: (404, "RESOURCE_RUN_NOT_FOUND"),
+    domain.NotADrsResource: (400, "NOT_A_DRS_RESOURCE"),
+    domain.NoLaunchSettings: (400, "NO_LAUNCH_SETTINGS"),
+    domain.InvalidLaunchSettings: (400, "INVALID_LAUNCH_SETTINGS"),
+    domain.RecoveryInstancesServeProduction: (409, "RECOVERY_INSTANCES_SERVE_PRODUCTION"),
 }
 """Every domain error the service layer raises, as the API answers it (a unit test checks none is missing)."""
 

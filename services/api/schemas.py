@@ -30,6 +30,8 @@ from shared.domain.progress import (
 )
 from shared.domain.tags import MAX_WAVE, MIN_WAVE
 
+from .schemas_drs import CheckOut, LaunchSettings, RtoForecast
+
 
 class Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
@@ -142,6 +144,7 @@ class GroupCreate(Model):
     region: Region = Field(examples=["us-east-1"])
     account_id: str | None = Field(default=None, pattern=ACCOUNT_ID, description="default: drwave's own account")
     selection: Selection
+    launch_settings: LaunchSettings | None = Field(default=None, description="DRS launch settings of its servers")
 
 
 class GroupUpdate(GroupCreate):
@@ -160,6 +163,7 @@ class GroupOut(Out):
     region: str
     account_id: str | None
     selection: dict[str, Any]
+    launch_settings: dict[str, Any] | None = None
     version: int
     created_by: str
     created_at: datetime
@@ -381,6 +385,8 @@ class PlanValidation(Out):
     invalid_resources: list[ResourceOut]
     errors: list[Finding]
     warnings: list[Finding]
+    checks: list[CheckOut] = Field(default_factory=list, description="preflight checks of what AWS reports now")
+    rto_forecast: RtoForecast | None = None
 
 
 # --- target accounts -----------------------------------------------------------------------------
@@ -463,6 +469,7 @@ class ExecutionStart(Model):
     source_execution_id: str | None = Field(default=None, max_length=64)
     reason: str | None = Field(default=None, max_length=2000)
     skip_invalid: bool = False
+    force: bool = Field(default=False, description="start despite failed preflight checks (recovery-manager, admin)")
 
 
 class ExecutionQuery(Model):
@@ -478,6 +485,7 @@ class EventQuery(Model):
 
 
 class ResourceRunOut(Out):
+    id: int | None = Field(default=None, description="the resource run id (…/resources/{id}/log)")
     arn: str
     adapter: str
     status: str
@@ -486,6 +494,7 @@ class ResourceRunOut(Out):
     finished_at: datetime | None
     error: str | None
     detail: dict[str, Any] | None = None
+    latest_job_log: dict[str, Any] | None = Field(default=None, description="DRS: the latest job log item")
 
 
 class WaveRunOut(Out):

@@ -6,6 +6,7 @@ from limits import parse_many
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from shared.domain.preflight import DEFAULT_MAX_REPLICATION_LAG
 from shared.domain.roles import Role
 from shared.settings import CommonSettings
 
@@ -62,3 +63,6 @@ class ApiSettings(CommonSettings):
         if self.oidc_issuer and not self.oidc_audience:
             raise ValueError("DRWAVE_OIDC_AUDIENCE is required when DRWAVE_OIDC_ISSUER is set")
         return self
+    max_replication_lag: float = Field(
+        default=DEFAULT_MAX_REPLICATION_LAG, gt=0, description="DRS replication lag (seconds) above which a warning"
+    )

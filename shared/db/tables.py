@@ -61,6 +61,7 @@ protection_groups = Table(
     Column("region", Text, nullable=False),
     Column("account_id", Text),
     Column("selection", JSONB, nullable=False),
+    Column("launch_settings", JSONB),  # DRS launch settings applied to the group's source servers
     Column("version", Integer, nullable=False, server_default="1"),
     Column("created_by", Text, nullable=False),
     _now(),
@@ -255,3 +256,26 @@ audit_log = Table(
 )
 Index("ix_audit_log_entity_entity_id_id", audit_log.c.entity, audit_log.c.entity_id, audit_log.c.id)
 Index("ix_audit_log_actor_id", audit_log.c.actor, audit_log.c.id)
+# Continuous readiness: the last evaluation of each plan's preflight checks (one row per plan, replaced by
+# each evaluation) and every change of its status, oldest first.
+plan_readiness = Table(
+    "plan_readiness",
+    metadata,
+    Column("plan_id", Text, ForeignKey("recovery_plans.id", ondelete="CASCADE"), primary_key=True),
+    Column("status", Text, nullable=False),
+    Column("evaluated_at", DateTime(timezone=True), nullable=False),
+    Column("checks", JSONB, nullable=False),
+    Column("rto_forecast", JSONB),
+)
+
+readiness_changes = Table(
+    "readiness_changes",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("plan_id", Text, ForeignKey("recovery_plans.id", ondelete="CASCADE"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+    Column("from_status", Text, nullable=False),
+    Column("to_status", Text, nullable=False),
+    Column("message", Text, nullable=False),
+)
+Index("ix_readiness_changes_plan_id_id", readiness_changes.c.plan_id, readiness_changes.c.id)

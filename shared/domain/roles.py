@@ -15,6 +15,7 @@ class Permission(StrEnum):
     EXECUTIONS_START = "executions:start"
     EXECUTIONS_CONTROL = "executions:control"
     EXECUTIONS_CLEANUP = "executions:cleanup"
+    EXECUTIONS_FORCE = "executions:force"  # start despite failed preflight checks
     TARGET_ACCOUNTS_READ = "target-accounts:read"
     TARGET_ACCOUNTS_WRITE = "target-accounts:write"
     TOKENS_ADMIN = "tokens:admin"

@@ -57,6 +57,7 @@ class Catalog:
                     account_id=request.account_id,
                     selection=request.selection.stored(),
                     created_by=principal.actor,
+                    launch_settings=request.launch_settings.stored() if request.launch_settings else None,
                 )
             audit.record(conn, actor=principal.actor, action=CREATE, entity=GROUP, entity_id=row.id, after=row)
             return row
@@ -98,6 +99,7 @@ class Catalog:
                     name=request.name,
                     account_id=request.account_id,
                     selection=request.selection.stored(),
+                    launch_settings=request.launch_settings.stored() if request.launch_settings else None,
                 )
             if row is None:  # cannot happen under the row lock; kept as the compare-and-set it is
                 raise _version_conflict("protection group", group_id, request.version, current.version)
