@@ -40,6 +40,7 @@ class StackConfig:
     workers: int = 1
     worker_concurrency: int = 4
     scheduler_concurrency: int = 2
+    notifier: bool = True  # the notifications worker (queue `notifications`, issue 10)
     env: dict[str, str] = field(default_factory=dict)  # extra DRWAVE_* settings for every process
 
 
@@ -69,6 +70,8 @@ class Stack:
         self.start_scheduler()
         for index in range(self.config.workers):
             self.start_worker(index)
+        if self.config.notifier:
+            self.start_notifier()
         if self.config.api:
             self.start_api()
         if self.config.flower:
@@ -137,6 +140,9 @@ class Stack:
             [sys.executable, "-m", "services.scheduler"],
             {"DRWAVE_SCHEDULER_CONCURRENCY": str(self.config.scheduler_concurrency)},
         )
+
+    def start_notifier(self) -> None:
+        self.spawn("notifier", [sys.executable, "-m", "services.notifier"])
 
     def start_worker(self, index: int) -> subprocess.Popen:
         return self.spawn(
@@ -230,7 +236,12 @@ class Stack:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"API did not answer /healthz within {timeout:.0f}s; see {self.log_dir}")
                 time.sleep(0.1)
-        self.wait_for_workers(self.config.workers + 1, deadline - time.monotonic())
+        self.wait_for_workers(self.celery_nodes, deadline - time.monotonic())
+
+    @property
+    def celery_nodes(self) -> int:
+        """Celery nodes the stack runs: the scheduler, the workers and the notifier."""
+        return 1 + self.config.workers + (1 if self.config.notifier else 0)
 
     def wait_for_workers(self, count: int, timeout: float) -> None:
         from shared.messaging import create_celery

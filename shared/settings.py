@@ -28,6 +28,10 @@ class CommonSettings(BaseSettings):
         default=False, description="emit Celery task events (Flower turns them on at runtime when it runs)"
     )
     log_level: str = "INFO"
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="allow webhook/slack targets on loopback, link-local or private addresses (tests, make run)",
+    )
 
     @property
     def db_url(self) -> str:

@@ -26,6 +26,11 @@ FAST = {
     "DRWAVE_STALE_AFTER": "10",
     "DRWAVE_PENDING_GRACE": "2",
     "DRWAVE_LOG_LEVEL": "INFO",
+    # the tests' webhook receivers listen on 127.0.0.1; fast retries so a failed first attempt is retried soon
+    "DRWAVE_WEBHOOK_ALLOW_PRIVATE": "true",
+    "DRWAVE_NOTIFY_POLL_INTERVAL": "0.3",
+    "DRWAVE_NOTIFY_BACKOFF_BASE": "0.5",
+    "DRWAVE_NOTIFY_BACKOFF_CAP": "2",
 }
 
 
@@ -79,12 +84,13 @@ def servers(tmp_path_factory, local_aws: str) -> Iterator[Stack]:
 
 @pytest.fixture(scope="session")
 def stack(servers: Stack) -> Stack:
-    """The scheduler and two worker processes (two, so one can be killed mid-wave)."""
+    """The scheduler, two worker processes (two, so one can be killed mid-wave) and the notifier."""
     if not servers.processes:
         servers.start_scheduler()
         for index in range(servers.config.workers):
             servers.start_worker(index)
-        servers.wait_for_workers(servers.config.workers + 1, timeout=60)
+        servers.start_notifier()
+        servers.wait_for_workers(servers.celery_nodes, timeout=60)
     return servers
 
 

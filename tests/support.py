@@ -18,8 +18,9 @@ def unique(name: str) -> str:
     return f"{name} {uuid.uuid4().hex[:8]}"
 
 
-def create_plan(client, headers: dict, waves: list[dict[str, Any]]) -> str:
-    """waves: [{"name", "arns": [...], optional pauseBeforeWave/onFailure/timeoutSeconds}] -> plan id."""
+def create_plan(client, headers: dict, waves: list[dict[str, Any]], **plan_fields: Any) -> str:
+    """waves: [{"name", "arns": [...], optional pauseBeforeWave/onFailure/timeoutSeconds}] -> plan id;
+    plan_fields: more fields of the plan (e.g. approvals)."""
     specs = []
     for wave in waves:
         group_ids = []
@@ -30,7 +31,8 @@ def create_plan(client, headers: dict, waves: list[dict[str, Any]]) -> str:
             group_ids.append(response.get_json()["id"])
         spec = {k: v for k, v in wave.items() if k != "arns"}
         specs.append({**spec, "protectionGroupIds": group_ids})
-    response = client.post("/v1/recovery-plans", json={"name": unique("plan"), "waves": specs}, headers=headers)
+    body = {"name": unique("plan"), "waves": specs, **plan_fields}
+    response = client.post("/v1/recovery-plans", json=body, headers=headers)
     assert response.status_code == 201, response.get_json()
     return response.get_json()["id"]
 

@@ -14,19 +14,23 @@ from shared.aws.discovery import Discovery
 from shared.aws.sessions import SessionFactory
 from shared.db.engine import Database
 from shared.messaging import Publisher, create_celery
+from shared.notify import senders
 
 from .auth import install_auth
+from .commands.approvals import ApprovalCommands
 from .commands.catalog import Catalog
 from .commands.discovery import DiscoveryCommands
 from .commands.executions import ExecutionCommands
 from .commands.queries import ExecutionQueries
+from .commands.reports import ReportQueries
 from .commands.resolve import Resolver
+from .commands.subscriptions import SubscriptionCommands
 from .commands.target_accounts import TargetAccountCommands
 from .container import Services
 from .errors import ApiError, register_error_handlers, validation_error_response
 from .idempotency import install_idempotency
 from .settings import ApiSettings
-from .views import catalog, discovery, executions, health, identity, metrics, target_accounts
+from .views import approvals, catalog, discovery, executions, health, identity, metrics, subscriptions, target_accounts
 
 REQUESTS = Counter("drwave_api_requests_total", "API requests", ["method", "endpoint", "status"])
 SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer"}}
@@ -47,8 +51,13 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
     db = Database(settings.db_url)
     redis_client = redis.Redis.from_url(settings.broker_url, socket_timeout=5)  # connects on first use
     publisher = Publisher(create_celery("drwave-api", settings))
-    aws = Discovery(session_factory(settings))
+    sessions = session_factory(settings)
+    aws = Discovery(sessions)
     resolver = Resolver(db, aws)
+    execution_commands = ExecutionCommands(db, publisher, resolver)
+    notify = senders.build_all(
+        sessions=sessions, timeout=settings.notify_timeout, allow_private=settings.webhook_allow_private
+    )
     app.extensions["drwave"] = Services(
         db=db,
         redis=redis_client,
@@ -56,8 +65,11 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
         catalog=Catalog(db),
         discovery=DiscoveryCommands(db, resolver),
         target_accounts=TargetAccountCommands(db, aws),
-        executions=ExecutionCommands(db, publisher, resolver),
+        executions=execution_commands,
         queries=ExecutionQueries(db),
+        subscriptions=SubscriptionCommands(db, notify, allow_private=settings.webhook_allow_private),
+        approvals=ApprovalCommands(db, publisher, execution_commands),
+        reports=ReportQueries(db),
     )
     register_error_handlers(app)
     _install_body_checks(app)
@@ -72,6 +84,8 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
         discovery.bp,
         target_accounts.bp,
         executions.bp,
+        approvals.bp,
+        subscriptions.bp,
     )
     for bp in blueprints:
         app.register_api(bp)

@@ -10,10 +10,13 @@ from flask import current_app
 from shared.db.engine import Database
 from shared.messaging import Publisher
 
+from .commands.approvals import ApprovalCommands
 from .commands.catalog import Catalog
 from .commands.discovery import DiscoveryCommands
 from .commands.executions import ExecutionCommands
 from .commands.queries import ExecutionQueries
+from .commands.reports import ReportQueries
+from .commands.subscriptions import SubscriptionCommands
 from .commands.target_accounts import TargetAccountCommands
 
 
@@ -27,6 +30,9 @@ class Services:
     target_accounts: TargetAccountCommands
     executions: ExecutionCommands
     queries: ExecutionQueries
+    subscriptions: SubscriptionCommands
+    approvals: ApprovalCommands
+    reports: ReportQueries
 
 
 def services() -> Services:

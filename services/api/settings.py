@@ -15,3 +15,4 @@ class ApiSettings(CommonSettings):
         description="region of STS and of region-less AWS clients; unset = boto3's (AWS_DEFAULT_REGION) or us-east-1",
     )
     aws_max_attempts: int = Field(default=3, ge=1, le=10, description="attempts per AWS call made by the API")
+    notify_timeout: float = Field(default=10.0, description="seconds a receiver may take to answer a test event")

@@ -13,7 +13,7 @@ from typing import Protocol
 from shared.db.engine import Database
 from shared.domain.progress import Finish, FinishWave, Pause, SkipWave, StartWave, Step, Wait, after, next_step
 from shared.domain.states import ExecutionStatus, WaveStatus
-from shared.store import executions, launch_batches, resources, waves
+from shared.store import approval_requests, executions, launch_batches, resources, waves
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class Orchestrator:
                 runs = resources.for_wave(conn, execution_id, number)
                 launch_batches.create_for_wave(conn, execution_id, number, runs)  # DRS: ≤ 100 servers per job
                 return [(row.id, row.adapter) for row in runs]
-            case Pause(before_wave, reason):
+            case Pause(before_wave, reason, gate):
                 row = executions.move(
                     conn,
                     execution_id,
@@ -123,6 +123,8 @@ class Orchestrator:
                 )
                 if row is None:
                     raise LostRace
+                if gate:  # on-call hook (issue 10): a gate opens its approval request in the pause's transaction
+                    approval_requests.open_gate(conn, execution_id, before_wave, reason)
                 log.info("[%s] paused before wave %s: %s", execution_id, before_wave, reason)
             case Finish(final, reason, remaining, remaining_status):
                 for number in remaining:

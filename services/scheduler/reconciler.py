@@ -16,6 +16,7 @@ from shared.domain.states import ExecutionStatus, ResourceStatus
 from shared.messaging import Publisher
 from shared.store import executions, resources
 
+from . import oncall
 from .orchestrator import Orchestrator
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ class ReconcileReport:
     timed_out: int = 0
     republished: int = 0
     advanced: int = 0
+    approvals_expired: int = 0
 
 
 class Reconciler:
@@ -74,6 +76,10 @@ class Reconciler:
             log.warning("[%s] reconciler: resource run %s silent, publishing its task again", run.execution_id, run.id)
             self.publisher.recover_resource(run.id, run.adapter)
             report.republished += 1
+
+        # on-call hook (issue 10): approvals past their timeout, waves past their RTO target
+        report.approvals_expired = len(oncall.expire_approvals(self.db))
+        oncall.flag_rto_at_risk(self.db)
 
         with self.db.engine.connect() as conn:
             active = executions.ids_with_status(conn, [ExecutionStatus.RUNNING, ExecutionStatus.CANCELLING])

@@ -26,10 +26,18 @@ def create(
     waves: list[dict[str, Any]],
     created_by: str,
     auto_waves: dict[str, Any] | None = None,
+    approvals: dict[str, Any] | None = None,
 ) -> Row:
     return conn.execute(
         insert(T)
-        .values(name=name, description=description, waves=waves, auto_waves=auto_waves, created_by=created_by)
+        .values(
+            name=name,
+            description=description,
+            waves=waves,
+            auto_waves=auto_waves,
+            approvals=approvals,
+            created_by=created_by,
+        )
         .returning(*T.c)
     ).one()
 
@@ -61,6 +69,7 @@ def update(
     description: str | None,
     waves: list[dict[str, Any]],
     auto_waves: dict[str, Any] | None,
+    approvals: dict[str, Any] | None = None,
 ) -> Row | None:
     """Compare-and-set on ``version``: the updated row (version + 1), or None when stale or deleted."""
     return conn.execute(
@@ -71,6 +80,7 @@ def update(
             description=description,
             waves=waves,
             auto_waves=auto_waves,
+            approvals=approvals,
             version=T.c.version + 1,
             updated_at=func.clock_timestamp(),
         )

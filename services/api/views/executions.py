@@ -68,8 +68,8 @@ def pause_execution(path: IdPath):
 
 @bp.post("/<id>/resume", responses={200: ActionResponse, **ERRORS})
 def resume_execution(path: IdPath):
-    """Continue a PAUSED execution with the wave it stopped before."""
-    row, message = services().executions.resume(current_principal(), path.id)
+    """Continue a PAUSED execution with the wave it stopped before: at a gate, an approval without a comment."""
+    row, message, _ = services().approvals.approve(current_principal(), path.id, None, via_resume=True)
     return respond(ActionResponse, {"message": message, "execution": row})
 
 
