@@ -56,7 +56,7 @@ def wait_for(client, headers: dict, execution_id: str, statuses: set[str], timeo
 
 def insert_execution(conn, plan, arns_by_wave: dict[int, list[str]], adapter: str = "simulated", timeout: int = 600):
     """An execution written to Postgres as the API writes it (waves + resource runs) — but never published."""
-    from shared.store import executions, resources
+    from shared.store import executions, resources, waves
 
     row = executions.create(
         conn,
@@ -67,7 +67,11 @@ def insert_execution(conn, plan, arns_by_wave: dict[int, list[str]], adapter: st
         created_by="test",
         reason=None,
         source_execution_id=None,
-        waves=[
+    )
+    waves.insert_many(
+        conn,
+        row.id,
+        [
             {"number": n, "name": f"w{n}", "pause_before": False, "on_failure": "continue", "timeout_seconds": timeout}
             for n in arns_by_wave
         ],

@@ -15,6 +15,7 @@ from shared.aws.sessions import SessionFactory
 from shared.db.engine import Database
 from shared.messaging import Publisher, create_celery
 from shared.notify import senders
+from shared.unit_of_work import sql_units
 
 from .auth import install_auth
 from .commands.approvals import ApprovalCommands
@@ -54,7 +55,7 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
     sessions = session_factory(settings)
     aws = Discovery(sessions)
     resolver = Resolver(db, aws)
-    execution_commands = ExecutionCommands(db, publisher, resolver)
+    execution_commands = ExecutionCommands(sql_units(db, publisher), resolver)
     notify = senders.build_all(
         sessions=sessions, timeout=settings.notify_timeout, allow_private=settings.webhook_allow_private
     )
@@ -68,7 +69,7 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
         executions=execution_commands,
         queries=ExecutionQueries(db),
         subscriptions=SubscriptionCommands(db, notify, allow_private=settings.webhook_allow_private),
-        approvals=ApprovalCommands(db, publisher, execution_commands),
+        approvals=ApprovalCommands(sql_units(db, publisher), execution_commands),
         reports=ReportQueries(db),
     )
     register_error_handlers(app)

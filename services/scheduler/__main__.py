@@ -5,8 +5,8 @@ from __future__ import annotations
 from shared.db.engine import Database
 from shared.logs import configure_logging
 from shared.messaging import RECONCILE, SCHEDULER_QUEUE, Publisher, create_celery
+from shared.unit_of_work import sql_units
 
-from .dispatch import ChordDispatcher
 from .orchestrator import Orchestrator
 from .reconciler import Reconciler
 from .settings import SchedulerSettings
@@ -15,12 +15,11 @@ from .tasks import register
 
 def build(settings: SchedulerSettings):
     app = create_celery("drwave-scheduler", settings)
-    db = Database(settings.db_url)
-    orchestrator = Orchestrator(db, ChordDispatcher(app))
+    units = sql_units(Database(settings.db_url), Publisher(app))
+    orchestrator = Orchestrator(units)
     reconciler = Reconciler(
-        db,
+        units,
         orchestrator,
-        Publisher(app),
         pending_grace=settings.pending_grace,
         stale_seconds=settings.stale_seconds,
     )

@@ -1,6 +1,6 @@
 """The reconciler's on-call duties: expire approvals past their timeout, flag waves past their RTO.
 
-Both write a timeline entry (``approval.expired``, ``rto.at_risk``) in the transaction of the change, so
+Both write a timeline entry (``approval.expired``, ``rto.at_risk``) in the unit of work of the change, so
 the notifier hears of them through the outbox like of every other event.
 """
 
@@ -8,24 +8,23 @@ from __future__ import annotations
 
 import logging
 
-from shared.db.engine import Database
 from shared.domain.approvals import OnTimeout, abort_reason, expired_message
 from shared.domain.states import ExecutionStatus
-from shared.store import approval_requests, events, executions, waves
+from shared.messaging import AdvanceExecution
+from shared.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 ACTOR = "reconciler"
 
 
-def expire_approvals(db: Database) -> list[str]:
+def expire_approvals(units: UnitOfWorkFactory) -> list[str]:
     """Expire due approval requests; returns the executions moved to CANCELLING (onTimeout: abort)."""
     aborted: list[str] = []
-    with db.engine.begin() as conn:
-        for request in approval_requests.expire_due(conn):
+    with units() as uow:
+        for request in uow.approval_requests.expire_due():
             on_timeout = OnTimeout(request.policy.get("onTimeout", OnTimeout.STAY_PAUSED))
             message = expired_message(request.wave_number, on_timeout)
-            events.append(
-                conn,
+            uow.events.append(
                 request.execution_id,
                 "approval.expired",
                 ACTOR,
@@ -35,8 +34,7 @@ def expire_approvals(db: Database) -> list[str]:
             )
             log.warning("[%s] %s", request.execution_id, message)
             if on_timeout is OnTimeout.ABORT:
-                moved = executions.move(
-                    conn,
+                moved = uow.executions.move(
                     request.execution_id,
                     ExecutionStatus.PAUSED,
                     ExecutionStatus.CANCELLING,
@@ -45,16 +43,16 @@ def expire_approvals(db: Database) -> list[str]:
                     values={"status_reason": abort_reason(request.wave_number)},
                 )
                 if moved is not None:
+                    uow.publish(AdvanceExecution(request.execution_id))
                     aborted.append(request.execution_id)
     return aborted
 
 
-def flag_rto_at_risk(db: Database) -> int:
-    with db.engine.begin() as conn:
-        flagged = waves.flag_past_rto(conn)
+def flag_rto_at_risk(units: UnitOfWorkFactory) -> int:
+    with units() as uow:
+        flagged = uow.waves.flag_past_rto()
         for wave in flagged:
-            events.append(
-                conn,
+            uow.events.append(
                 wave.execution_id,
                 "rto.at_risk",
                 ACTOR,

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
+from shared.domain.errors import DomainError
 from shared.domain.progress import Mode
 
 
@@ -61,24 +62,24 @@ class ApprovalPolicy:
         }
 
 
-class ApprovalRefused(Exception):
-    """An approval the policy does not allow; `code` and `status` are the API's answer."""
-
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-def check_grant(policy: ApprovalPolicy, *, approver: str, is_starter: bool, earlier: Sequence[str]) -> None:
-    """Raise ApprovalRefused when `approver` may not add a grant to a request with `earlier` approvers."""
-    if is_starter and not policy.starter_may_approve:
-        raise ApprovalRefused(
-            403, "APPROVER_IS_STARTER", f"{approver} started this execution and the plan requires someone else"
+class ApproverIsStarter(DomainError):
+    def __init__(self, approver: str, wave: int) -> None:
+        super().__init__(
+            f"{approver} started this execution and its plan wants someone else to approve wave {wave}", wave=wave
         )
+
+
+class AlreadyApproved(DomainError):
+    def __init__(self, approver: str, wave: int) -> None:
+        super().__init__(f"{approver} has already approved wave {wave}; another approver is needed", wave=wave)
+
+
+def check_grant(policy: ApprovalPolicy, *, approver: str, is_starter: bool, earlier: Sequence[str], wave: int) -> None:
+    """Raise when `approver` may not add a grant to a request with `earlier` approvers."""
+    if is_starter and not policy.starter_may_approve:
+        raise ApproverIsStarter(approver, wave)
     if policy.distinct_approvers and approver in earlier:
-        raise ApprovalRefused(409, "ALREADY_APPROVED", f"{approver} has already approved this gate")
+        raise AlreadyApproved(approver, wave)
 
 
 def progress_message(execution_id: str, wave: int, approver: str, received: int, required: int) -> str:

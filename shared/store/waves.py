@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 
 from shared.db.tables import wave_runs
 from shared.domain.states import WAVE_TERMINAL, WaveStatus, check_move
 from shared.store import events
+
+
+def insert_many(conn: Connection, execution_id: str, specs: list[dict[str, Any]]) -> None:
+    """An execution's waves, PENDING. specs: dicts with number, name, pause_before, on_failure, timeout_seconds."""
+    conn.execute(insert(wave_runs), [{"execution_id": execution_id, **spec} for spec in specs])
 
 
 def get(conn: Connection, execution_id: str, number: int) -> Row | None:

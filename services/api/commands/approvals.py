@@ -1,5 +1,5 @@
 """Approvals: a gate's approval request collects grants (who, role, comment, when); the grant that reaches
-the required number resumes the execution in the same transaction, and the publish follows the commit.
+the required number resumes the execution in the same unit of work, and the advance goes out after commit.
 
 Race-free: every approval of a gate locks its pending request (``FOR UPDATE``), so concurrent approvals
 are counted one after the other; once the request is granted the execution is RUNNING and later
@@ -10,33 +10,39 @@ requested pause (no gate, no approval request) it resumes as before.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Row
 
-from shared.db.engine import Database
-from shared.domain.approvals import (
-    ApprovalPolicy,
-    ApprovalRefused,
-    RequestStatus,
-    check_grant,
-    progress_message,
-)
+from shared.domain.approvals import ApprovalPolicy, RequestStatus, check_grant, progress_message
+from shared.domain.errors import ExecutionNotFound, ExecutionNotPaused
 from shared.domain.roles import Permission
 from shared.domain.states import ExecutionStatus
-from shared.messaging import Publisher
-from shared.store import approval_grants, approval_requests, events, executions, resources, waves
+from shared.messaging import AdvanceExecution
+from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-from ..auth import Principal
-from ..errors import ApiError
 from .executions import ExecutionCommands
+
+if TYPE_CHECKING:
+    from ..auth import Principal
 
 log = logging.getLogger(__name__)
 ES = ExecutionStatus
 OPEN_ATTEMPTS = 3  # re-reads when another approver opened the fresh request of an expired gate first
+NO_GATE = "no-gate"
 
 
-def approval_view(request: Row, grants: list[Row]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ApprovalResult:
+    """The execution after the approval, the one-line message, and the gate's request (None: no gate)."""
+
+    execution: Row
+    message: str
+    approval: dict[str, Any] | None = None
+
+
+def approval_view(request: Any, grants: list[Any]) -> dict[str, Any]:
     return {
         "wave": request.wave_number,
         "status": request.status,
@@ -49,75 +55,67 @@ def approval_view(request: Row, grants: list[Row]) -> dict[str, Any]:
 
 
 class ApprovalCommands:
-    def __init__(self, db: Database, publisher: Publisher, executions_commands: ExecutionCommands):
-        self.db = db
-        self.publisher = publisher
-        self.executions = executions_commands
+    def __init__(self, uow: UnitOfWorkFactory, executions: ExecutionCommands):
+        self.uow = uow
+        self.executions = executions
 
     def list(self, execution_id: str) -> list[dict[str, Any]]:
-        with self.db.engine.connect() as conn:
-            if executions.get(conn, execution_id) is None:
-                raise ApiError(404, "EXECUTION_NOT_FOUND", f"no execution {execution_id!r}")
-            requests = approval_requests.list_for(conn, execution_id)
-            grants = approval_grants.for_requests(conn, [r.id for r in requests])
+        with self.uow() as uow:
+            if uow.executions.get(execution_id) is None:
+                raise ExecutionNotFound(execution_id)
+            requests = uow.approval_requests.list_for(execution_id)
+            grants = uow.approval_grants.for_requests([r.id for r in requests])
         return [approval_view(r, grants[r.id]) for r in requests]
 
     def approve(
         self, principal: Principal, execution_id: str, comment: str | None, *, via_resume: bool = False
-    ) -> tuple[Row, str, dict[str, Any] | None]:
+    ) -> ApprovalResult:
         """`via_resume`: POST .../resume, whose answer keeps its own wording once the gate opens."""
         for _ in range(OPEN_ATTEMPTS):
-            with self.db.engine.begin() as conn:
-                outcome = self._approve(conn, principal, execution_id, comment, via_resume)
+            with self.uow() as uow:
+                outcome = self._approve(uow, principal, execution_id, comment, via_resume)
             if outcome is not None:
                 break
         else:
-            raise ApiError(409, "APPROVAL_CONFLICT", f"the approval of {execution_id} kept changing; try again")
-        if outcome == "no-gate":  # a requested pause: nothing to approve, resume as before
-            row, message = self.executions.resume(principal, execution_id)
-            return row, message, None
-        row, message, approval, resumed = outcome
-        if resumed:
-            self._publish(execution_id)
-        return row, message, approval
+            with self.uow() as uow:
+                raise ExecutionNotPaused(execution_id, self._get(uow, execution_id).status)
+        if outcome == NO_GATE:  # a requested pause: nothing to approve, resume as before
+            resumed = self.executions.resume(principal, execution_id)
+            return ApprovalResult(resumed.execution, resumed.message)
+        return outcome
 
     def _approve(
-        self, conn: Connection, principal: Principal, execution_id: str, comment: str | None, via_resume: bool
-    ):
-        """One attempt in one transaction: None to try again, "no-gate", or (row, message, approval, resumed)."""
-        current = self._paused(conn, execution_id)
-        wave = current.paused_before_wave
-        request = approval_requests.pending(conn, execution_id, wave, lock=True) if wave else None
-        current = self._paused(conn, execution_id)  # re-read after the lock: an approval before us may have resumed
+        self, uow: UnitOfWork, principal: Principal, execution_id: str, comment: str | None, via_resume: bool
+    ) -> ApprovalResult | str | None:
+        """One attempt in one unit of work: the result, NO_GATE, or None to try again."""
+        wave = self._paused(uow, execution_id).paused_before_wave
+        request = uow.approval_requests.pending(execution_id, wave, lock=True) if wave else None
+        current = self._paused(uow, execution_id)  # re-read after the lock: an approval before us may have resumed
         if request is None:
-            latest = approval_requests.latest(conn, execution_id, wave) if wave else None
+            latest = uow.approval_requests.latest(execution_id, wave) if wave else None
             if latest is None:
-                return "no-gate"
+                return NO_GATE
             if latest.status != RequestStatus.EXPIRED:
-                raise self._not_paused(conn, execution_id)
-            with conn.begin_nested():  # the gate expired (stay-paused): this approval opens a fresh request
-                opened = approval_requests.open_gate(conn, execution_id, wave, latest.reason)
-            if opened is None:
+                raise ExecutionNotPaused(execution_id, current.status)
+            # the gate expired (onTimeout: stay-paused): this approval opens a fresh request
+            if uow.approval_requests.open_gate(execution_id, wave, latest.reason) is None:
                 return None
-            request = approval_requests.pending(conn, execution_id, wave, lock=True)
+            request = uow.approval_requests.pending(execution_id, wave, lock=True)
         principal.require(Permission.EXECUTIONS_APPROVE)
-        grants = approval_grants.for_requests(conn, [request.id])[request.id]
-        try:
-            check_grant(
-                ApprovalPolicy.from_json(request.policy),
-                approver=principal.name,
-                is_starter=principal.actor == current.created_by,
-                earlier=[g.approver for g in grants],
-            )
-        except ApprovalRefused as refused:
-            raise ApiError(refused.status, refused.code, refused.message, wave=wave) from None
+        grants = uow.approval_grants.for_requests([request.id])[request.id]
+        check_grant(
+            ApprovalPolicy.from_json(request.policy),
+            approver=principal.name,
+            is_starter=principal.actor == current.created_by,
+            earlier=[g.approver for g in grants],
+            wave=wave,
+        )
         grants.append(
-            approval_grants.add(conn, request.id, approver=principal.name, role=principal.role.value, comment=comment)
+            uow.approval_grants.add(request.id, approver=principal.name, role=principal.role.value, comment=comment)
         )
         received = len(grants)
         message = progress_message(execution_id, wave, principal.name, received, request.required)
-        events.append(
-            conn,
+        uow.events.append(
             execution_id,
             "approval.granted",
             principal.actor,
@@ -132,10 +130,9 @@ class ApprovalCommands:
             },
         )
         if received < request.required:
-            return current, message, approval_view(request, grants), False
-        approval_requests.grant(conn, request.id)
-        row = executions.move(
-            conn,
+            return ApprovalResult(current, message, approval_view(request, grants))
+        uow.approval_requests.grant(request.id)
+        row = uow.executions.move(
             execution_id,
             ES.PAUSED,
             ES.RUNNING,
@@ -144,29 +141,24 @@ class ApprovalCommands:
             values={"paused_before_wave": None, "status_reason": None},
         )
         if row is None:
-            raise self._not_paused(conn, execution_id)
-        waves.pass_gate(conn, execution_id, wave)
-        next_wave = waves.get(conn, execution_id, wave)
-        count = len(resources.for_wave(conn, execution_id, wave))
-        granted = approval_view(approval_requests.latest(conn, execution_id, wave), grants)
+            raise ExecutionNotPaused(execution_id, self._get(uow, execution_id).status)
+        uow.waves.pass_gate(execution_id, wave)
+        uow.publish(AdvanceExecution(execution_id))
+        name = uow.waves.get(execution_id, wave).name
+        count = len(uow.resources.for_wave(execution_id, wave))
         head = f"Resumed {execution_id}" if via_resume else message
-        return row, f"{head}: wave {wave} '{next_wave.name}' starting, {count} resources", granted, True
-
-    def _paused(self, conn: Connection, execution_id: str) -> Row:
-        row = executions.get(conn, execution_id)
-        if row is None:
-            raise ApiError(404, "EXECUTION_NOT_FOUND", f"no execution {execution_id!r}")
-        if row.status != ES.PAUSED:
-            raise self._not_paused(conn, execution_id)
-        return row
+        granted = approval_view(uow.approval_requests.latest(execution_id, wave), grants)
+        return ApprovalResult(row, f"{head}: wave {wave} '{name}' starting, {count} resources", granted)
 
     @staticmethod
-    def _not_paused(conn: Connection, execution_id: str) -> ApiError:
-        status = executions.get(conn, execution_id).status
-        return ApiError(409, "EXECUTION_NOT_PAUSED", f"cannot approve {execution_id}: it is {status}", status=status)
+    def _get(uow: UnitOfWork, execution_id: str) -> Row:
+        row = uow.executions.get(execution_id)
+        if row is None:
+            raise ExecutionNotFound(execution_id)
+        return row
 
-    def _publish(self, execution_id: str) -> None:
-        try:
-            self.publisher.advance_execution(execution_id)
-        except Exception:  # the reconciler advances every RUNNING execution
-            log.exception("[%s] publish failed; the reconciler will pick it up", execution_id)
+    def _paused(self, uow: UnitOfWork, execution_id: str) -> Row:
+        row = self._get(uow, execution_id)
+        if row.status != ES.PAUSED:
+            raise ExecutionNotPaused(execution_id, row.status)
+        return row

@@ -20,6 +20,7 @@ from shared.db.engine import Database
 from shared.domain.autowaves import AutoWave, group_into_waves, rto_estimate_minutes
 from shared.store import executions, resource_locks
 
+from ..errors import code_of
 from ..schemas import PreviewRequest, ResourceQuery
 from .resolve import Found, ResolvedPlan, ResolvedWave, Resolver, tag_errors
 
@@ -68,7 +69,9 @@ class DiscoveryCommands:
         """The plan as a start now would run it, with errors, warnings and an RTO estimate."""
         resolved = self.resolver.plan(plan_id)
         empty = resolved.nothing_to_recover()
-        errors = [finding(p.code, p.message, **p.details) for p in [*resolved.problems, *([empty] if empty else [])]]
+        errors = [
+            finding(code_of(p), p.message, **p.details) for p in [*resolved.problems, *([empty] if empty else [])]
+        ]
         with self.db.engine.connect() as conn:
             active = executions.active_for_plan(conn, plan_id)
             held = resource_locks.holders(conn, (f.arn for f in resolved.resources))

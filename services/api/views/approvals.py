@@ -27,8 +27,10 @@ def list_approvals(path: IdPath):
 @bp.post("/<id>/approve", responses={200: ApproveResponse, **ERRORS})
 def approve_execution(path: IdPath, body: ApproveRequest):
     """Approve the gate a PAUSED execution waits at; the last required approval resumes it."""
-    row, message, approval = services().approvals.approve(current_principal(), path.id, body.comment)
-    return respond(ApproveResponse, {"message": message, "execution": row, "approval": approval})
+    result = services().approvals.approve(current_principal(), path.id, body.comment)
+    return respond(
+        ApproveResponse, {"message": result.message, "execution": result.execution, "approval": result.approval}
+    )
 
 
 @bp.get("/<id>/report", responses={200: ReportOut, **ERRORS})

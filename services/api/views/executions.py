@@ -8,6 +8,7 @@ from shared.domain.progress import Phase
 from shared.domain.roles import Permission
 
 from ..auth import current_principal
+from ..commands.executions import ActionResult, StartRequest
 from ..container import services
 from ..schemas import (
     ActionResponse,
@@ -34,8 +35,15 @@ def start_execution(body: ExecutionStart):
     principal = current_principal()
     if body.phase is Phase.CLEANUP:
         principal.require(Permission.EXECUTIONS_CLEANUP)
-    row, message = services().executions.start(principal, body)
-    return respond(ActionResponse, {"message": message, "execution": row}, 202)
+    request = StartRequest(
+        plan_id=body.plan_id,
+        mode=body.mode,
+        phase=body.phase,
+        source_execution_id=body.source_execution_id,
+        reason=body.reason,
+        skip_invalid=body.skip_invalid,
+    )
+    return _action(services().executions.start(principal, request), 202)
 
 
 @bp.get("", responses={200: ExecutionPage, **ERRORS})
@@ -62,19 +70,20 @@ def list_events(path: IdPath, query: EventQuery):
 @bp.post("/<id>/pause", responses={200: ActionResponse, **ERRORS})
 def pause_execution(path: IdPath):
     """Park the execution as PAUSED once the current wave finishes."""
-    row, message = services().executions.pause(current_principal(), path.id)
-    return respond(ActionResponse, {"message": message, "execution": row})
+    return _action(services().executions.pause(current_principal(), path.id))
 
 
 @bp.post("/<id>/resume", responses={200: ActionResponse, **ERRORS})
 def resume_execution(path: IdPath):
     """Continue a PAUSED execution with the wave it stopped before: at a gate, an approval without a comment."""
-    row, message, _ = services().approvals.approve(current_principal(), path.id, None, via_resume=True)
-    return respond(ActionResponse, {"message": message, "execution": row})
+    return _action(services().approvals.approve(current_principal(), path.id, None, via_resume=True))
 
 
 @bp.post("/<id>/cancel", responses={200: ActionResponse, **ERRORS})
 def cancel_execution(path: IdPath):
     """Stop starting new work; resources in flight finish, later waves are CANCELLED."""
-    row, message = services().executions.cancel(current_principal(), path.id)
-    return respond(ActionResponse, {"message": message, "execution": row})
+    return _action(services().executions.cancel(current_principal(), path.id))
+
+
+def _action(result: ActionResult, status: int = 200):
+    return respond(ActionResponse, {"message": result.message, "execution": result.execution}, status)
