@@ -135,9 +135,7 @@ def test_an_expired_gate_that_stays_paused_opens_a_fresh_request_on_the_next_app
     plan = gated_plan(client, admin, timeoutSeconds=1, onTimeout="stay-paused")
     execution_id = start(client, admin, plan)
     wait_for(client, admin, execution_id, {"PAUSED"} | TERMINAL)
-    wait_until(
-        lambda: approvals_of(client, admin, execution_id)[0]["status"] == "expired", 90, "the approval expiring"
-    )
+    wait_until(lambda: approvals_of(client, admin, execution_id)[0]["status"] == "expired", 90, "the approval expiring")
     assert client.get(f"/v1/executions/{execution_id}", headers=admin).get_json()["status"] == "PAUSED"
     response = approve(client, token_for("operator"), execution_id, "late, but checked")
     assert response.status_code == 200, response.get_json()
