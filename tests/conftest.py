@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+from support import REPORT_BUCKET
 
 from services.stack import Stack, StackConfig
 from shared.db.engine import Database
@@ -31,6 +32,7 @@ FAST = {
     "DRWAVE_NOTIFY_POLL_INTERVAL": "0.3",
     "DRWAVE_NOTIFY_BACKOFF_BASE": "0.5",
     "DRWAVE_NOTIFY_BACKOFF_CAP": "2",
+    "DRWAVE_REPORT_BUCKET": REPORT_BUCKET,
 }
 
 
@@ -48,6 +50,9 @@ def local_aws() -> Iterator[str]:
     for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
         os.environ.pop(name, None)
     os.environ.update({**AWS_ENV, "AWS_ENDPOINT_URL": aws.endpoint_url})
+    import boto3
+
+    boto3.client("s3", region_name=AWS_ENV["AWS_DEFAULT_REGION"]).create_bucket(Bucket=REPORT_BUCKET)
     try:
         yield aws.endpoint_url
     finally:

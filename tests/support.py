@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
+REPORT_BUCKET = "drwave-test-reports"  # DRWAVE_REPORT_BUCKET of the test stack, created in the local AWS
 
 
 def sim(name: str, ms: int = 0, fail: bool = False, region: str = "us-west-2") -> str:
