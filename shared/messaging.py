@@ -31,6 +31,12 @@ def worker_queue(adapter: str) -> str:
     return f"workers.{adapter}"
 
 
+def worker_argv(queues: str, name: str, concurrency: int, log_level: str, *extra: str) -> list[str]:
+    """The ``celery worker`` arguments every drwave worker process (scheduler or workers) runs with."""
+    args = ["worker", "-Q", queues, "-n", name, "-c", str(concurrency), *extra, "--loglevel", log_level]
+    return [*args, "--without-mingle", "--without-gossip"]
+
+
 def create_celery(name: str, settings: CommonSettings) -> Celery:
     """A Celery app bound to the given Redis; nothing connects until it is used."""
     app = Celery(name, broker=settings.broker_url, backend=settings.broker_url, set_as_current=False)

@@ -95,9 +95,9 @@ class UnitOfWork:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
             self.messages = []
-            self._rollback()
+            self._end(commit=False)
             return
-        self._commit()
+        self._end(commit=True)
         sent, self.messages = self.messages, []
         for message in sent:
             try:
@@ -108,10 +108,8 @@ class UnitOfWork:
     def _begin(self) -> None:
         raise NotImplementedError
 
-    def _commit(self) -> None:
-        raise NotImplementedError
-
-    def _rollback(self) -> None:
+    def _end(self, commit: bool) -> None:
+        """Commit, or roll back when ``commit`` is false; either way the connection is given back."""
         raise NotImplementedError
 
 
@@ -143,17 +141,10 @@ class SqlUnitOfWork(UnitOfWork):
         for name, module in STORES.items():
             setattr(self, name, _Bound(module, self.conn))
 
-    def _commit(self) -> None:
+    def _end(self, commit: bool) -> None:
         try:
             if self._transaction is not None:
-                self._transaction.commit()
-        finally:
-            self.conn.close()
-
-    def _rollback(self) -> None:
-        try:
-            if self._transaction is not None:
-                self._transaction.rollback()
+                (self._transaction.commit if commit else self._transaction.rollback)()
         finally:
             self.conn.close()
 

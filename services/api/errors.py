@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from shared.domain import approvals
+from shared.domain import approvals, subscriptions
 from shared.domain import errors as domain
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,20 @@ DOMAIN_ERRORS: dict[type[domain.DomainError], tuple[int, str]] = {
     domain.AwsUnavailable: (503, "AWS_UNAVAILABLE"),
     domain.AwsRefused: (502, "AWS_ERROR"),
     domain.InvalidCursor: (400, "INVALID_CURSOR"),
+    domain.ProtectionGroupNotFound: (404, "PROTECTION_GROUP_NOT_FOUND"),
+    domain.TargetAccountNotFound: (404, "TARGET_ACCOUNT_NOT_FOUND"),
+    domain.NameTaken: (409, "NAME_TAKEN"),
+    domain.RegionImmutable: (400, "REGION_IMMUTABLE"),
+    domain.ProtectionGroupInUse: (409, "PROTECTION_GROUP_IN_USE"),
+    domain.ProtectionGroupExecuting: (409, "PROTECTION_GROUP_EXECUTING"),
+    domain.PlanExecuting: (409, "PLAN_EXECUTING"),
+    domain.TargetAccountInUse: (409, "TARGET_ACCOUNT_IN_USE"),
+    domain.TargetAccountExists: (409, "TARGET_ACCOUNT_EXISTS"),
+    domain.RoleOfAnotherAccount: (400, "INVALID_REQUEST"),
     approvals.ApproverIsStarter: (403, "APPROVER_IS_STARTER"),
     approvals.AlreadyApproved: (409, "ALREADY_APPROVED"),
+    subscriptions.SubscriptionNotFound: (404, "SUBSCRIPTION_NOT_FOUND"),
+    subscriptions.InvalidTarget: (400, "INVALID_TARGET"),
 }
 """Every domain error the service layer raises, as the API answers it (a unit test checks none is missing)."""
 

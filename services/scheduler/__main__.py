@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.db.engine import Database
 from shared.logs import configure_logging
-from shared.messaging import RECONCILE, SCHEDULER_QUEUE, Publisher, create_celery
+from shared.messaging import RECONCILE, SCHEDULER_QUEUE, Publisher, create_celery, worker_argv
 from shared.unit_of_work import sql_units
 
 from .orchestrator import Orchestrator
@@ -39,23 +39,9 @@ def main() -> None:
     configure_logging(settings.log_level)
     app = build(settings)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
+    beat = ("-B", "-s", str(settings.state_dir / "celerybeat-schedule"))
     app.worker_main(
-        [
-            "worker",
-            "-Q",
-            SCHEDULER_QUEUE,
-            "-n",
-            "scheduler@%h",
-            "-c",
-            str(settings.scheduler_concurrency),
-            "-B",
-            "-s",
-            str(settings.state_dir / "celerybeat-schedule"),
-            "--loglevel",
-            settings.log_level,
-            "--without-mingle",
-            "--without-gossip",
-        ]
+        worker_argv(SCHEDULER_QUEUE, "scheduler@%h", settings.scheduler_concurrency, settings.log_level, *beat)
     )
 
 

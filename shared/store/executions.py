@@ -17,9 +17,9 @@ from shared.domain.states import (
     ExecutionStatus,
     ResourceStatus,
     WaveStatus,
-    check_move,
 )
 from shared.store import events, resource_locks
+from shared.store.transition import guard
 
 
 def get(conn: Connection, execution_id: str) -> Row | None:
@@ -37,7 +37,6 @@ def move(
     values: dict[str, Any] | None = None,
 ) -> Row | None:
     """Compare-and-set `expected -> target`; returns the updated row, or None when another writer won."""
-    check_move(expected, target)
     changes: dict[str, Any] = {"status": target.value, "updated_at": func.clock_timestamp(), **(values or {})}
     if target is ExecutionStatus.RUNNING:
         changes.setdefault("started_at", func.coalesce(executions.c.started_at, func.clock_timestamp()))
@@ -45,7 +44,7 @@ def move(
         changes["finished_at"] = func.clock_timestamp()
     row = conn.execute(
         update(executions)
-        .where(executions.c.id == execution_id, executions.c.status == expected.value)
+        .where(executions.c.id == execution_id, guard(executions.c.status, expected, target))
         .values(**changes)
         .returning(*executions.c)
     ).first()

@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, insert, select, update
 
 from shared.db.tables import wave_runs
-from shared.domain.states import WAVE_TERMINAL, WaveStatus, check_move
+from shared.domain.states import WAVE_TERMINAL, WaveStatus
 from shared.store import events
+from shared.store.transition import guard
 
 
 def insert_many(conn: Connection, execution_id: str, specs: list[dict[str, Any]]) -> None:
@@ -41,7 +42,6 @@ def move(
     detail: dict[str, Any] | None = None,
 ) -> Row | None:
     """Compare-and-set one wave's status; None when another writer won."""
-    check_move(expected, target)
     changes: dict[str, Any] = {"status": target.value, "status_reason": reason}
     if target is WaveStatus.RUNNING:
         changes["started_at"] = func.clock_timestamp()
@@ -52,7 +52,7 @@ def move(
         .where(
             wave_runs.c.execution_id == execution_id,
             wave_runs.c.number == number,
-            wave_runs.c.status == expected.value,
+            guard(wave_runs.c.status, expected, target),
         )
         .values(**changes)
         .returning(*wave_runs.c)

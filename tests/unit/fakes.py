@@ -21,6 +21,7 @@ from shared.domain.states import (
     EXECUTION_TERMINAL,
     RESOURCE_FAILED,
     RESOURCE_TERMINAL,
+    BatchStatus,
     ExecutionStatus,
     ResourceStatus,
     WaveStatus,
@@ -29,7 +30,7 @@ from shared.domain.states import (
 from shared.messaging import Message
 from shared.unit_of_work import UnitOfWork
 
-ES, WS, RS = ExecutionStatus, WaveStatus, ResourceStatus
+ES, WS, RS, BS = ExecutionStatus, WaveStatus, ResourceStatus, BatchStatus
 
 
 @dataclass
@@ -54,6 +55,25 @@ class Tables:
         return [e.kind for e in self.events if e.execution_id == execution_id]
 
 
+NEW_EXECUTION = {
+    "pause_requested": False,
+    "paused_before_wave": None,
+    "current_wave": None,
+    "status_reason": None,
+    "started_at": None,
+    "finished_at": None,
+}
+NEW_RUN = {
+    "status": RS.PENDING.value,
+    "operation_id": None,
+    "detail": None,
+    "error": None,
+    "start_attempts": 0,
+    "started_at": None,
+    "heartbeat_at": None,
+}
+
+
 class _Store:
     def __init__(self, tables: Tables) -> None:
         self.t = tables
@@ -73,28 +93,12 @@ class FakeExecutions(_Store):
             (e.id for e in self.t.executions.values() if e.plan_id == plan_id and e.status in EXECUTION_ACTIVE), None
         )
 
-    def create(self, *, plan_id, plan_name, mode, phase, created_by, reason, source_execution_id):
-        if self.active_for_plan(plan_id) is not None:  # the partial unique index
+    def create(self, **fields):
+        if self.active_for_plan(fields["plan_id"]) is not None:  # the partial unique index
             return None
-        row = SimpleNamespace(
-            id=f"ex-{next(self.t.ids)}",
-            plan_id=plan_id,
-            plan_name=plan_name,
-            mode=mode,
-            phase=phase,
-            status=ES.PENDING.value,
-            created_by=created_by,
-            reason=reason,
-            source_execution_id=source_execution_id,
-            pause_requested=False,
-            paused_before_wave=None,
-            current_wave=None,
-            status_reason=None,
-            started_at=None,
-            finished_at=None,
-        )
+        row = SimpleNamespace(id=f"ex-{next(self.t.ids)}", status=ES.PENDING.value, **fields, **NEW_EXECUTION)
         self.t.executions[row.id] = row
-        FakeEvents(self.t).append(row.id, "execution.pending", created_by, "requested")
+        FakeEvents(self.t).append(row.id, "execution.pending", fields["created_by"], "requested")
         return copy.copy(row)
 
     def move(self, execution_id, expected, target, *, actor, message, values=None):
@@ -196,18 +200,7 @@ class FakeResources(_Store):
     def insert_many(self, execution_id, rows):
         for row in rows:
             run_id = next(self.t.ids)
-            self.t.runs[run_id] = SimpleNamespace(
-                id=run_id,
-                execution_id=execution_id,
-                status=RS.PENDING.value,
-                operation_id=None,
-                detail=None,
-                error=None,
-                start_attempts=0,
-                started_at=None,
-                heartbeat_at=None,
-                **row,
-            )
+            self.t.runs[run_id] = SimpleNamespace(id=run_id, execution_id=execution_id, **row, **NEW_RUN)
 
     def for_wave(self, execution_id, number):
         return [
@@ -269,6 +262,35 @@ class FakeResources(_Store):
                 stale.append(copy.copy(run))
         return stale
 
+    def load_work(self, run_id):
+        run = self.t.runs.get(run_id)
+        if run is None:
+            return None
+        execution = self.t.executions[run.execution_id]
+        wave = self.t.waves[(run.execution_id, run.wave_number)]
+        of_execution = {"execution_status": execution.status, "mode": execution.mode, "phase": execution.phase}
+        of_wave = {"wave_started_at": wave.started_at, "timeout_seconds": wave.timeout_seconds}
+        return SimpleNamespace(**vars(run), **of_execution, **of_wave, now=self.t.now)
+
+    def reclaim_stale_start(self, run_id, attempts, stale_seconds):
+        run = self.t.runs[run_id]
+        silent = run.heartbeat_at is None or run.heartbeat_at < self.t.now - timedelta(seconds=stale_seconds)
+        if run.status != RS.STARTING or run.start_attempts != attempts or run.operation_id is not None or not silent:
+            return None
+        run.start_attempts += 1
+        run.heartbeat_at = self.t.now
+        return copy.copy(run)
+
+    def release_start(self, run_id, attempts):
+        run = self.t.runs[run_id]
+        if run.status != RS.STARTING or run.start_attempts != attempts or run.operation_id is not None:
+            return False
+        run.heartbeat_at = None
+        return True
+
+    def source_details(self, execution_id, arns):
+        return {}
+
 
 class FakeLocks(_Store):
     def acquire(self, execution_id, arns):
@@ -292,7 +314,94 @@ class FakeGroups(_Store):
 
 class FakeLaunchBatches(_Store):
     def create_for_wave(self, execution_id, wave_number, runs):
-        return 0  # the simulated adapter does not batch; the worker tests set batches up themselves
+        return 0  # the orchestrator tests use a non-batching adapter; worker tests call `add` themselves
+
+    def add(self, execution_id, wave_number, run_ids, adapter="batching"):
+        batch_id = next(self.t.ids)
+        self.t.batches[batch_id] = SimpleNamespace(
+            id=batch_id,
+            execution_id=execution_id,
+            wave_number=wave_number,
+            adapter=adapter,
+            account_id=None,
+            region=None,
+            status=BS.PENDING.value,
+            start_attempts=0,
+            claimed_at=None,
+            operation_id=None,
+            detail=None,
+            outcomes=None,
+            error=None,
+            view=None,
+            viewed_at=None,
+        )
+        self.t.members.update({run_id: batch_id for run_id in run_ids})
+        return batch_id
+
+    def batch_of(self, run_id):
+        return self.t.members.get(run_id)
+
+    def get(self, batch_id):
+        batch = copy.copy(self.t.batches[batch_id])
+        batch.view_age = None if batch.viewed_at is None else (self.t.now - batch.viewed_at).total_seconds()
+        return batch
+
+    def members(self, batch_id):
+        return [copy.copy(self.t.runs[r]) for r, b in sorted(self.t.members.items()) if b == batch_id]
+
+    def _claimed(self, batch_id, attempts):
+        batch = self.t.batches[batch_id]
+        return batch if batch.status == BS.STARTING and batch.start_attempts == attempts else None
+
+    def claim_start(self, batch_id, stale_seconds):
+        batch = self.t.batches[batch_id]
+        stale = batch.status == BS.STARTING and batch.claimed_at < self.t.now - timedelta(seconds=stale_seconds)
+        if batch.status != BS.PENDING and not stale:
+            return None
+        check_move(BS(batch.status), BS.STARTING)
+        batch.status, batch.claimed_at = BS.STARTING.value, self.t.now
+        batch.start_attempts += 1
+        return copy.copy(batch)
+
+    def release(self, batch_id, attempts):
+        batch = self._claimed(batch_id, attempts)
+        if batch is not None:
+            batch.status, batch.claimed_at = BS.PENDING.value, None
+        return batch is not None
+
+    def record_start(self, batch_id, attempts, *, operation_id, detail, outcomes, actor, message):
+        batch = self._claimed(batch_id, attempts)
+        if batch is not None:
+            batch.status, batch.operation_id, batch.detail, batch.outcomes = (
+                BS.STARTED.value,
+                operation_id,
+                detail,
+                outcomes,
+            )
+        return copy.copy(batch)
+
+    def fail(self, batch_id, attempts, error, *, actor):
+        batch = self._claimed(batch_id, attempts)
+        if batch is not None:
+            batch.status, batch.error = BS.FAILED.value, error
+        return copy.copy(batch)
+
+    def claim_view(self, batch_id, max_age):
+        batch = self.t.batches[batch_id]
+        old = batch.viewed_at is None or batch.viewed_at < self.t.now - timedelta(seconds=max_age)
+        if batch.status != BS.STARTED or not old:
+            return False
+        batch.viewed_at = self.t.now
+        return True
+
+    def store_view(self, batch_id, view):
+        self.t.batches[batch_id].view = view
+        self.t.batches[batch_id].viewed_at = self.t.now
+
+
+class FakeTargetAccounts(_Store):
+    def get(self, account_id):
+        return copy.copy(self.t.accounts.get(account_id))
 
 
 class FakeApprovalRequests(_Store):
@@ -325,16 +434,16 @@ class FakeUnitOfWork(UnitOfWork):
         self.plans = FakePlans(tables)
         self.groups = FakeGroups(tables)
         self.launch_batches = FakeLaunchBatches(tables)
+        self.target_accounts = FakeTargetAccounts(tables)
         self.approval_requests = FakeApprovalRequests(tables)
 
     def _begin(self) -> None:
         self._before = None if self.autocommit else copy.deepcopy(vars(self.tables))
 
-    def _commit(self) -> None:
-        self.tables.commits = getattr(self.tables, "commits", 0) + 1
-
-    def _rollback(self) -> None:
-        if self._before is not None:
+    def _end(self, commit: bool) -> None:
+        if commit:
+            self.tables.commits = getattr(self.tables, "commits", 0) + 1
+        elif self._before is not None:
             vars(self.tables).update(self._before)
 
 
@@ -360,6 +469,39 @@ class FakeUnits:
 
     def __call__(self, *, autocommit: bool = False) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.tables, self.publisher, autocommit=autocommit)
+
+
+def add_execution(
+    units: FakeUnits,
+    runs_per_wave: list[int],
+    *,
+    status: ExecutionStatus = ES.RUNNING,
+    adapter: str = "simulated",
+    waves: dict[int, dict] | None = None,
+) -> str:
+    """An execution with one wave per entry of ``runs_per_wave`` (that many runs of ``adapter`` each);
+    ``waves`` overrides wave fields by number."""
+    overrides = waves or {}
+    numbers = range(1, len(runs_per_wave) + 1)
+    with units() as uow:
+        row = uow.executions.create(
+            plan_id="plan-1",
+            plan_name="Plan",
+            mode="drill",
+            phase="instantiate",
+            created_by="test",
+            reason=None,
+            source_execution_id=None,
+        )
+        uow.waves.insert_many(row.id, [wave_spec(n, **overrides.get(n, {})) for n in numbers])
+        runs = [
+            {"wave_number": n, "arn": f"arn:{n}:{i}", "adapter": adapter}
+            for n in numbers
+            for i in range(runs_per_wave[n - 1])
+        ]
+        uow.resources.insert_many(row.id, runs)
+    units.tables.executions[row.id].status = status.value
+    return row.id
 
 
 def add_plan(tables: Tables, plan_id: str = "plan-1", name: str = "Plan", version: int = 1) -> SimpleNamespace:

@@ -9,18 +9,7 @@ from fakes import FakeUnits, add_plan
 from services.api.auth import Principal
 from services.api.commands.executions import ExecutionCommands, StartRequest
 from services.api.commands.resolve import Found, ResolvedPlan, ResolvedWave
-from shared.domain.errors import (
-    ExecutionNotCancellable,
-    ExecutionNotFound,
-    ExecutionNotPaused,
-    ExecutionNotRunning,
-    InvalidResources,
-    NoResources,
-    PlanAlreadyExecuting,
-    ResourceInActiveExecution,
-    SourceExecutionRequired,
-    VersionConflict,
-)
+from shared.domain import errors
 from shared.domain.progress import Mode, Phase
 from shared.domain.roles import Role
 from shared.domain.states import ExecutionStatus
@@ -90,7 +79,7 @@ def test_a_start_writes_execution_waves_runs_and_locks_then_publishes_the_start_
 
 def test_a_second_start_of_an_executing_plan_is_refused_naming_the_other_execution(units):
     first = started(units)
-    with pytest.raises(PlanAlreadyExecuting) as refused:
+    with pytest.raises(errors.PlanAlreadyExecuting) as refused:
         commands(units).start(ALICE, StartRequest("plan-1"))
     assert refused.value.other == first
     assert refused.value.details == {"executionId": first}
@@ -101,7 +90,7 @@ def test_a_start_whose_resource_another_execution_holds_rolls_back_and_publishes
     other = commands(units).start(ALICE, StartRequest("plan-2")).execution.id
     units.publisher.sent.clear()
     before = (dict(units.tables.executions), dict(units.tables.runs), dict(units.tables.locks))
-    with pytest.raises(ResourceInActiveExecution) as refused:
+    with pytest.raises(errors.ResourceInActiveExecution) as refused:
         commands(units, waves=(("z", "a"),)).start(ALICE, StartRequest("plan-1"))
     assert refused.value.details["executionId"] == other
     assert refused.value.message.endswith(f"is already being recovered by active execution {other}")
@@ -110,7 +99,7 @@ def test_a_start_whose_resource_another_execution_holds_rolls_back_and_publishes
 
 
 def test_invalid_resources_refuse_a_start_unless_skip_invalid_is_sent(units):
-    with pytest.raises(InvalidResources) as refused:
+    with pytest.raises(errors.InvalidResources) as refused:
         commands(units, invalid=2).start(ALICE, StartRequest("plan-1"))
     assert len(refused.value.details["invalid"]) == 2
     result = commands(units, invalid=2).start(ALICE, StartRequest("plan-1", skip_invalid=True))
@@ -119,13 +108,13 @@ def test_invalid_resources_refuse_a_start_unless_skip_invalid_is_sent(units):
 
 
 def test_a_plan_that_resolves_to_nothing_is_refused(units):
-    with pytest.raises(NoResources):
+    with pytest.raises(errors.NoResources):
         commands(units, waves=((),)).start(ALICE, StartRequest("plan-1"))
     assert units.tables.executions == {}
 
 
 def test_a_plan_that_keeps_changing_while_starting_is_a_version_conflict(units):
-    with pytest.raises(VersionConflict):
+    with pytest.raises(errors.VersionConflict):
         commands(units, changes=3).start(ALICE, StartRequest("plan-1"))
     assert units.tables.executions == {}
 
@@ -136,13 +125,13 @@ def test_a_plan_that_changed_once_is_resolved_again_and_started(units):
 
 
 def test_a_phase_start_needs_the_execution_it_follows(units):
-    with pytest.raises(SourceExecutionRequired):
+    with pytest.raises(errors.SourceExecutionRequired):
         commands(units).start(ALICE, StartRequest("plan-1", phase=Phase.CLEANUP))
 
 
 def test_pause_is_accepted_only_while_running(units):
     execution_id = started(units)
-    with pytest.raises(ExecutionNotRunning) as refused:
+    with pytest.raises(errors.ExecutionNotRunning) as refused:
         commands(units).pause(ALICE, execution_id)
     assert refused.value.message == f"cannot pause {execution_id}: it is PENDING"
     units.tables.executions[execution_id].status = ES.RUNNING.value
@@ -166,7 +155,7 @@ def test_resume_passes_the_gate_and_publishes_an_advance_after_commit(units):
 def test_resume_of_an_execution_that_is_not_paused_is_a_conflict_with_its_status(units):
     execution_id = started(units)
     units.publisher.sent.clear()
-    with pytest.raises(ExecutionNotPaused) as refused:
+    with pytest.raises(errors.ExecutionNotPaused) as refused:
         commands(units).resume(ALICE, execution_id)
     assert refused.value.status == "PENDING"
     assert refused.value.details == {"status": "PENDING"}
@@ -185,7 +174,7 @@ def test_cancel_moves_through_cancelling_and_publishes_an_advance(units):
 def test_cancel_of_a_finished_execution_is_a_conflict(units):
     execution_id = started(units)
     units.tables.executions[execution_id].status = ES.COMPLETED.value
-    with pytest.raises(ExecutionNotCancellable) as refused:
+    with pytest.raises(errors.ExecutionNotCancellable) as refused:
         commands(units).cancel(ALICE, execution_id)
     assert refused.value.message == f"cannot cancel {execution_id}: it is COMPLETED"
 
@@ -215,7 +204,7 @@ def test_cancel_retries_when_the_scheduler_changes_the_status_under_it(units):
 
 def test_control_of_an_unknown_execution_is_not_found(units):
     for action in (commands(units).pause, commands(units).resume, commands(units).cancel):
-        with pytest.raises(ExecutionNotFound):
+        with pytest.raises(errors.ExecutionNotFound):
             action(ALICE, "ex-404")
 
 

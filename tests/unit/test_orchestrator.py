@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fakes import FakeUnitOfWork, FakeUnits, FakeWaves, wave_spec
+from fakes import FakeUnitOfWork, FakeUnits, FakeWaves, add_execution
 
 from services.scheduler.orchestrator import Orchestrator
 from services.scheduler.reconciler import Reconciler
@@ -15,36 +15,6 @@ from shared.domain.states import ExecutionStatus, ResourceStatus, WaveStatus
 from shared.messaging import DispatchWave, RecoverResource
 
 ES, WS, RS = ExecutionStatus, WaveStatus, ResourceStatus
-
-
-def execution(
-    units: FakeUnits, runs_per_wave: list[int], status: ES = ES.RUNNING, waves: dict[int, dict] | None = None
-) -> str:
-    """An execution with one wave per entry of ``runs_per_wave`` (that many resources each); ``waves``
-    overrides wave fields by number."""
-    wave_overrides = waves or {}
-    with units() as uow:
-        row = uow.executions.create(
-            plan_id="plan-1",
-            plan_name="Plan",
-            mode="drill",
-            phase="instantiate",
-            created_by="test",
-            reason=None,
-            source_execution_id=None,
-        )
-        numbers = range(1, len(runs_per_wave) + 1)
-        uow.waves.insert_many(row.id, [wave_spec(n, **wave_overrides.get(n, {})) for n in numbers])
-        uow.resources.insert_many(
-            row.id,
-            [
-                {"wave_number": n, "arn": f"arn:{n}:{i}", "adapter": "simulated"}
-                for n in numbers
-                for i in range(runs_per_wave[n - 1])
-            ],
-        )
-    units.tables.executions[row.id].status = status.value
-    return row.id
 
 
 def finish_runs(units: FakeUnits, execution_id: str, wave: int, status: RS = RS.SUCCEEDED) -> None:
@@ -63,7 +33,7 @@ def units() -> FakeUnits:
 
 
 def test_start_moves_a_pending_execution_to_running_and_dispatches_its_first_wave(units):
-    execution_id = execution(units, [2, 1], status=ES.PENDING)
+    execution_id = add_execution(units, [2, 1], status=ES.PENDING)
     Orchestrator(units).start(execution_id)
     assert units.tables.executions[execution_id].status == ES.RUNNING
     runs = tuple((r.id, "simulated") for r in units.tables.runs.values() if r.wave_number == 1)
@@ -72,7 +42,7 @@ def test_start_moves_a_pending_execution_to_running_and_dispatches_its_first_wav
 
 
 def test_a_running_wave_with_unfinished_resources_waits_and_sends_nothing(units):
-    execution_id = execution(units, [2])
+    execution_id = add_execution(units, [2])
     Orchestrator(units).advance(execution_id)
     units.publisher.sent.clear()
     assert Orchestrator(units).advance(execution_id) == Wait()
@@ -80,7 +50,7 @@ def test_a_running_wave_with_unfinished_resources_waits_and_sends_nothing(units)
 
 
 def test_a_finished_wave_is_closed_and_the_next_started_in_the_same_transaction(units):
-    execution_id = execution(units, [1, 1])
+    execution_id = add_execution(units, [1, 1])
     orchestrator = Orchestrator(units)
     orchestrator.advance(execution_id)
     finish_runs(units, execution_id, 1)
@@ -93,13 +63,13 @@ def test_a_finished_wave_is_closed_and_the_next_started_in_the_same_transaction(
 
 
 def test_an_empty_wave_is_skipped(units):
-    execution_id = execution(units, [0, 1])
+    execution_id = add_execution(units, [0, 1])
     assert Orchestrator(units).advance(execution_id) == StartWave(2)
     assert wave_status(units, execution_id, 1) == WS.SKIPPED
 
 
 def test_a_wave_with_an_approval_gate_pauses_the_execution_before_it(units):
-    execution_id = execution(units, [1, 1], waves={2: {"pause_before": True}})
+    execution_id = add_execution(units, [1, 1], waves={2: {"pause_before": True}})
     orchestrator = Orchestrator(units)
     orchestrator.advance(execution_id)
     finish_runs(units, execution_id, 1)
@@ -111,7 +81,7 @@ def test_a_wave_with_an_approval_gate_pauses_the_execution_before_it(units):
 
 
 def test_the_last_wave_finishing_completes_the_execution_and_frees_its_resources(units):
-    execution_id = execution(units, [1])
+    execution_id = add_execution(units, [1])
     units.tables.locks = {"arn:1:0": execution_id}
     orchestrator = Orchestrator(units)
     orchestrator.advance(execution_id)
@@ -123,7 +93,7 @@ def test_the_last_wave_finishing_completes_the_execution_and_frees_its_resources
 
 
 def test_an_aborting_wave_failure_fails_the_execution_and_skips_the_rest(units):
-    execution_id = execution(units, [1, 2], waves={1: {"on_failure": "abort"}})
+    execution_id = add_execution(units, [1, 2], waves={1: {"on_failure": "abort"}})
     orchestrator = Orchestrator(units)
     orchestrator.advance(execution_id)
     finish_runs(units, execution_id, 1, RS.FAILED)
@@ -134,7 +104,7 @@ def test_an_aborting_wave_failure_fails_the_execution_and_skips_the_rest(units):
 
 
 def test_a_cancelling_execution_cancels_the_waves_not_started(units):
-    execution_id = execution(units, [1, 1])
+    execution_id = add_execution(units, [1, 1])
     orchestrator = Orchestrator(units)
     orchestrator.advance(execution_id)
     units.tables.executions[execution_id].status = ES.CANCELLING.value
@@ -145,29 +115,30 @@ def test_a_cancelling_execution_cancels_the_waves_not_started(units):
 
 
 def test_a_paused_or_finished_execution_is_left_alone(units):
-    execution_id = execution(units, [1], status=ES.PAUSED)
+    execution_id = add_execution(units, [1], status=ES.PAUSED)
     assert Orchestrator(units).advance(execution_id) == Wait()
     assert units.publisher.sent == []
     assert Orchestrator(units).advance("ex-missing") == Wait()
 
 
 def test_a_lost_race_for_a_wave_rolls_back_reads_again_and_does_not_dispatch_twice(units, monkeypatch):
-    execution_id = execution(units, [2])
-    real_rollback = FakeUnitOfWork._rollback
+    execution_id = add_execution(units, [2])
+    real_end = FakeUnitOfWork._end
     raced = []
 
     def other_scheduler_starts_it_first(self, eid, number, expected, target, **kwargs):
         raced.append(number)
         return None  # our compare-and-set finds the wave no longer PENDING
 
-    def rollback_then_see_the_winner(self):
-        real_rollback(self)
+    def rollback_then_see_the_winner(self, commit):
+        real_end(self, commit)
+        assert not commit
         wave = units.tables.waves[(execution_id, 1)]
         wave.status, wave.started_at = WS.RUNNING.value, units.tables.now  # what the winner committed
         monkeypatch.undo()
 
     monkeypatch.setattr(FakeWaves, "move", other_scheduler_starts_it_first)
-    monkeypatch.setattr(FakeUnitOfWork, "_rollback", rollback_then_see_the_winner)
+    monkeypatch.setattr(FakeUnitOfWork, "_end", rollback_then_see_the_winner)
     assert Orchestrator(units).advance(execution_id) == Wait()
     assert raced == [1]
     assert units.publisher.sent == []  # the winner dispatched the wave, not us
@@ -175,7 +146,7 @@ def test_a_lost_race_for_a_wave_rolls_back_reads_again_and_does_not_dispatch_twi
 
 
 def test_a_lost_race_rolls_back_every_write_of_the_transaction(units, monkeypatch):
-    execution_id = execution(units, [0, 1])
+    execution_id = add_execution(units, [0, 1])
     real_move = FakeWaves.move
     calls = []
 
@@ -192,7 +163,7 @@ def test_a_lost_race_rolls_back_every_write_of_the_transaction(units, monkeypatc
 
 
 def test_an_execution_of_empty_waves_skips_them_and_completes_in_one_transaction(units):
-    execution_id = execution(units, [0, 0])
+    execution_id = add_execution(units, [0, 0])
     commits = units.tables.commits
     assert Orchestrator(units).advance(execution_id) == Finish(ES.COMPLETED, "all waves finished")
     assert units.tables.commits == commits + 1
@@ -207,7 +178,7 @@ def reconciler(units: FakeUnits) -> Reconciler:
 
 
 def test_the_reconciler_starts_an_execution_whose_start_message_was_lost(units):
-    execution_id = execution(units, [1], status=ES.PENDING)
+    execution_id = add_execution(units, [1], status=ES.PENDING)
     report = reconciler(units).run_once()
     assert report.started == 1
     assert units.tables.executions[execution_id].status == ES.RUNNING
@@ -215,7 +186,7 @@ def test_the_reconciler_starts_an_execution_whose_start_message_was_lost(units):
 
 
 def test_the_reconciler_times_out_resources_past_their_waves_timeout(units):
-    execution_id = execution(units, [2], waves={1: {"timeout_seconds": 10}})
+    execution_id = add_execution(units, [2], waves={1: {"timeout_seconds": 10}})
     Orchestrator(units).advance(execution_id)
     first, second = sorted(units.tables.runs)
     units.tables.runs[first].status = RS.SUCCEEDED.value
@@ -228,7 +199,7 @@ def test_the_reconciler_times_out_resources_past_their_waves_timeout(units):
 
 
 def test_the_reconciler_republishes_a_resource_whose_task_was_lost(units):
-    execution_id = execution(units, [1])
+    execution_id = add_execution(units, [1])
     Orchestrator(units).advance(execution_id)
     units.publisher.sent.clear()
     (run_id,) = units.tables.runs

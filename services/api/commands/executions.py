@@ -74,6 +74,19 @@ def _wave_spec(wave) -> dict:
     }
 
 
+def _accepted(
+    principal: Principal, row: Row, waves: int, resources: int, *, following: str = "", note: str = ""
+) -> ActionResult:
+    log.info(
+        "[%s] accepted: %s %s of plan %s%s by %s", row.id, row.mode, row.phase, row.plan_id, following, principal.actor
+    )
+    return ActionResult(
+        row,
+        f"Started {row.id} ({row.mode}, {row.phase}) of plan '{row.plan_name}'{following}: "
+        f"{waves} waves, {resources} resources{note}",
+    )
+
+
 class ExecutionCommands:
     def __init__(self, uow: UnitOfWorkFactory, resolver: Resolver):
         self.uow = uow
@@ -100,16 +113,8 @@ class ExecutionCommands:
             raise VersionConflict(
                 f"plan {request.plan_id} or its protection groups kept changing while starting; start it again"
             )
-        log.info(
-            "[%s] accepted: %s %s of plan %s by %s", row.id, request.mode, request.phase, row.plan_id, principal.actor
-        )
-        total = len(resolved.resources)
         skipped = f", {len(resolved.invalid)} invalid skipped" if resolved.invalid else ""
-        message = (
-            f"Started {row.id} ({request.mode.value}, {request.phase.value}) of plan '{row.plan_name}': "
-            f"{len(resolved.waves)} waves, {total} resources{skipped}"
-        )
-        return ActionResult(row, message)
+        return _accepted(principal, row, len(resolved.waves), len(resolved.resources), note=skipped)
 
     @staticmethod
     def _check_resolution(resolved: ResolvedPlan, skip_invalid: bool) -> None:
@@ -258,12 +263,7 @@ class ExecutionCommands:
                 )
             phase_request = replace(request, mode=Mode(source.mode))
             row = self._insert(uow, principal, phase_request, plan, wave_specs, runs)
-        log.info("[%s] accepted: %s of %s by %s", row.id, request.phase.value, source.id, principal.actor)
-        message = (
-            f"Started {row.id} ({source.mode}, {request.phase.value}) of plan '{plan.name}' following {source.id}: "
-            f"{len(wave_specs)} waves, {len(runs)} resources"
-        )
-        return ActionResult(row, message)
+        return _accepted(principal, row, len(wave_specs), len(runs), following=f" following {source.id}")
 
     @staticmethod
     def _source(uow: UnitOfWork, request: StartRequest) -> Row:

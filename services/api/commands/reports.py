@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from shared.db.engine import Database
+from shared.domain.errors import ExecutionNotFound
 from shared.reports import html, load, svg
-
-from ..errors import ApiError
 
 
 class ReportQueries:
@@ -18,7 +17,7 @@ class ReportQueries:
         with self.db.engine.connect() as conn:
             document = load.report(conn, execution_id)
         if document is None:
-            raise ApiError(404, "EXECUTION_NOT_FOUND", f"no execution {execution_id!r}")
+            raise ExecutionNotFound(execution_id)
         return document
 
     def rendered(self, execution_id: str, format: str) -> str:

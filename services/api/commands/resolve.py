@@ -35,6 +35,7 @@ from shared.domain.errors import (
     PlanNotFound,
     RegionNotEnabled,
 )
+from shared.domain.progress import DEFAULT_WAVE_TIMEOUT_SECONDS
 from shared.domain.simulated import InvalidSimulatedArn, parse_simulated_arn
 from shared.domain.tags import TAG_STRATEGY, UNKNOWN_SERVICE, TagError, TagEvaluation, adapter_for_arn, evaluate
 from shared.store import groups, plans, target_accounts
@@ -164,7 +165,7 @@ class Resolver:
                     name=wave.name,
                     pause_before=wave.number in gates,
                     on_failure=spec.get("onFailure", "continue"),
-                    timeout_seconds=int(spec.get("timeoutSeconds", 3600)),
+                    timeout_seconds=int(spec.get("timeoutSeconds", DEFAULT_WAVE_TIMEOUT_SECONDS)),
                     resources=[by_arn[e.arn] for e in wave.resources],
                 )
             )

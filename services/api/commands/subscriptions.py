@@ -14,12 +14,12 @@ from sqlalchemy import Row
 from shared.db.engine import Database
 from shared.domain import notifications
 from shared.domain.notifications import EventType
+from shared.domain.subscriptions import InvalidTarget, SubscriptionNotFound
 from shared.notify.senders import Sender
 from shared.notify.targets import TargetRefused, check_url
 from shared.store import deliveries, outbox, subscriptions
 
 from ..auth import Principal
-from ..errors import ApiError
 from ..oncall_schemas import SubscriptionFields
 
 URL_KINDS = ("webhook", "slack")
@@ -116,13 +116,13 @@ class SubscriptionCommands:
             elif request.kind == "eventbridge" and EVENT_BUS.match(target) is None:
                 raise TargetRefused("an EventBridge subscription's target is an event bus name or ARN")
         except TargetRefused as refused:
-            raise ApiError(400, "INVALID_TARGET", f"target: {refused}", field="target") from None
+            raise InvalidTarget(str(refused)) from None
 
     @staticmethod
     def _get(conn, subscription_id: str) -> Row:
         row = subscriptions.get(conn, subscription_id)
         if row is None:
-            raise ApiError(404, "SUBSCRIPTION_NOT_FOUND", f"no subscription {subscription_id!r}")
+            raise SubscriptionNotFound(subscription_id)
         return row
 
 

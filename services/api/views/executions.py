@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from flask_openapi3 import APIBlueprint, Tag
-
 from shared.domain.progress import Phase
 from shared.domain.roles import Permission
 
@@ -12,7 +10,6 @@ from ..commands.executions import ActionResult, StartRequest
 from ..container import services
 from ..schemas import (
     ActionResponse,
-    ErrorResponse,
     EventList,
     EventQuery,
     ExecutionOut,
@@ -21,12 +18,10 @@ from ..schemas import (
     ExecutionStart,
     IdPath,
 )
-from .common import BEARER, respond
+from .common import CLIENT_ERRORS, respond, secured_blueprint
 
-bp = APIBlueprint(
-    "executions", __name__, url_prefix="/v1/executions", abp_tags=[Tag(name="executions")], abp_security=BEARER
-)
-ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse}
+bp = secured_blueprint("executions", __name__, "/v1/executions", "executions")
+ERRORS = CLIENT_ERRORS
 
 
 @bp.post("", responses={202: ActionResponse, **ERRORS})
@@ -35,15 +30,7 @@ def start_execution(body: ExecutionStart):
     principal = current_principal()
     if body.phase is Phase.CLEANUP:
         principal.require(Permission.EXECUTIONS_CLEANUP)
-    request = StartRequest(
-        plan_id=body.plan_id,
-        mode=body.mode,
-        phase=body.phase,
-        source_execution_id=body.source_execution_id,
-        reason=body.reason,
-        skip_invalid=body.skip_invalid,
-    )
-    return _action(services().executions.start(principal, request), 202)
+    return _action(services().executions.start(principal, StartRequest(**body.model_dump())), 202)
 
 
 @bp.get("", responses={200: ExecutionPage, **ERRORS})
