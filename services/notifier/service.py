@@ -79,7 +79,7 @@ class Notifier:
                 return 0
             subs = subscriptions.list_all(conn)
             for row in rows:
-                envelope = row.envelope or self.envelope(conn, row)
+                envelope = row.envelope or self._safe_envelope(conn, row)
                 kind = EventType(envelope["type"])
                 for sub in subs:
                     if domain.matches(sub.events, sub.plan_ids, kind, envelope["data"].get("planId")):
@@ -91,6 +91,19 @@ class Notifier:
             for execution_id in finished:
                 self.queue_report(execution_id)
         return len(rows)
+
+    def _safe_envelope(self, conn: Connection, row: Row) -> dict[str, Any]:
+        """A row whose data cannot be gathered still goes out, with the timeline's message: one bad row must
+        not hold back every later notification."""
+        try:
+            with conn.begin_nested():
+                return self.envelope(conn, row)
+        except Exception:
+            log.exception(
+                "[%s] outbox row %s: building its data failed; sending the message only", row.execution_id, row.id
+            )
+            kind = domain.TIMELINE_TYPES.get(row.kind, EventType.TEST)
+            return domain.envelope(event_id=row.event_id, kind=kind, at=row.at, execution=None, message=row.message)
 
     def envelope(self, conn: Connection, row: Row) -> dict[str, Any]:
         """The envelope of a timeline entry, with the data its type promises."""

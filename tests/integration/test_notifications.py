@@ -43,6 +43,12 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def handle(self, handler: BaseHTTPRequestHandler, body: str) -> None:
+        if self.secret is None:  # a Slack incoming webhook: unsigned, {text, blocks}
+            with self.lock:
+                self.accepted.append(json.loads(body))
+            handler.send_response(200)
+            handler.end_headers()
+            return
         try:
             envelope = Webhook(self.secret).verify(body, dict(handler.headers))
             verified = True
@@ -172,6 +178,17 @@ def test_the_test_endpoint_sends_a_signed_test_event_at_once(private_client, adm
     assert response.get_json()["delivery"]["status"] == "delivered"
     assert [e["type"] for e in receiver.accepted] == ["test"]
     assert receiver.requests[0]["verified"]
+    private_client.delete(f"/v1/subscriptions/{subscription['id']}", headers=admin)
+
+
+def test_a_slack_subscription_posts_text_and_blocks(private_client, admin, receiver):
+    subscription = subscribe(private_client, admin, kind="slack", target=receiver.url, events=["execution.paused"])
+    assert subscription["secret"] is None
+    response = private_client.post(f"/v1/subscriptions/{subscription['id']}/test", headers=admin)
+    assert response.status_code == 200, response.get_json()
+    [message] = receiver.accepted
+    assert message["text"].startswith(f"Test notification for subscription {subscription['id']}")
+    assert message["blocks"][0]["text"]["text"] == message["text"]
     private_client.delete(f"/v1/subscriptions/{subscription['id']}", headers=admin)
 
 
