@@ -211,6 +211,9 @@ def _run(settings: RunSettings, args) -> int:
             "DRWAVE_POLL_INTERVAL": str(settings.poll_interval),
             "DRWAVE_RECONCILE_INTERVAL": str(settings.reconcile_interval),
             "DRWAVE_READINESS_INTERVAL": str(settings.readiness_interval),
+            # make run is a local sandbox: webhook receivers on this machine are allowed (README "Notifications")
+            "DRWAVE_WEBHOOK_ALLOW_PRIVATE": "true",
+            "DRWAVE_PUBLIC_API_URL": f"http://{settings.api_host}:{settings.api_port}",
         },
     )
     stack = Stack(config)
@@ -230,6 +233,7 @@ def _run(settings: RunSettings, args) -> int:
   Flower   http://127.0.0.1:{settings.flower_port}   (user {config.flower_user}, password {flower_password})
   Logs     {stack.log_dir.resolve()}
   Token    {token}   (admin; more with: .venv/bin/drwave tokens create --role operator --name you)
+  Webhooks DRWAVE_WEBHOOK_ALLOW_PRIVATE=true: subscriptions may target receivers on this machine
 """,
             flush=True,
         )
@@ -238,10 +242,10 @@ def _run(settings: RunSettings, args) -> int:
         if args.demo == "estate" and not stack.aws_env:
             print("demo: the estate demo needs the local AWS emulator; skipping it (--no-local-aws)")
         elif args.demo == "estate":
-            run_estate_demo(stack.api_url, token)
+            run_estate_demo(stack.api_url, token, reports_dir=Path(config.state_dir) / "reports")
             print(f"demo: DRS recovery instances left after the cleanup: {_recovery_instances_left(stack.aws_env)}")
         elif args.demo == "simulated":
-            run_demo(stack.api_url, token)
+            run_demo(stack.api_url, token, reports_dir=Path(config.state_dir) / "reports")
         print("drwave is up. Press Ctrl-C to stop every process it started.", flush=True)
         while True:
             signal.pause()

@@ -18,9 +18,11 @@ from shared.aws.preflight import PreflightProbe
 from shared.aws.sessions import SessionFactory
 from shared.db.engine import Database
 from shared.messaging import SCHEDULER_QUEUE, Publisher, create_celery, worker_queue
+from shared.notify import senders
 from shared.unit_of_work import sql_units
 
 from .auth import METRICS_ENDPOINT, PUBLIC_ENDPOINTS, Authenticator, install_auth
+from .commands.approvals import ApprovalCommands
 from .commands.audit import AuditQueries
 from .commands.catalog import Catalog
 from .commands.discovery import DiscoveryCommands
@@ -29,7 +31,9 @@ from .commands.executions import ExecutionCommands
 from .commands.preflight import Preflight
 from .commands.queries import ExecutionQueries
 from .commands.readiness import ReadinessQueries
+from .commands.reports import ReportQueries
 from .commands.resolve import Resolver
+from .commands.subscriptions import SubscriptionCommands
 from .commands.target_accounts import TargetAccountCommands
 from .commands.tokens import TokenCommands
 from .container import Services
@@ -42,6 +46,7 @@ from .rate_limits import install_rate_limits
 from .schemas import EXTRA_REGIONS_CONFIG
 from .settings import ApiSettings
 from .views import (
+    approvals,
     audit,
     catalog,
     discovery,
@@ -51,6 +56,7 @@ from .views import (
     identity,
     metrics,
     readiness,
+    subscriptions,
     target_accounts,
     tokens,
 )
@@ -79,6 +85,10 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
     aws = Discovery(sessions)
     resolver = Resolver(db, aws)
     preflight = Preflight(db, resolver, PreflightProbe(sessions, max_replication_lag=settings.max_replication_lag))
+    execution_commands = ExecutionCommands(sql_units(db, publisher), resolver, preflight)
+    notify = senders.build_all(
+        sessions=sessions, timeout=settings.notify_timeout, allow_private=settings.webhook_allow_private
+    )
     app.extensions["drwave"] = Services(
         db=db,
         redis=redis_client,
@@ -86,13 +96,16 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
         catalog=Catalog(db),
         discovery=DiscoveryCommands(db, resolver, preflight),
         target_accounts=TargetAccountCommands(db, aws),
-        executions=ExecutionCommands(sql_units(db, publisher), resolver, preflight),
+        executions=execution_commands,
         queries=ExecutionQueries(db),
         state_dir=settings.state_dir,
         tokens=TokenCommands(db),
         audit=AuditQueries(db),
         drs=DrsCommands(db, resolver, DrsOperations(sessions)),
         readiness=ReadinessQueries(db),
+        subscriptions=SubscriptionCommands(db, notify, allow_private=settings.webhook_allow_private),
+        approvals=ApprovalCommands(sql_units(db, publisher), execution_commands),
+        reports=ReportQueries(db),
     )
     register_error_handlers(app)
     install_input_checks(app)
@@ -115,6 +128,8 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
         audit.bp,
         drs.bp,
         readiness.bp,
+        approvals.bp,
+        subscriptions.bp,
     )
     for bp in blueprints:
         app.register_api(bp)

@@ -66,6 +66,17 @@ PERMISSIONS: dict[str, Permission] = {
     "drs.get_job_log": P.READ,
     "readiness.plan_readiness": P.READ,
     "readiness.list_readiness": P.READ,
+    # the on-call loop (issue 10)
+    "approvals.list_approvals": P.READ,
+    "approvals.approve_execution": P.EXECUTIONS_APPROVE,
+    "approvals.get_report": P.READ,
+    "subscriptions.list_subscriptions": P.READ,
+    "subscriptions.get_subscription": P.READ,
+    "subscriptions.list_deliveries": P.READ,
+    "subscriptions.create_subscription": P.SUBSCRIPTIONS_WRITE,
+    "subscriptions.update_subscription": P.SUBSCRIPTIONS_WRITE,
+    "subscriptions.delete_subscription": P.SUBSCRIPTIONS_WRITE,
+    "subscriptions.test_subscription": P.SUBSCRIPTIONS_WRITE,
 }
 
 

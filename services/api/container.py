@@ -11,6 +11,7 @@ from flask import current_app
 from shared.db.engine import Database
 from shared.messaging import Publisher
 
+from .commands.approvals import ApprovalCommands
 from .commands.audit import AuditQueries
 from .commands.catalog import Catalog
 from .commands.discovery import DiscoveryCommands
@@ -18,6 +19,8 @@ from .commands.drs import DrsCommands
 from .commands.executions import ExecutionCommands
 from .commands.queries import ExecutionQueries
 from .commands.readiness import ReadinessQueries
+from .commands.reports import ReportQueries
+from .commands.subscriptions import SubscriptionCommands
 from .commands.target_accounts import TargetAccountCommands
 from .commands.tokens import TokenCommands
 
@@ -37,6 +40,9 @@ class Services:
     audit: AuditQueries
     drs: DrsCommands
     readiness: ReadinessQueries
+    subscriptions: SubscriptionCommands
+    approvals: ApprovalCommands
+    reports: ReportQueries
 
 
 def services() -> Services:

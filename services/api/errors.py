@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from shared.domain import approvals, subscriptions
 from shared.domain import errors as domain
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,10 @@ DOMAIN_ERRORS: dict[type[domain.DomainError], tuple[int, str]] = {
     domain.NoLaunchSettings: (400, "NO_LAUNCH_SETTINGS"),
     domain.InvalidLaunchSettings: (400, "INVALID_LAUNCH_SETTINGS"),
     domain.RecoveryInstancesServeProduction: (409, "RECOVERY_INSTANCES_SERVE_PRODUCTION"),
+    approvals.ApproverIsStarter: (403, "APPROVER_IS_STARTER"),
+    approvals.AlreadyApproved: (409, "ALREADY_APPROVED"),
+    subscriptions.SubscriptionNotFound: (404, "SUBSCRIPTION_NOT_FOUND"),
+    subscriptions.InvalidTarget: (400, "INVALID_TARGET"),
 }
 """Every domain error the service layer raises, as the API answers it (a unit test checks none is missing)."""
 

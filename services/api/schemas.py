@@ -294,11 +294,23 @@ class AutoWaves(Model):
         return sorted(set(numbers))
 
 
+class ApprovalPolicyIn(Model):
+    """Who must approve a gate (pauseBeforeWave, onFailure: pause) before the next wave starts."""
+
+    required: int = Field(default=1, ge=1, le=10, description="approvals per gate in drill mode")
+    recovery_required: int = Field(default=1, ge=1, le=10, description="approvals per gate in recovery mode")
+    distinct_approvers: bool = Field(default=True, description="each approval from a different principal")
+    starter_may_approve: bool = Field(default=True, description="the principal who started it may approve")
+    timeout_seconds: int | None = Field(default=None, ge=1, le=7 * 24 * 3600, description="null: never expires")
+    on_timeout: Literal["abort", "stay-paused"] = "stay-paused"
+
+
 class PlanCreate(Model):
     name: Name
     description: str | None = Field(default=None, max_length=2000)
     waves: list[WaveSpec] | None = Field(default=None, min_length=1, max_length=50)
     auto_waves: AutoWaves | None = None
+    approvals: ApprovalPolicyIn | None = None
 
     @field_validator("auto_waves")
     @classmethod
@@ -344,6 +356,7 @@ class PlanOut(Out):
     description: str | None
     waves: list[WaveOut]
     auto_waves: AutoWavesOut | None = None
+    approvals: dict[str, Any] | None = None
     version: int
     created_by: str
     created_at: datetime

@@ -66,3 +66,4 @@ class ApiSettings(CommonSettings):
     max_replication_lag: float = Field(
         default=DEFAULT_MAX_REPLICATION_LAG, gt=0, description="DRS replication lag (seconds) above which a warning"
     )
+    notify_timeout: float = Field(default=10.0, description="seconds a receiver may take to answer a test event")

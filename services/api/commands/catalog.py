@@ -199,6 +199,7 @@ def _plan_fields(conn: Connection, request: PlanCreate) -> dict[str, Any]:
             "description": request.description,
             "waves": [],
             "auto_waves": request.auto_waves.model_dump(by_alias=True, mode="json"),
+            "approvals": _approvals(request),
         }
     waves = request.waves or []
     wanted = {gid for wave in waves for gid in wave.protection_group_ids}
@@ -213,7 +214,13 @@ def _plan_fields(conn: Connection, request: PlanCreate) -> dict[str, Any]:
         "description": request.description,
         "waves": [wave.model_dump(by_alias=True, mode="json") for wave in waves],
         "auto_waves": None,
+        "approvals": _approvals(request),
     }
+
+
+def _approvals(request: PlanCreate) -> dict[str, Any] | None:
+    """The plan's approval policy as stored (issue 10); None keeps the defaults."""
+    return request.approvals.model_dump(by_alias=True, mode="json") if request.approvals is not None else None
 
 
 def _check_version(kind: str, current: Row, version: int) -> None:

@@ -72,6 +72,7 @@ def _wave_spec(wave) -> dict:
         "pause_before": wave.pause_before,
         "on_failure": wave.on_failure,
         "timeout_seconds": wave.timeout_seconds,
+        "rto_target_minutes": wave.rto_target_minutes,  # issue 10: the report's per-wave RTO
     }
 
 
@@ -233,6 +234,7 @@ class ExecutionCommands:
                     ES.CANCELLING,
                     actor=principal.actor,
                     message=f"Cancel requested by {principal.actor}",
+                    values={"status_reason": None},  # not a pause reason: the cancel's reason is "cancelled"
                 )
                 if row is not None:
                     uow.publish(AdvanceExecution(execution_id))

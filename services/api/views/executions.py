@@ -64,8 +64,8 @@ def pause_execution(path: IdPath):
 
 @bp.post("/<id>/resume", responses={200: ActionResponse, **ERRORS})
 def resume_execution(path: IdPath):
-    """Continue a PAUSED execution with the wave it stopped before."""
-    return _action(services().executions.resume(current_principal(), path.id))
+    """Continue a PAUSED execution with the wave it stopped before: at a gate, an approval without a comment."""
+    return _action(services().approvals.approve(current_principal(), path.id, None, via_resume=True))
 
 
 @bp.post("/<id>/cancel", responses={200: ActionResponse, **ERRORS})

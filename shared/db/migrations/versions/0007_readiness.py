@@ -1,7 +1,7 @@
 """readiness: launch settings of protection groups, plan readiness and its changes
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02 17:05:00.000000
 
 A protection group keeps the DRS launch settings applied to its source servers; each plan keeps its
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
