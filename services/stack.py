@@ -186,8 +186,6 @@ class Stack:
                 GUNICORN_CONFIG,
                 "--bind",
                 bind,
-                "--workers",
-                "2",
                 "--access-logfile",
                 "-",
                 "--graceful-timeout",

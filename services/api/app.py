@@ -16,6 +16,7 @@ from shared.aws.discovery import Discovery
 from shared.aws.sessions import SessionFactory
 from shared.db.engine import Database
 from shared.messaging import SCHEDULER_QUEUE, Publisher, create_celery, worker_queue
+from shared.unit_of_work import sql_units
 
 from .auth import METRICS_ENDPOINT, PUBLIC_ENDPOINTS, install_auth
 from .commands.catalog import Catalog
@@ -60,7 +61,7 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
         catalog=Catalog(db),
         discovery=DiscoveryCommands(db, resolver),
         target_accounts=TargetAccountCommands(db, aws),
-        executions=ExecutionCommands(db, publisher, resolver),
+        executions=ExecutionCommands(sql_units(db, publisher), resolver),
         queries=ExecutionQueries(db),
         state_dir=settings.state_dir,
     )

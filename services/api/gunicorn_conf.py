@@ -1,6 +1,10 @@
-"""gunicorn configuration of the API (`gunicorn --config python:services.api.gunicorn_conf ...`): the
-master and every worker log in drwave's format (DRWAVE_LOG_FORMAT), gunicorn's own error and access
-lines included, from gunicorn's first line on."""
+"""gunicorn's configuration, read from the API's settings so they stay the one source
+(``drwave run`` and ``deploy/compose.yml`` both start gunicorn with ``-c python:services.api.gunicorn_conf``):
+
+- the number of worker processes is ``DRWAVE_API_WORKERS`` (``ApiSettings.api_workers``);
+- the master and every worker log in drwave's format (``DRWAVE_LOG_FORMAT``), gunicorn's own error and
+  access lines included, from gunicorn's first line on.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from services.api.settings import ApiSettings
 from shared.logs import dict_config
 
 _settings = ApiSettings()
+workers = _settings.api_workers
 logconfig_dict = dict_config(_settings.log_level, _settings.log_format)
 
 

@@ -9,7 +9,8 @@ from shared import counters
 from shared.aws.sessions import SessionFactory
 from shared.db.engine import Database
 from shared.logs import configure_logging
-from shared.messaging import create_celery, worker_queue
+from shared.messaging import create_celery, worker_argv, worker_queue
+from shared.unit_of_work import sql_units
 
 from .adapters import registry
 from .recovery import Recovery
@@ -36,7 +37,7 @@ def build(settings: WorkerSettings):
     worker_process_init.connect(lambda **_: sessions.reset(), weak=False)  # prefork children build their own
     adapters = registry.build_all(sessions=sessions, settings=settings)
     recovery = Recovery(
-        Database(settings.db_url, pool_size=2),
+        sql_units(Database(settings.db_url, pool_size=2)),
         adapters,
         poll_interval=settings.poll_interval,
         claim_timeout=settings.claim_timeout,
@@ -57,20 +58,13 @@ def main() -> None:
     configure_logging(settings.log_level, settings.log_format)
     app = build(settings)
     app.worker_main(
-        [
-            *(["--quiet"] if settings.log_format == "json" else []),  # no banner: it is not a log record
-            "worker",
-            "-Q",
+        worker_argv(
             ",".join(queues(settings)),
-            "-n",
             f"{settings.worker_name}@%h",
-            "-c",
-            str(settings.worker_concurrency),
-            "--loglevel",
+            settings.worker_concurrency,
             settings.log_level,
-            "--without-mingle",
-            "--without-gossip",
-        ]
+            quiet=settings.log_format == "json",
+        )
     )
 
 

@@ -10,7 +10,8 @@ from sqlalchemy.exc import OperationalError
 from shared.logs import log_context
 from shared.messaging import RECOVER_RESOURCE
 
-from .recovery import PollAgain, Recovery
+from .recovery import Recovery
+from .work import PollAgain
 
 log = logging.getLogger(__name__)
 

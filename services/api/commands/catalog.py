@@ -1,6 +1,6 @@
 """Protection groups and recovery plans: create, read, update (optimistic locking), delete.
 
-Rules (DESIGN §5, issue 3): names unique case-insensitively (409 ``NAME_TAKEN``); ``version`` must be
+Rules (docs/architecture.md, "API contract"): names unique case-insensitively (409 ``NAME_TAKEN``); ``version`` must be
 the one last read (409 ``VERSION_CONFLICT``); a group's region never changes (400); a group is not
 deleted while a plan names it (409 ``PROTECTION_GROUP_IN_USE``) nor edited while an execution of
 such a plan is active (409 ``PROTECTION_GROUP_EXECUTING``); a plan is not deleted while it executes.

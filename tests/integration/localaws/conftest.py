@@ -13,7 +13,7 @@ import boto3
 import pytest
 import requests
 from botocore.config import Config
-from support import PATIENCE
+from support import PATIENCE, fresh_local_aws
 
 from deploy.localaws import LocalAws
 
@@ -70,10 +70,7 @@ class Admin:
 @pytest.fixture
 def admin(endpoint: str) -> Iterator[Admin]:
     admin = Admin(endpoint)
-    admin.post("reset")
-    admin.post("config", {"drsJobStepSeconds": STEP_SECONDS, "globalClusterStepSeconds": STEP_SECONDS})
-    yield admin
-    admin.delete("faults")
+    yield from fresh_local_aws(admin, STEP_SECONDS, lambda: admin.delete("faults"))
 
 
 @pytest.fixture
