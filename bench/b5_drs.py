@@ -38,6 +38,9 @@ from shared.store import tokens
 
 RESULTS = Path(__file__).parent / "results"
 
+ACCOUNT, PRIMARY, DR = "123456789012", "us-east-1", "us-west-2"
+TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
+
 
 def save(results: dict, name: str | None, prefix: str = "") -> Path:
     """Write ``results`` to bench/results/<prefix><name or a timestamp>.json; returns the path."""
@@ -45,8 +48,6 @@ def save(results: dict, name: str | None, prefix: str = "") -> Path:
     path = RESULTS / f"{prefix}{name or datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     path.write_text(json.dumps(results, indent=2, default=str))
     return path
-ACCOUNT, PRIMARY, DR = "123456789012", "us-east-1", "us-west-2"
-TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
 
 
 def _admin(endpoint: str, method: str, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -28,14 +28,13 @@ def worker_queue(adapter: str) -> str:
 
 
 def worker_argv(
-    queues: str, name: str, concurrency: int, log_level: str, *extra: str, quiet: bool = False
+    queues: str, name: str, concurrency: int, log_level: str, *extra: str, log_format: str = "text"
 ) -> list[str]:
-    """The ``celery worker`` arguments every drwave worker process (scheduler or workers) runs with;
-    `quiet` drops Celery's start-up banner (it is not a log record: JSON logs want none)."""
-    args = ["worker", "-Q", queues, "-n", name, "-c", str(concurrency), *extra, "--loglevel", log_level]
-    return [*(["--quiet"] if quiet else []), *args, "--without-mingle", "--without-gossip"]
-
-
+    """The ``celery worker`` arguments every drwave worker process (scheduler or workers) runs with
+    (JSON logs: no banner, it is not a log record)."""
+    quiet = ["--quiet"] if log_format == "json" else []
+    args = [*quiet, "worker", "-Q", queues, "-n", name, "-c", str(concurrency), *extra, "--loglevel", log_level]
+    return [*args, "--without-mingle", "--without-gossip"]
 def recover_resource_kwargs(execution_id: str | None, wave: int | None, arn: str | None) -> dict:
     """What a recovery task carries besides its resource run id: the fields its log lines name
     (kwargs, not headers, so they survive the task's retries)."""
@@ -82,8 +81,7 @@ class AdvanceExecution:
 class RecoverResource:
     resource_run_id: int
     adapter: str
-    # for the worker's log lines only (see recover_resource_kwargs)
-    execution_id: str | None = None
+    execution_id: str | None = None  # the rest only names the task's log lines
     wave: int | None = None
     arn: str | None = None
 

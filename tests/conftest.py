@@ -27,7 +27,12 @@ FAST = {
     "DRWAVE_STALE_AFTER": "10",
     "DRWAVE_PENDING_GRACE": "2",
     "DRWAVE_LOG_LEVEL": "INFO",
+    "DRWAVE_RATE_LIMIT": "100000/minute",  # see TEST_RATE_LIMIT
 }
+# The suite polls executions many times a second with one admin token and fires bursts of concurrent
+# requests: its API runs with a per-principal limit far above production's 600/minute.
+# tests/integration/security/test_rate_limits.py checks the limit itself on apps with a low one.
+TEST_RATE_LIMIT = FAST["DRWAVE_RATE_LIMIT"]
 
 
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -95,11 +100,26 @@ def db(servers: Stack) -> Iterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def app(stack: Stack):
+def make_app(stack: Stack) -> Callable[..., object]:
+    """make_app(**settings) -> an API app on the session's servers, with the test rate limit unless given."""
     from services.api.app import create_app
     from services.api.settings import ApiSettings
 
-    return create_app(ApiSettings(database_url=stack.database_url, redis_url=stack.redis_url))
+    def make(**overrides):
+        settings = {
+            "database_url": stack.database_url,
+            "redis_url": stack.redis_url,
+            "rate_limit": TEST_RATE_LIMIT,
+            **overrides,
+        }
+        return create_app(ApiSettings(**settings))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import boto3
@@ -18,19 +17,25 @@ from shared.db.engine import Database
 from shared.messaging import SCHEDULER_QUEUE, Publisher, create_celery, worker_queue
 from shared.unit_of_work import sql_units
 
-from .auth import METRICS_ENDPOINT, PUBLIC_ENDPOINTS, install_auth
+from .auth import METRICS_ENDPOINT, PUBLIC_ENDPOINTS, Authenticator, install_auth
+from .commands.audit import AuditQueries
 from .commands.catalog import Catalog
 from .commands.discovery import DiscoveryCommands
 from .commands.executions import ExecutionCommands
 from .commands.queries import ExecutionQueries
 from .commands.resolve import Resolver
 from .commands.target_accounts import TargetAccountCommands
+from .commands.tokens import TokenCommands
 from .container import Services
-from .errors import ApiError, register_error_handlers, validation_error_response
+from .errors import register_error_handlers, validation_error_response
 from .idempotency import install_idempotency
+from .input_checks import install_input_checks
 from .metrics import DrwaveCollector, registry_for
+from .oidc import OidcVerifier
+from .rate_limits import install_rate_limits
+from .schemas import EXTRA_REGIONS_CONFIG
 from .settings import ApiSettings
-from .views import catalog, discovery, executions, health, identity, metrics, target_accounts
+from .views import audit, catalog, discovery, executions, health, identity, metrics, target_accounts, tokens
 
 SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer"}}
 
@@ -46,7 +51,7 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
         doc_prefix="/openapi",
         doc_url="/openapi.json",
     )
-    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes)
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, **{EXTRA_REGIONS_CONFIG: settings.extra_regions})
     db = Database(settings.db_url)
     redis_client = redis.Redis.from_url(settings.broker_url, socket_timeout=5)  # connects on first use
     publisher = Publisher(create_celery("drwave-api", settings))
@@ -64,12 +69,14 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
         executions=ExecutionCommands(sql_units(db, publisher), resolver),
         queries=ExecutionQueries(db),
         state_dir=settings.state_dir,
+        tokens=TokenCommands(db),
+        audit=AuditQueries(db),
     )
     register_error_handlers(app)
-    _install_body_checks(app)
-    install_auth(
-        app, db, PUBLIC_ENDPOINTS if settings.metrics_token_required else PUBLIC_ENDPOINTS | {METRICS_ENDPOINT}
-    )
+    install_input_checks(app)
+    public = PUBLIC_ENDPOINTS if settings.metrics_token_required else PUBLIC_ENDPOINTS | {METRICS_ENDPOINT}
+    install_auth(app, Authenticator(db, oidc_verifier(settings)), public)
+    install_rate_limits(app, settings.broker_url, settings.rate_limit)
     install_idempotency(app, redis_client)
     blueprints = (
         health.bp,
@@ -80,6 +87,8 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
         discovery.bp,
         target_accounts.bp,
         executions.bp,
+        tokens.bp,
+        audit.bp,
     )
     for bp in blueprints:
         app.register_api(bp)
@@ -102,6 +111,19 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
     return app
 
 
+def oidc_verifier(settings: ApiSettings) -> OidcVerifier | None:
+    if not settings.oidc_issuer:
+        return None
+    return OidcVerifier(
+        issuer=settings.oidc_issuer,
+        audience=settings.oidc_audience or "",
+        role_claim=settings.oidc_role_claim,
+        role_map=settings.oidc_role_map,
+        jwks_cache_seconds=settings.oidc_jwks_cache_seconds,
+        jwks_refetch_cooldown_seconds=settings.oidc_jwks_refetch_cooldown,
+    )
+
+
 def session_factory(settings: ApiSettings, on_call: Callable[[str, str, str], None] | None = None) -> SessionFactory:
     """The API's one boto3 session factory. Endpoints and credentials follow boto3's standard
     configuration (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, profiles…); nothing connects here."""
@@ -113,19 +135,3 @@ def session_factory(settings: ApiSettings, on_call: Callable[[str, str, str], No
         read_timeout=20.0,
         on_call=on_call,
     )
-
-
-def _install_body_checks(app: OpenAPI) -> None:
-    """Malformed JSON gets a 400 naming the problem (flask-openapi3 would see an empty body)."""
-
-    @app.before_request
-    def _parse_json_body():
-        if request.method not in ("POST", "PUT", "PATCH") or not request.content_length:
-            return None
-        if not request.is_json:
-            raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json")
-        try:
-            json.loads(request.get_data(cache=True))
-        except ValueError as error:
-            raise ApiError(400, "MALFORMED_JSON", f"body: not valid JSON ({error})") from None
-        return None

@@ -11,11 +11,13 @@ from flask import current_app
 from shared.db.engine import Database
 from shared.messaging import Publisher
 
+from .commands.audit import AuditQueries
 from .commands.catalog import Catalog
 from .commands.discovery import DiscoveryCommands
 from .commands.executions import ExecutionCommands
 from .commands.queries import ExecutionQueries
 from .commands.target_accounts import TargetAccountCommands
+from .commands.tokens import TokenCommands
 
 
 @dataclass
@@ -29,6 +31,8 @@ class Services:
     executions: ExecutionCommands
     queries: ExecutionQueries
     state_dir: Path  # where `drwave run` reports the processes it supervises
+    tokens: TokenCommands
+    audit: AuditQueries
 
 
 def services() -> Services:

@@ -44,6 +44,18 @@ DOMAIN_ERRORS: dict[type[domain.DomainError], tuple[int, str]] = {
     domain.AwsUnavailable: (503, "AWS_UNAVAILABLE"),
     domain.AwsRefused: (502, "AWS_ERROR"),
     domain.InvalidCursor: (400, "INVALID_CURSOR"),
+    domain.TokenNotFound: (404, "TOKEN_NOT_FOUND"),
+    domain.TokenAlreadyRevoked: (409, "TOKEN_ALREADY_REVOKED"),
+    domain.ProtectionGroupNotFound: (404, "PROTECTION_GROUP_NOT_FOUND"),
+    domain.TargetAccountNotFound: (404, "TARGET_ACCOUNT_NOT_FOUND"),
+    domain.NameTaken: (409, "NAME_TAKEN"),
+    domain.RegionImmutable: (400, "REGION_IMMUTABLE"),
+    domain.ProtectionGroupInUse: (409, "PROTECTION_GROUP_IN_USE"),
+    domain.ProtectionGroupExecuting: (409, "PROTECTION_GROUP_EXECUTING"),
+    domain.PlanExecuting: (409, "PLAN_EXECUTING"),
+    domain.TargetAccountInUse: (409, "TARGET_ACCOUNT_IN_USE"),
+    domain.TargetAccountExists: (409, "TARGET_ACCOUNT_EXISTS"),
+    domain.RoleOfAnotherAccount: (400, "INVALID_REQUEST"),
 }
 """Every domain error the service layer raises, as the API answers it (a unit test checks none is missing)."""
 

@@ -1,10 +1,8 @@
-"""gunicorn's configuration, read from the API's settings so they stay the one source
-(``drwave run`` and ``deploy/compose.yml`` both start gunicorn with ``-c python:services.api.gunicorn_conf``):
-
-- the number of worker processes is ``DRWAVE_API_WORKERS`` (``ApiSettings.api_workers``);
-- the master and every worker log in drwave's format (``DRWAVE_LOG_FORMAT``), gunicorn's own error and
-  access lines included, from gunicorn's first line on.
-"""
+"""gunicorn's configuration, read from the API's settings so they stay the one source (`drwave run` and
+`deploy/compose.yml` both start gunicorn with `--config python:services.api.gunicorn_conf`): the number of
+worker processes is `DRWAVE_API_WORKERS` (`ApiSettings.api_workers`), and the master and every worker log
+in drwave's format (`DRWAVE_LOG_FORMAT`), gunicorn's own error and access lines included, from its first
+line on."""
 
 from __future__ import annotations
 

@@ -7,9 +7,20 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from flask import current_app, has_app_context
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
+from shared.aws.regions import is_region
 from shared.domain.progress import (
     DEFAULT_WAVE_TIMEOUT_SECONDS,
     MAX_WAVE_TIMEOUT_SECONDS,
@@ -51,6 +62,24 @@ class MessageOut(Out):
 REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
 ACCOUNT_ID = r"^\d{12}$"
 MAX_TAGS = 50
+
+
+EXTRA_REGIONS_CONFIG = "DRWAVE_EXTRA_REGIONS"  # app.config key: the API's settings.extra_regions
+
+
+def _extra_regions() -> list[str]:
+    return current_app.config.get(EXTRA_REGIONS_CONFIG, []) if has_app_context() else []
+
+
+def check_region(name: str) -> str:
+    if not is_region(name, _extra_regions()):
+        raise ValueError(f"{name[:40]!r} is not an AWS Region (such as us-east-1); DRWAVE_EXTRA_REGIONS adds names")
+    return name
+
+
+Region = Annotated[str, Field(pattern=REGION, max_length=40), AfterValidator(check_region)]
+# Names are compared and stored trimmed: " Tier-1 " is "Tier-1", and a blank name is refused.
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 def check_tags(tags: dict[str, str]) -> dict[str, str]:
@@ -109,8 +138,8 @@ LastRead = Annotated[int, Field(ge=1)]
 
 
 class GroupCreate(Model):
-    name: str = Field(min_length=1, max_length=200)
-    region: str = Field(pattern=REGION, examples=["us-east-1"])
+    name: Name
+    region: Region = Field(examples=["us-east-1"])
     account_id: str | None = Field(default=None, pattern=ACCOUNT_ID, description="default: drwave's own account")
     selection: Selection
 
@@ -142,7 +171,7 @@ class GroupList(Out):
 
 
 class PreviewRequest(Model):
-    region: str = Field(pattern=REGION, examples=["us-west-2"])
+    region: Region = Field(examples=["us-west-2"])
     account_id: str | None = Field(default=None, pattern=ACCOUNT_ID)
     selection: Selection
 
@@ -194,7 +223,7 @@ class PreviewOut(Out):
 
 
 class ResourceQuery(Model):
-    region: str = Field(pattern=REGION, description="e.g. us-west-2")
+    region: Region = Field(description="e.g. us-west-2")
     account_id: str | None = Field(default=None, pattern=ACCOUNT_ID)
     tag: list[str] = Field(default_factory=list, max_length=MAX_TAGS, description="K=V, repeatable")
 
@@ -226,7 +255,7 @@ class ResourceList(Out):
 
 
 class WaveSpec(Model):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     protection_group_ids: list[str] = Field(default_factory=list, max_length=100)
     pause_before_wave: bool = False
     on_failure: OnFailure = OnFailure.CONTINUE
@@ -237,7 +266,7 @@ class AutoWaves(Model):
     """Resources selected by tags, grouped into waves by ``dr:wave`` / ``dr:priority`` at execution time."""
 
     account_id: str | None = Field(default=None, pattern=ACCOUNT_ID, description="default: drwave's own account")
-    region: str = Field(pattern=REGION, examples=["us-west-2"])
+    region: Region = Field(examples=["us-west-2"])
     tags: dict[str, str] = Field(examples=[{"Customer": "ABCD", "Environment": "Production"}])
     pause_before_waves: list[int] = Field(
         default_factory=list, max_length=MAX_WAVE, description=f"wave numbers ({MIN_WAVE}-{MAX_WAVE})"
@@ -262,7 +291,7 @@ class AutoWaves(Model):
 
 
 class PlanCreate(Model):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     description: str | None = Field(default=None, max_length=2000)
     waves: list[WaveSpec] | None = Field(default=None, min_length=1, max_length=50)
     auto_waves: AutoWaves | None = None
@@ -361,7 +390,7 @@ EXTERNAL_ID = r"^[\w+=,.@:/-]+$"
 
 
 class TargetAccountFields(Model):
-    name: str | None = Field(default=None, max_length=200)
+    name: Name | None = None
     role_arn: str = Field(
         pattern=ROLE_ARN, max_length=2048, examples=["arn:aws:iam::111122223333:role/drwave-recovery"]
     )
@@ -372,8 +401,8 @@ class TargetAccountFields(Model):
     @classmethod
     def _regions(cls, regions: list[str]) -> list[str]:
         for index, region in enumerate(regions):
-            if re.match(REGION, region) is None:
-                raise ValueError(f"item {index} ({region[:40]!r}) is not a region name")
+            if re.match(REGION, region) is None or not is_region(region, _extra_regions()):
+                raise ValueError(f"item {index} ({region[:40]!r}) is not an AWS Region (such as us-east-1)")
         if len(set(regions)) != len(regions):
             raise ValueError("contains the same region twice")
         return regions

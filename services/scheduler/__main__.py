@@ -49,7 +49,7 @@ def main() -> None:
             settings.scheduler_concurrency,
             settings.log_level,
             *beat,
-            quiet=settings.log_format == "json",
+            log_format=settings.log_format,
         )
     )
 

@@ -77,10 +77,7 @@ class Reconciler:
         with self.uow() as uow:  # the heartbeat keeps the next round from publishing it again at once
             for run in uow.resources.stale_in_running_waves(self.stale_seconds):
                 uow.resources.heartbeat(run.id)
-                message = RecoverResource(
-                    run.id, run.adapter, execution_id=run.execution_id, wave=run.wave_number, arn=run.arn
-                )
-                uow.publish(message)
+                uow.publish(RecoverResource(run.id, run.adapter, run.execution_id, run.wave_number, run.arn))
                 log.warning(
                     "[%s] reconciler: resource run %s silent, publishing its task again", run.execution_id, run.id
                 )

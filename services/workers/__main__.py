@@ -63,7 +63,7 @@ def main() -> None:
             f"{settings.worker_name}@%h",
             settings.worker_concurrency,
             settings.log_level,
-            quiet=settings.log_format == "json",
+            log_format=settings.log_format,
         )
     )
 

@@ -49,6 +49,8 @@ api_tokens = Table(
     Column("token_hash", Text, nullable=False, unique=True),
     _now(),
     Column("revoked_at", DateTime(timezone=True)),
+    Column("expires_at", DateTime(timezone=True)),  # null: never expires
+    Column("last_used_at", DateTime(timezone=True)),  # refreshed at most once a minute
 )
 
 protection_groups = Table(
@@ -235,3 +237,21 @@ launch_batch_members = Table(
     Column("batch_id", BigInteger, ForeignKey("launch_batches.id", ondelete="CASCADE"), nullable=False),
 )
 Index("ix_launch_batch_members_batch_id", launch_batch_members.c.batch_id)
+
+# Who changed what: one row per create/update/delete of a protection group, recovery plan, target account
+# or token, written in the same transaction as the change. `before` / `after` are the entity's fields
+# (null before a create, after a delete).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+    Column("actor", Text, nullable=False),
+    Column("action", Text, nullable=False),  # create / update / delete
+    Column("entity", Text, nullable=False),  # protection-group / recovery-plan / target-account / token
+    Column("entity_id", Text, nullable=False),
+    Column("before", JSONB),
+    Column("after", JSONB),
+)
+Index("ix_audit_log_entity_entity_id_id", audit_log.c.entity, audit_log.c.entity_id, audit_log.c.id)
+Index("ix_audit_log_actor_id", audit_log.c.actor, audit_log.c.id)

@@ -162,3 +162,63 @@ class AwsRefused(DomainError):
 class InvalidCursor(DomainError):
     def __init__(self) -> None:
         super().__init__("cursor: not a cursor returned by this API", field="cursor")
+
+
+# --- tokens ------------------------------------------------------------------------------------
+
+
+class TokenNotFound(NotFound):
+    def __init__(self, token_id: int) -> None:
+        super().__init__(f"no token {token_id}")
+
+
+class TokenAlreadyRevoked(DomainError):
+    def __init__(self, token_id: int, name: str, revoked_at: str) -> None:
+        super().__init__(f"token {token_id} '{name}' was revoked at {revoked_at}")
+
+
+# --- protection groups, plans, target accounts -----------------------------------------------------
+
+
+class ProtectionGroupNotFound(NotFound):
+    """No protection group has the id a request names."""
+
+
+class TargetAccountNotFound(NotFound):
+    """No target account is registered under the id a request names."""
+
+
+class NameTaken(DomainError):
+    """Another item of the kind has this name (compared case-insensitively)."""
+
+
+class RegionImmutable(DomainError):
+    """A protection group's region never changes: its resources are resolved there."""
+
+
+class InUse(DomainError):
+    """Something still needs what a request would change or delete."""
+
+
+class ProtectionGroupInUse(InUse):
+    """Plans name the group."""
+
+
+class ProtectionGroupExecuting(InUse):
+    """An active execution runs a plan that names the group."""
+
+
+class PlanExecuting(InUse):
+    """The plan has an active execution."""
+
+
+class TargetAccountInUse(InUse):
+    """Groups or auto-waved plans select resources in the account."""
+
+
+class TargetAccountExists(DomainError):
+    """The account is registered already."""
+
+
+class RoleOfAnotherAccount(DomainError):
+    """The role ARN names another account than the one it is registered for."""

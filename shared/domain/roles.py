@@ -17,6 +17,8 @@ class Permission(StrEnum):
     EXECUTIONS_CLEANUP = "executions:cleanup"
     TARGET_ACCOUNTS_READ = "target-accounts:read"
     TARGET_ACCOUNTS_WRITE = "target-accounts:write"
+    TOKENS_ADMIN = "tokens:admin"
+    AUDIT_READ = "audit:read"
 
 
 class Role(StrEnum):
@@ -30,7 +32,7 @@ class Role(StrEnum):
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.RECOVERY_MANAGER: frozenset(set(Permission) - {P.TARGET_ACCOUNTS_WRITE}),
+    Role.RECOVERY_MANAGER: frozenset(set(Permission) - {P.TARGET_ACCOUNTS_WRITE, P.TOKENS_ADMIN}),
     Role.PLAN_MANAGER: frozenset({P.READ, P.GROUPS_WRITE, P.PLANS_WRITE, P.PLANS_VALIDATE, P.TARGET_ACCOUNTS_READ}),
     Role.OPERATOR: frozenset({P.READ, P.EXECUTIONS_START, P.EXECUTIONS_CONTROL, P.TARGET_ACCOUNTS_READ}),
     Role.READ_ONLY: frozenset({P.READ, P.TARGET_ACCOUNTS_READ}),

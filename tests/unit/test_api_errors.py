@@ -16,7 +16,7 @@ def every_subclass(kind: type) -> list[type]:
 
 @pytest.mark.parametrize("kind", every_subclass(domain.DomainError), ids=lambda k: k.__name__)
 def test_every_domain_error_that_can_be_raised_has_a_status_and_a_code(kind):
-    abstract = {domain.NotFound, domain.ExecutionStateConflict}
+    abstract = {domain.NotFound, domain.ExecutionStateConflict, domain.InUse}
     if kind in abstract:
         assert any(issubclass(mapped, kind) for mapped in DOMAIN_ERRORS)
         return

@@ -207,7 +207,5 @@ def test_the_reconciler_republishes_a_resource_whose_task_was_lost(units):
     report = reconciler(units).run_once()
     assert report.republished == 1
     run = units.tables.runs[run_id]
-    assert units.publisher.sent == [
-        RecoverResource(run_id, "simulated", execution_id=execution_id, wave=1, arn=run.arn)  # arn: for its logs
-    ]
+    assert units.publisher.sent == [RecoverResource(run_id, "simulated", execution_id, 1, run.arn)]
     assert units.tables.runs[run_id].heartbeat_at == units.tables.now

@@ -18,11 +18,25 @@ from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from shared.db.engine import Database
-from shared.store import executions, groups, plans
+from shared.domain.errors import (
+    MissingProtectionGroup,
+    NameTaken,
+    PlanExecuting,
+    PlanNotFound,
+    ProtectionGroupExecuting,
+    ProtectionGroupInUse,
+    ProtectionGroupNotFound,
+    RegionImmutable,
+    VersionConflict,
+)
+from shared.store import audit, executions, groups, plans
+from shared.store.audit import Action, Entity
 
 from ..auth import Principal
-from ..errors import ApiError
 from ..schemas import GroupCreate, GroupUpdate, PlanCreate, PlanUpdate
+
+CREATE, UPDATE, DELETE = Action.CREATE, Action.UPDATE, Action.DELETE
+GROUP, PLAN = Entity.PROTECTION_GROUP, Entity.RECOVERY_PLAN
 
 
 class Catalog:
@@ -36,7 +50,7 @@ class Catalog:
             if groups.name_taken(conn, request.name):
                 raise _name_taken("protection group", request.name)
             with _unique_name("protection group", request.name):
-                return groups.create(
+                row = groups.create(
                     conn,
                     name=request.name,
                     region=request.region,
@@ -44,6 +58,8 @@ class Catalog:
                     selection=request.selection.stored(),
                     created_by=principal.actor,
                 )
+            audit.record(conn, actor=principal.actor, action=CREATE, entity=GROUP, entity_id=row.id, after=row)
+            return row
 
     def get_group(self, group_id: str) -> Row:
         with self.db.engine.connect() as conn:
@@ -58,9 +74,7 @@ class Catalog:
             current = _group(conn, group_id, lock=True)
             _check_version("protection group", current, request.version)
             if request.region != current.region:
-                raise ApiError(
-                    400,
-                    "REGION_IMMUTABLE",
+                raise RegionImmutable(
                     f"region: the region of protection group {group_id} is {current.region} and cannot change; "
                     f"create a new group for {request.region}",
                     field="region",
@@ -68,9 +82,7 @@ class Catalog:
             active = plans.active_execution_using_group(conn, group_id)
             if active is not None:
                 execution_id, plan_id = active
-                raise ApiError(
-                    409,
-                    "PROTECTION_GROUP_EXECUTING",
+                raise ProtectionGroupExecuting(
                     f"protection group {group_id} is used by plan {plan_id}, which is executing as {execution_id}; "
                     f"edit it when the execution has finished",
                     executionId=execution_id,
@@ -89,6 +101,9 @@ class Catalog:
                 )
             if row is None:  # cannot happen under the row lock; kept as the compare-and-set it is
                 raise _version_conflict("protection group", group_id, request.version, current.version)
+            audit.record(
+                conn, actor=principal.actor, action=UPDATE, entity=GROUP, entity_id=group_id, before=current, after=row
+            )
             return row
 
     def delete_group(self, principal: Principal, group_id: str, version: int) -> str:
@@ -97,13 +112,12 @@ class Catalog:
             _check_version("protection group", current, version)
             users = plans.using_group(conn, group_id)
             if users:
-                raise ApiError(
-                    409,
-                    "PROTECTION_GROUP_IN_USE",
+                raise ProtectionGroupInUse(
                     f"protection group {group_id} is used by plan(s) {', '.join(users)}; remove it from them first",
                     planIds=users,
                 )
             groups.remove(conn, group_id, expected_version=version)
+            audit.record(conn, actor=principal.actor, action=DELETE, entity=GROUP, entity_id=group_id, before=current)
         return f"Deleted protection group {group_id} '{current.name}'"
 
     # --- recovery plans ----------------------------------------------------------------------------
@@ -114,7 +128,9 @@ class Catalog:
                 raise _name_taken("recovery plan", request.name)
             fields = _plan_fields(conn, request)
             with _unique_name("recovery plan", request.name):
-                return plans.create(conn, created_by=principal.actor, **fields)
+                row = plans.create(conn, created_by=principal.actor, **fields)
+            audit.record(conn, actor=principal.actor, action=CREATE, entity=PLAN, entity_id=row.id, after=row)
+            return row
 
     def get_plan(self, plan_id: str) -> Row:
         with self.db.engine.connect() as conn:
@@ -135,6 +151,9 @@ class Catalog:
                 row = plans.update(conn, plan_id, expected_version=request.version, **fields)
             if row is None:  # another writer won between the read and the compare-and-set
                 raise _version_conflict("recovery plan", plan_id, request.version, None)
+            audit.record(
+                conn, actor=principal.actor, action=UPDATE, entity=PLAN, entity_id=plan_id, before=current, after=row
+            )
             return row
 
     def delete_plan(self, principal: Principal, plan_id: str, version: int) -> str:
@@ -143,14 +162,13 @@ class Catalog:
             _check_version("recovery plan", current, version)
             active = executions.active_for_plan(conn, plan_id)
             if active is not None:
-                raise ApiError(
-                    409,
-                    "PLAN_EXECUTING",
+                raise PlanExecuting(
                     f"recovery plan {plan_id} is executing as {active}; delete it when the execution has finished",
                     executionId=active,
                 )
             if plans.soft_delete(conn, plan_id, expected_version=version) is None:
                 raise _version_conflict("recovery plan", plan_id, version, None)
+            audit.record(conn, actor=principal.actor, action=DELETE, entity=PLAN, entity_id=plan_id, before=current)
         return f"Deleted recovery plan {plan_id} '{current.name}'"
 
 
@@ -160,14 +178,14 @@ class Catalog:
 def _group(conn: Connection, group_id: str, *, lock: bool = False) -> Row:
     row = groups.get(conn, group_id, lock=lock)
     if row is None:
-        raise ApiError(404, "PROTECTION_GROUP_NOT_FOUND", f"no protection group {group_id!r}")
+        raise ProtectionGroupNotFound(f"no protection group {group_id!r}")
     return row
 
 
 def _plan(conn: Connection, plan_id: str) -> Row:
     row = plans.get(conn, plan_id)
     if row is None:
-        raise ApiError(404, "PLAN_NOT_FOUND", f"no recovery plan {plan_id!r}")
+        raise PlanNotFound(plan_id)
     return row
 
 
@@ -187,7 +205,7 @@ def _plan_fields(conn: Connection, request: PlanCreate) -> dict[str, Any]:
         for position, gid in enumerate(wave.protection_group_ids):
             if gid not in known:
                 field = f"waves[{index}].protectionGroupIds[{position}]"
-                raise ApiError(400, "PROTECTION_GROUP_NOT_FOUND", f"{field}: no protection group {gid!r}", field=field)
+                raise MissingProtectionGroup(field, gid, field=field)
     return {
         "name": request.name,
         "description": request.description,
@@ -201,19 +219,17 @@ def _check_version(kind: str, current: Row, version: int) -> None:
         raise _version_conflict(kind, current.id, version, current.version)
 
 
-def _version_conflict(kind: str, item_id: str, sent: int, current: int | None) -> ApiError:
+def _version_conflict(kind: str, item_id: str, sent: int, current: int | None) -> VersionConflict:
     now = f" (it is now at version {current})" if current is not None else ""
-    return ApiError(
-        409,
-        "VERSION_CONFLICT",
+    return VersionConflict(
         f"version: {kind} {item_id} changed since version {sent}{now}; read it again and retry",
         field="version",
         currentVersion=current,
     )
 
 
-def _name_taken(kind: str, name: str) -> ApiError:
-    return ApiError(409, "NAME_TAKEN", f"name: a {kind} named {name!r} exists", field="name")
+def _name_taken(kind: str, name: str) -> NameTaken:
+    return NameTaken(f"name: a {kind} named {name!r} exists", field="name")
 
 
 @contextmanager

@@ -15,14 +15,23 @@ from sqlalchemy import Connection, Row
 
 from shared.aws.discovery import AccountAccess, Discovery, DiscoveryError
 from shared.db.engine import Database
+from shared.domain.errors import (
+    RoleOfAnotherAccount,
+    TargetAccountExists,
+    TargetAccountInUse,
+    TargetAccountNotFound,
+    VersionConflict,
+)
 from shared.domain.tags import evaluate
-from shared.store import groups, plans, target_accounts
+from shared.store import audit, groups, plans, target_accounts
+from shared.store.audit import Action, Entity
 
 from ..auth import Principal
-from ..errors import ApiError
 from ..schemas import TargetAccountCreate, TargetAccountUpdate
 
 _ROLE_ACCOUNT = re.compile(r"^arn:[^:]+:iam::(\d{12}):role/")
+CREATE, UPDATE, DELETE = Action.CREATE, Action.UPDATE, Action.DELETE
+ACCOUNT = Entity.TARGET_ACCOUNT
 
 
 class TargetAccountCommands:
@@ -42,10 +51,12 @@ class TargetAccountCommands:
                 regions=request.regions,
                 created_by=principal.actor,
             )
+            if row is not None:
+                audit.record(
+                    conn, actor=principal.actor, action=CREATE, entity=ACCOUNT, entity_id=row.account_id, after=row
+                )
         if row is None:
-            raise ApiError(
-                409,
-                "TARGET_ACCOUNT_EXISTS",
+            raise TargetAccountExists(
                 f"accountId: account {request.account_id} is registered already; PUT /v1/target-accounts/"
                 f"{request.account_id} changes it",
                 field="accountId",
@@ -75,6 +86,15 @@ class TargetAccountCommands:
             )
             if row is None:
                 raise _version_conflict(account_id, request.version, current.version)
+            audit.record(
+                conn,
+                actor=principal.actor,
+                action=UPDATE,
+                entity=ACCOUNT,
+                entity_id=account_id,
+                before=current,
+                after=row,
+            )
             return row
 
     def delete(self, principal: Principal, account_id: str, version: int) -> str:
@@ -82,14 +102,15 @@ class TargetAccountCommands:
             current = _account(conn, account_id)
             users = groups.using_account(conn, account_id) + plans.using_account(conn, account_id)
             if users:
-                raise ApiError(
-                    409,
-                    "TARGET_ACCOUNT_IN_USE",
+                raise TargetAccountInUse(
                     f"target account {account_id} is used by {', '.join(users)}; change or delete them first",
                     usedBy=users,
                 )
             if not target_accounts.remove(conn, account_id, expected_version=version):
                 raise _version_conflict(account_id, version, current.version)
+            audit.record(
+                conn, actor=principal.actor, action=DELETE, entity=ACCOUNT, entity_id=account_id, before=current
+            )
         return f"Deleted target account {account_id}"
 
     def validate(self, account_id: str) -> dict[str, Any]:
@@ -152,9 +173,7 @@ def _report(
 def _check_role_account(account_id: str, role_arn: str) -> None:
     match = _ROLE_ACCOUNT.match(role_arn)
     if match is not None and match[1] != account_id:
-        raise ApiError(
-            400,
-            "INVALID_REQUEST",
+        raise RoleOfAnotherAccount(
             f"roleArn: role {role_arn} belongs to account {match[1]}, not {account_id}",
             field="roleArn",
         )
@@ -163,14 +182,12 @@ def _check_role_account(account_id: str, role_arn: str) -> None:
 def _account(conn: Connection, account_id: str) -> Row:
     row = target_accounts.get(conn, account_id)
     if row is None:
-        raise ApiError(404, "TARGET_ACCOUNT_NOT_FOUND", f"no target account {account_id!r}")
+        raise TargetAccountNotFound(f"no target account {account_id!r}")
     return row
 
 
-def _version_conflict(account_id: str, sent: int, current: int) -> ApiError:
-    return ApiError(
-        409,
-        "VERSION_CONFLICT",
+def _version_conflict(account_id: str, sent: int, current: int) -> VersionConflict:
+    return VersionConflict(
         f"version: target account {account_id} changed since version {sent} (it is now at version {current}); "
         f"read it again and retry",
         field="version",
