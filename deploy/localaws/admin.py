@@ -13,8 +13,14 @@
 ``POST /_localaws/drs/source-servers``   ``{"accountId", "region", "servers": [{"hostname", "tags",
                                          "failLaunch", "replicationState", "originRegion"}]}`` → 201
                                          ``{"servers": [{"sourceServerID", "arn", "hostname", …}]}``
+``GET /_localaws/completions``           when emulated long operations completed (epoch seconds):
+                                         ``{"drsJobs": [{"jobID", "accountId", "region",
+                                         "sourceServerIDs", "completedAt"}], "auroraOperations":
+                                         [{"globalClusterIdentifier", "targetArn", "completedAt"}],
+                                         "ecsRollouts": [{"serviceArn", "completedAt"}]}``
 ``GET /_localaws/config``                the timing config
-``POST /_localaws/config``               ``{"drsJobStepSeconds": 0.2, "globalClusterStepSeconds": 0.2}``
+``POST /_localaws/config``               ``{"drsJobStepSeconds": 0.2, "globalClusterStepSeconds": 0.2,
+                                         "ecsRolloutSeconds": 0}``
 =======================================  ==============================================================
 
 Bad input answers 400 ``{"error": {"code": "BAD_REQUEST", "message": …}}``.
@@ -95,6 +101,10 @@ def _faults_clear(state: LocalAwsState, request: Request) -> Response:
     return _json({"faults": []})
 
 
+def _completions(state: LocalAwsState, request: Request) -> Response:
+    return _json(state.completions())
+
+
 def _config_get(state: LocalAwsState, request: Request) -> Response:
     return _json(state.config.as_json())
 
@@ -160,6 +170,7 @@ _URLS = Map(
         Rule(f"{PREFIX}/faults", methods=["GET"], endpoint=_faults_get),
         Rule(f"{PREFIX}/faults", methods=["POST"], endpoint=_faults_add),
         Rule(f"{PREFIX}/faults", methods=["DELETE"], endpoint=_faults_clear),
+        Rule(f"{PREFIX}/completions", methods=["GET"], endpoint=_completions),
         Rule(f"{PREFIX}/config", methods=["GET"], endpoint=_config_get),
         Rule(f"{PREFIX}/config", methods=["POST"], endpoint=_config_set),
         Rule(f"{PREFIX}/drs/source-servers", methods=["POST"], endpoint=_source_servers),

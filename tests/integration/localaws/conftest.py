@@ -70,7 +70,10 @@ class Admin:
 def admin(endpoint: str) -> Iterator[Admin]:
     admin = Admin(endpoint)
     admin.post("reset")
-    admin.post("config", {"drsJobStepSeconds": STEP_SECONDS, "globalClusterStepSeconds": STEP_SECONDS})
+    admin.post(
+        "config",
+        {"drsJobStepSeconds": STEP_SECONDS, "globalClusterStepSeconds": STEP_SECONDS, "ecsRolloutSeconds": 0},
+    )
     yield admin
     admin.delete("faults")
 
