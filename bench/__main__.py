@@ -11,6 +11,8 @@ and print drwave/floor ratios next to the absolute figures. Writes bench/results
     B7  20 executions of 5 waves x 20 resources started together: resource steps per second against the
         floor's tasks per second (20 chains of 5 chords x 20), each execution's duration, invariants
     B5  AWS calls by operation for a 300-server DRS wave, counted at the local AWS (bench/b5_drs.py)
+    B6  AWS finished -> resource run finished_at for DRS, Aurora and ECS at default settings, and
+        DescribeJobs per second per account+Region, counted at the local AWS (bench/b6_lag.py)
 
 `--quick` runs each once (about 2-3 minutes); the default takes about 10.
 """
@@ -53,6 +55,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--b3-size", type=int, action="append", help="extra B3 sizes (default 10000)")
     parser.add_argument("--worker-concurrency", type=int, default=4)
     parser.add_argument("--no-b5", action="store_true", help="skip B5 (the DRS wave on the local AWS)")
+    parser.add_argument("--no-b6", action="store_true", help="skip B6 (AWS finished -> drwave knows)")
     parser.add_argument("--no-b7", action="store_true", help="skip B7 (20 executions at once)")
     parser.add_argument("--name", default=None, help="results file name (default: timestamp)")
     args = parser.parse_args()
@@ -144,6 +147,12 @@ def main() -> None:
         "arguments": {k: v for k, v in vars(args).items() if k != "name"},
     }
     run_stack_benchmarks(args, results)
+    if not args.no_b6:
+        from bench.b6_lag import DURATIONS, run_b6
+
+        print("bench: B6 AWS finished -> drwave knows (DRS, Aurora, ECS on the local AWS) ...", flush=True)
+        durations = DURATIONS[::2] if args.quick else DURATIONS
+        results["B6_aws_done_lag"] = run_b6(durations, worker_concurrency=args.worker_concurrency, out=lambda _: None)
     if not args.no_b5:
         from bench.b5_drs import run_b5
 
