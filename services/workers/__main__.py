@@ -41,8 +41,9 @@ def build(settings: WorkerSettings):
 
 
 def queues(settings: WorkerSettings) -> list[str]:
+    """The adapter queues this worker consumes: `drs,aurora` or `workers.drs,workers.aurora`; unset: all."""
     names = settings.worker_queues.split(",") if settings.worker_queues else registry.names()
-    return [worker_queue(name.strip()) for name in names if name.strip()]
+    return [worker_queue(name.strip().removeprefix("workers.")) for name in names if name.strip()]
 
 
 def main() -> None:
