@@ -1,6 +1,7 @@
 """`make bench`: measure the wave engine on real PostgreSQL, Redis, API and worker processes with the
 simulated adapter, interleaved with the floor (bare Celery, no database: bench/floor.py) in the same run,
-and print drwave/floor ratios next to the absolute figures. Writes bench/results/<name>.json.
+and print drwave/floor ratios next to the absolute figures. Writes bench/results/<name>.json. Targets:
+issue 14 (ratios to the floor) and docs/architecture.md, "Performance targets".
 
     B1  wave-to-wave overhead, 10 waves x 10 zero-duration resources: last finish of wave N ->
         first start of wave N+1 (p50/p95 ms, from Postgres timestamps); floor: a chain of 10 chords of 10
@@ -20,13 +21,12 @@ and print drwave/floor ratios next to the absolute figures. Writes bench/results
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.b5_drs import save
 from bench.drwave import Bench, summary
 from bench.floor import FloorWorker
 from bench.report import table
@@ -37,8 +37,6 @@ from shared.db.engine import Database
 from shared.domain.roles import Role
 from shared.embedded import free_port
 from shared.store import tokens
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def ratio(drwave: float, floor: float) -> float:
@@ -159,11 +157,7 @@ def main() -> None:
         print("bench: B5 a 300-server DRS wave on the local AWS ...", flush=True)
         results["B5_drs_calls"] = run_b5(300, worker_concurrency=args.worker_concurrency, out=lambda _: None)
     print("\n" + table(results))
-    RESULTS.mkdir(exist_ok=True)
-    name = args.name or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(results, indent=2, default=str))
-    print(f"\nbench: results written to {path}")
+    print(f"\nbench: results written to {save(results, args.name)}")
 
 
 if __name__ == "__main__":

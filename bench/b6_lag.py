@@ -19,7 +19,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ import requests
 import yaml
 from sqlalchemy import text
 
+from bench.b5_drs import save
 from bench.drwave import TERMINAL, percentile
 from services.demo import Api
 from services.stack import Stack, StackConfig
@@ -35,7 +35,6 @@ from shared.domain.roles import Role
 from shared.embedded import free_port
 from shared.store import tokens
 
-RESULTS = Path(__file__).parent / "results"
 DR = "us-west-2"
 DURATIONS = (7.0, 11.0, 16.0, 20.0, 25.0, 31.0)  # seconds an operation takes, one per round
 ENROLLED = {"dr:enabled": "true", "dr:priority": "critical"}
@@ -268,11 +267,7 @@ def main() -> None:
     args = parser.parse_args()
     result = run_b6(DURATIONS[: args.rounds], drs_servers=args.drs_servers)
     print(json.dumps({k: v for k, v in result.items() if k != "calls"}, indent=2))
-    RESULTS.mkdir(exist_ok=True)
-    name = args.name or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS / f"b6-{name}.json"
-    path.write_text(json.dumps(result, indent=2, default=str))
-    print(f"\nb6: results written to {path}")
+    print(f"\nb6: results written to {save(result, args.name, prefix='b6-')}")
 
 
 if __name__ == "__main__":

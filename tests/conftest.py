@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+from support import open_database
 
 from services.stack import Stack, StackConfig
 from shared.db.engine import Database
@@ -90,9 +91,7 @@ def stack(servers: Stack) -> Stack:
 
 @pytest.fixture(scope="session")
 def db(servers: Stack) -> Iterator[Database]:
-    database = Database(servers.database_url)
-    yield database
-    database.dispose()
+    yield from open_database(servers.database_url)
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
 
@@ -52,9 +56,45 @@ def wait_for(client, headers: dict, execution_id: str, statuses: set[str], timeo
         time.sleep(0.1)
 
 
+def open_database(url: str) -> Iterator[Any]:
+    """A session fixture's database: one engine for the whole session, disposed at its end."""
+    from shared.db.engine import Database
+
+    database = Database(url)
+    yield database
+    database.dispose()
+
+
+def fresh_local_aws(admin: Any, step_seconds: float, clear_faults: Callable[[], Any]) -> Iterator[Any]:
+    """The local AWS emptied and set to step its long operations every ``step_seconds``; faults cleared after."""
+    admin.post("reset")
+    admin.post(
+        "config",
+        {"drsJobStepSeconds": step_seconds, "globalClusterStepSeconds": step_seconds, "ecsRolloutSeconds": 0},
+    )
+    yield admin
+    clear_faults()
+
+
+def all_at_once(count: int, action: Callable[[], T]) -> list[T]:
+    """Run ``action`` in ``count`` threads released together by a barrier; what each returned."""
+    barrier, results = threading.Barrier(count), []
+
+    def run() -> None:
+        barrier.wait()
+        results.append(action())
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def insert_execution(conn, plan, arns_by_wave: dict[int, list[str]], adapter: str = "simulated", timeout: int = 600):
     """An execution written to Postgres as the API writes it (waves + resource runs) — but never published."""
-    from shared.store import executions, resources
+    from shared.store import executions, resources, waves
 
     row = executions.create(
         conn,
@@ -65,7 +105,11 @@ def insert_execution(conn, plan, arns_by_wave: dict[int, list[str]], adapter: st
         created_by="test",
         reason=None,
         source_execution_id=None,
-        waves=[
+    )
+    waves.insert_many(
+        conn,
+        row.id,
+        [
             {"number": n, "name": f"w{n}", "pause_before": False, "on_failure": "continue", "timeout_seconds": timeout}
             for n in arns_by_wave
         ],

@@ -14,6 +14,7 @@ from shared.aws.discovery import Discovery
 from shared.aws.sessions import SessionFactory
 from shared.db.engine import Database
 from shared.messaging import Publisher, create_celery
+from shared.unit_of_work import sql_units
 
 from .auth import install_auth
 from .commands.catalog import Catalog
@@ -56,7 +57,7 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
         catalog=Catalog(db),
         discovery=DiscoveryCommands(db, resolver),
         target_accounts=TargetAccountCommands(db, aws),
-        executions=ExecutionCommands(db, publisher, resolver),
+        executions=ExecutionCommands(sql_units(db, publisher), resolver),
         queries=ExecutionQueries(db),
     )
     register_error_handlers(app)

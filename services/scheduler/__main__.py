@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from shared.db.engine import Database
 from shared.logs import configure_logging
-from shared.messaging import RECONCILE, SCHEDULER_QUEUE, Publisher, create_celery
+from shared.messaging import RECONCILE, SCHEDULER_QUEUE, Publisher, create_celery, worker_argv
+from shared.unit_of_work import sql_units
 
-from .dispatch import ChordDispatcher
 from .orchestrator import Orchestrator
 from .reconciler import Reconciler
 from .settings import SchedulerSettings
@@ -15,12 +15,11 @@ from .tasks import register
 
 def build(settings: SchedulerSettings):
     app = create_celery("drwave-scheduler", settings)
-    db = Database(settings.db_url)
-    orchestrator = Orchestrator(db, ChordDispatcher(app))
+    units = sql_units(Database(settings.db_url), Publisher(app))
+    orchestrator = Orchestrator(units)
     reconciler = Reconciler(
-        db,
+        units,
         orchestrator,
-        Publisher(app),
         pending_grace=settings.pending_grace,
         stale_seconds=settings.stale_seconds,
     )
@@ -40,23 +39,9 @@ def main() -> None:
     configure_logging(settings.log_level)
     app = build(settings)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
+    beat = ("-B", "-s", str(settings.state_dir / "celerybeat-schedule"))
     app.worker_main(
-        [
-            "worker",
-            "-Q",
-            SCHEDULER_QUEUE,
-            "-n",
-            "scheduler@%h",
-            "-c",
-            str(settings.scheduler_concurrency),
-            "-B",
-            "-s",
-            str(settings.state_dir / "celerybeat-schedule"),
-            "--loglevel",
-            settings.log_level,
-            "--without-mingle",
-            "--without-gossip",
-        ]
+        worker_argv(SCHEDULER_QUEUE, "scheduler@%h", settings.scheduler_concurrency, settings.log_level, *beat)
     )
 
 

@@ -8,7 +8,8 @@ from celery.signals import worker_process_init
 from shared.aws.sessions import SessionFactory
 from shared.db.engine import Database
 from shared.logs import configure_logging
-from shared.messaging import create_celery, worker_queue
+from shared.messaging import create_celery, worker_argv, worker_queue
+from shared.unit_of_work import sql_units
 
 from .adapters import registry
 from .recovery import Recovery
@@ -29,7 +30,7 @@ def build(settings: WorkerSettings):
     worker_process_init.connect(lambda **_: sessions.reset(), weak=False)  # prefork children build their own
     adapters = registry.build_all(sessions=sessions, settings=settings)
     recovery = Recovery(
-        Database(settings.db_url, pool_size=2),
+        sql_units(Database(settings.db_url, pool_size=2)),
         adapters,
         poll_interval=settings.poll_interval,
         claim_timeout=settings.claim_timeout,
@@ -51,19 +52,12 @@ def main() -> None:
     configure_logging(settings.log_level)
     app = build(settings)
     app.worker_main(
-        [
-            "worker",
-            "-Q",
+        worker_argv(
             ",".join(queues(settings)),
-            "-n",
             f"{settings.worker_name}@%h",
-            "-c",
-            str(settings.worker_concurrency),
-            "--loglevel",
+            settings.worker_concurrency,
             settings.log_level,
-            "--without-mingle",
-            "--without-gossip",
-        ]
+        )
     )
 
 

@@ -9,7 +9,8 @@ from sqlalchemy.exc import OperationalError
 
 from shared.messaging import RECOVER_RESOURCE
 
-from .recovery import PollAgain, Recovery
+from .recovery import Recovery
+from .work import PollAgain
 
 log = logging.getLogger(__name__)
 

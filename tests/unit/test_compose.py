@@ -30,6 +30,18 @@ def test_the_api_runs_under_gunicorn_with_the_app_factory():
     assert command[0] == "gunicorn" and command[-1] == "services.api.app:create_app()"
 
 
+def test_gunicorn_takes_its_worker_count_from_the_api_settings(monkeypatch):
+    import importlib
+
+    command = SERVICES["api"]["command"]
+    assert command[command.index("--config") + 1] == "python:services.api.gunicorn_conf"
+    assert "--workers" not in command and "-w" not in command
+    monkeypatch.setenv("DRWAVE_API_WORKERS", SERVICES["api"]["environment"]["DRWAVE_API_WORKERS"])
+    import services.api.gunicorn_conf as conf
+
+    assert importlib.reload(conf).workers == 4
+
+
 def test_scheduler_and_workers_run_their_composition_roots():
     assert SERVICES["scheduler"]["command"] == ["python", "-m", "services.scheduler"]
     for name in WORKERS:

@@ -24,6 +24,7 @@ import pytest
 import requests
 from botocore.config import Config
 from sqlalchemy.engine import make_url
+from support import fresh_local_aws, open_database
 
 from deploy.localaws import LocalAws
 from services.stack import Stack, StackConfig
@@ -88,10 +89,7 @@ class LocalAwsAdmin:
 @pytest.fixture
 def localaws(aws_endpoint: str) -> Iterator[LocalAwsAdmin]:
     admin = LocalAwsAdmin(aws_endpoint)
-    admin.post("reset")
-    admin.post("config", {"drsJobStepSeconds": STEP_SECONDS, "globalClusterStepSeconds": STEP_SECONDS})
-    yield admin
-    admin.clear_faults()
+    yield from fresh_local_aws(admin, STEP_SECONDS, admin.clear_faults)
 
 
 @pytest.fixture
@@ -315,9 +313,7 @@ class Api:
 
 @pytest.fixture(scope="session")
 def stack_db(aws_stack: Stack) -> Iterator[Database]:
-    database = Database(aws_stack.database_url)
-    yield database
-    database.dispose()
+    yield from open_database(aws_stack.database_url)
 
 
 @pytest.fixture(scope="session")

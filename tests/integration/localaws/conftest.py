@@ -13,6 +13,7 @@ import boto3
 import pytest
 import requests
 from botocore.config import Config
+from support import fresh_local_aws
 
 from deploy.localaws import LocalAws
 
@@ -69,13 +70,7 @@ class Admin:
 @pytest.fixture
 def admin(endpoint: str) -> Iterator[Admin]:
     admin = Admin(endpoint)
-    admin.post("reset")
-    admin.post(
-        "config",
-        {"drsJobStepSeconds": STEP_SECONDS, "globalClusterStepSeconds": STEP_SECONDS, "ecsRolloutSeconds": 0},
-    )
-    yield admin
-    admin.delete("faults")
+    yield from fresh_local_aws(admin, STEP_SECONDS, lambda: admin.delete("faults"))
 
 
 @pytest.fixture
