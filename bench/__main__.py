@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 from bench.b5_drs import save
-from bench.drwave import Bench, summary
+from bench.drwave import Bench, percentile, summary
 from bench.floor import FloorWorker
 from bench.report import table
 from bench.rss import peak_rss
@@ -90,13 +90,14 @@ def run_stack_benchmarks(args: argparse.Namespace, results: dict) -> None:
             bench.b1_run(), floor.wave_gaps(), floor.one_chord(100)  # warm-up: imports, pools, prefork children
 
             print(f"bench: B1 wave-to-wave, {args.rounds} interleaved rounds (floor, drwave) ...", flush=True)
-            floor_gaps, drwave_gaps = [], []
+            floor_gaps, drwave_gaps, parts = [], [], {}
             for _ in range(args.rounds):
                 floor_gaps += floor.wave_gaps()
-                drwave_gaps += bench.b1_run()
+                drwave_gaps += bench.b1_run(parts=parts)
             b1, b1_floor = summary(drwave_gaps), summary(floor_gaps)
             results["B1_wave_to_wave"] = {
                 **b1,
+                "breakdown_p50_ms": {name: round(percentile(values, 50), 2) for name, values in parts.items()},
                 "floor": b1_floor,
                 "ratio_p50": ratio(b1["p50_ms"], b1_floor["p50_ms"]),
                 "ratio_p95": ratio(b1["p95_ms"], b1_floor["p95_ms"]),

@@ -97,11 +97,31 @@ class Bench:
 
     # --- B1, B2, B3 -----------------------------------------------------------------------------
 
-    def b1_run(self, waves: int = 10, size: int = 10) -> list[float]:
-        """One execution of `waves` x `size` zero-duration resources; its wave-to-wave gaps (ms)."""
+    def b1_run(self, waves: int = 10, size: int = 10, parts: dict[str, list[float]] | None = None) -> list[float]:
+        """One execution of `waves` x `size` zero-duration resources; its wave-to-wave gaps (ms). With
+        `parts`, each gap's pieces are appended to it: last resource finished -> the scheduler closed the
+        wave (chord callback delivered, snapshot read), closed -> next wave started (same transaction),
+        next wave started -> its first resource claimed (commit, chord published, task delivered, claim)."""
         execution_id = self.run(self.plan([arns("b1", size) for _ in range(waves)]))
         self.wait([execution_id], TERMINAL)
         bounds = self.wave_bounds(execution_id)
+        if parts is not None:
+            with self.db.engine.connect() as conn:
+                marks = {
+                    row[0]: (row[1], row[2])
+                    for row in conn.execute(
+                        text("SELECT number, started_at, finished_at FROM wave_runs WHERE execution_id = :id"),
+                        {"id": execution_id},
+                    )
+                }
+            for n in range(1, waves):
+                pieces = {
+                    "callback_ms": (marks[n][1] - bounds[n][1]),
+                    "close_to_start_ms": (marks[n + 1][0] - marks[n][1]),
+                    "dispatch_to_claim_ms": (bounds[n + 1][0] - marks[n + 1][0]),
+                }
+                for name, delta in pieces.items():
+                    parts.setdefault(name, []).append(delta.total_seconds() * 1000)
         return [(bounds[n + 1][0] - bounds[n][1]).total_seconds() * 1000 for n in range(1, waves)]
 
     def b2_resume(self, samples: int) -> dict:

@@ -22,6 +22,8 @@ def table(results: dict) -> str:
             f" | p50 {floor['p50_ms']:.1f} ms, p95 {floor['p95_ms']:.1f} ms"
             f" | p50 {b1['ratio_p50']}x, p95 {b1['ratio_p95']}x | {TARGETS['B1']} |"
         )
+        parts = ", ".join(f"{name.removesuffix('_ms')} {value} ms" for name, value in b1["breakdown_p50_ms"].items())
+        lines.append(f"| B1 gap, p50 of each piece | {parts} | - | - | - |")
     b2 = results.get("B2_resume_to_first_task")
     if b2 and b1:
         lines.append(

@@ -36,6 +36,8 @@ def build(settings: WorkerSettings):
         claim_timeout=settings.claim_timeout,
         error_backoff=settings.error_backoff,
         account_cache_seconds=settings.account_cache_seconds,
+        poll_tight=settings.poll_tight,
+        scope_gap=settings.status_scope_gap,
     )
     register(app, recovery, settings.error_backoff)
     return app

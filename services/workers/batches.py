@@ -18,7 +18,7 @@ from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 from .accounts import Access, AccountRoles
 from .adapters.base import BatchAdapter, BatchContext, BatchStarted, Failed, Outcome, Progress, RetryLater
-from .work import ACTOR, Envelope, PollAgain, Timing, Work, earlier_details, record
+from .work import ACTOR, Envelope, LearnedDurations, PollAgain, Timing, Work, earlier_details, record
 
 log = logging.getLogger(__name__)
 RS = ResourceStatus
@@ -27,10 +27,13 @@ RS = ResourceStatus
 class LaunchBatchMember:
     """One member run's step inside its launch batch."""
 
-    def __init__(self, units: UnitOfWorkFactory, timing: Timing, roles: AccountRoles) -> None:
+    def __init__(
+        self, units: UnitOfWorkFactory, timing: Timing, roles: AccountRoles, durations: LearnedDurations
+    ) -> None:
         self.units = units
         self.timing = timing
         self.roles = roles
+        self.durations = durations
 
     def join(self, adapter: BatchAdapter, work: Work, batch_id: int) -> Envelope | PollAgain:
         """A STARTING member: take its batch's start if nobody has, else follow the batch's outcome."""
@@ -52,12 +55,14 @@ class LaunchBatchMember:
         return self.poll(adapter, work, batch_id)
 
     def poll(self, adapter: BatchAdapter, work: Work, batch_id: int) -> Envelope | PollAgain:
-        ttl = self.timing.poll_interval
         with self.units() as uow:
+            expected = self.durations.expected(uow, work)
+            # the view is as fresh as this member's schedule wants (tight near the expected end)
+            ttl = max(0.5, self.timing.next_poll(Progress(Outcome.IN_PROGRESS), work, expected) - 0.1)
             batch = uow.launch_batches.get(batch_id)
             view = batch.view
             fresh = view is not None and batch.view_age is not None and float(batch.view_age) < ttl
-            refresh = not fresh and uow.launch_batches.claim_view(batch_id, ttl)
+            refresh = not fresh and uow.launch_batches.claim_view(batch_id, ttl, self.timing.scope_gap)
             access = self.roles.access(uow, adapter, batch.account_id or work.arn, work.detail)
         if refresh:
             looked = self._describe(adapter, work, batch, access)
@@ -79,7 +84,7 @@ class LaunchBatchMember:
             if progress.finished:
                 return record(uow, ctx, progress)
             uow.resources.heartbeat(work.id, work.merged_detail(progress))
-        return PollAgain(self.timing.next_poll(progress))
+        return PollAgain(self.timing.next_poll(progress, work, expected))
 
     def _start(self, adapter: BatchAdapter, work: Work, claim: Row) -> Envelope | PollAgain:
         """The claimant starts the batch's operation for every member, once, and records it."""

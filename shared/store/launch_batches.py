@@ -179,8 +179,28 @@ def fail(conn: Connection, batch_id: int, attempts: int, error: str, *, actor: s
     return row
 
 
-def claim_view(conn: Connection, batch_id: int, max_age: float) -> bool:
-    """Take the lease to refresh the shared status look-up when it is older than ``max_age`` seconds."""
+def claim_view(conn: Connection, batch_id: int, max_age: float, scope_gap: float = 0.0) -> bool:
+    """Take the lease to refresh the shared status look-up when it is older than ``max_age`` seconds and,
+    with ``scope_gap``, no batch of the same account and Region was looked up in the last ``scope_gap``
+    seconds (serialized per account+Region by a transaction-scoped advisory lock)."""
+    if scope_gap > 0:
+        scope = select(func.coalesce(LB.c.account_id, "") + "/" + LB.c.region).where(LB.c.id == batch_id)
+        conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(scope.scalar_subquery()))))
+        other = LB.alias("other")
+        this = select(LB.c.account_id, LB.c.region).where(LB.c.id == batch_id).subquery()
+        recent = conn.scalar(
+            select(other.c.id)
+            .where(
+                other.c.id != batch_id,
+                other.c.status == BS.STARTED.value,
+                other.c.account_id.is_not_distinct_from(this.c.account_id),
+                other.c.region == this.c.region,
+                other.c.viewed_at > _seconds_ago(scope_gap),
+            )
+            .limit(1)
+        )
+        if recent is not None:
+            return False
     return bool(
         conn.execute(
             update(LB)

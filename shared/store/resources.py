@@ -247,3 +247,23 @@ def overdue_in_running_waves(conn: Connection, limit: int = 1000) -> list[Row]:
             .limit(limit)
         )
     )
+
+
+def typical_duration(conn: Connection, adapter: str, phase: str, samples: int = 20) -> float | None:
+    """How long the last `samples` successful runs of an adapter's phase took, in seconds: their lower
+    quartile, so that tight polling starts before most of them ended; None before the first."""
+    recent = (
+        select(func.extract("epoch", R.c.finished_at - R.c.started_at).label("seconds"))
+        .select_from(R.join(executions, executions.c.id == R.c.execution_id))
+        .where(
+            R.c.adapter == adapter,
+            executions.c.phase == phase,
+            R.c.status == ResourceStatus.SUCCEEDED.value,
+            R.c.started_at.is_not(None),
+        )
+        .order_by(R.c.finished_at.desc())
+        .limit(samples)
+        .subquery()
+    )
+    value = conn.scalar(select(func.percentile_cont(0.25).within_group(recent.c.seconds)))
+    return float(value) if value is not None else None

@@ -47,6 +47,7 @@ class Tables:
     batches: dict[int, SimpleNamespace] = field(default_factory=dict)
     members: dict[int, int] = field(default_factory=dict)  # resource run id -> batch id
     accounts: dict[str, SimpleNamespace] = field(default_factory=dict)
+    durations: dict[tuple[str, str], float] = field(default_factory=dict)  # (adapter, phase) -> typical s
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     now: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
 
@@ -233,6 +234,9 @@ class FakeResources(_Store):
                 cancelled += 1
         return cancelled
 
+    def typical_duration(self, adapter, phase):
+        return self.t.durations.get((adapter, phase))
+
     def heartbeat(self, run_id, detail=None):
         run = self.t.runs[run_id]
         run.heartbeat_at = self.t.now
@@ -382,7 +386,7 @@ class FakeLaunchBatches(_Store):
             batch.status, batch.error = BS.FAILED.value, error
         return copy.copy(batch)
 
-    def claim_view(self, batch_id, max_age):
+    def claim_view(self, batch_id, max_age, scope_gap=0.0):
         batch = self.t.batches[batch_id]
         old = batch.viewed_at is None or batch.viewed_at < self.t.now - timedelta(seconds=max_age)
         if batch.status != BS.STARTED or not old:
