@@ -9,6 +9,7 @@ retryable AWS error gives the claim back. See docs/architecture.md, "Launch batc
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Row
@@ -63,13 +64,16 @@ class LaunchBatchMember:
             view = batch.view
             fresh = view is not None and batch.view_age is not None and float(batch.view_age) < ttl
             refresh = not fresh and uow.launch_batches.claim_view(batch_id, ttl, self.timing.scope_gap)
+            # the shared poller of the account+Region: the one look-up serves its other batches too
+            neighbours = uow.launch_batches.claim_scope_views(batch_id, ttl) if refresh else []
             access = self.roles.access(uow, adapter, batch.account_id or work.arn, work.detail)
         if refresh:
-            looked = self._describe(adapter, work, batch, access)
-            if looked is not None:
+            looked = self._describe(adapter, work, [batch, *neighbours], access)
+            if looked:
                 with self.units() as uow:
-                    uow.launch_batches.store_view(batch_id, looked)
-                view = looked
+                    for looked_id, looked_view in looked.items():
+                        uow.launch_batches.store_view(looked_id, looked_view)
+            view = looked.get(batch_id, view) if looked else view
         if view is None:  # nothing looked up yet (another member is asking AWS, or AWS said "later")
             with self.units() as uow:
                 uow.resources.heartbeat(work.id)
@@ -179,21 +183,26 @@ class LaunchBatchMember:
         return record(uow, ctx, Progress(outcome, error=member.get("error")))
 
     @staticmethod
-    def _describe(adapter: BatchAdapter, work: Work, batch: Row, access: Access) -> dict[str, Any] | None:
-        """One status look-up for the whole batch; None when AWS asked us to come back later."""
-        batch_ctx = _batch_context(
-            work, batch, access, operation_id=batch.operation_id, detail=dict(batch.detail or {})
-        )
+    def _describe(adapter: BatchAdapter, work: Work, batches: list[Row], access: Access) -> dict[int, dict] | None:
+        """One status look-up for the batches (this member's first); None when AWS asked us to come back later."""
+        contexts = [
+            replace(
+                _batch_context(work, batch, access, operation_id=batch.operation_id, detail=dict(batch.detail or {})),
+                execution_id=batch.execution_id,
+                mode=getattr(batch, "mode", work.mode),
+            )
+            for batch in batches
+        ]
         try:
-            return adapter.describe_batch(batch_ctx)
+            return adapter.describe_batches(contexts)
         except RetryLater as error:
-            log.warning("[%s] batch %s: status look-up deferred: %s", work.execution_id, batch.id, error)
+            log.warning("[%s] batch %s: status look-up deferred: %s", work.execution_id, batches[0].id, error)
             return None
         except Failed as error:
-            return {"error": str(error)}
+            return {batch.id: {"error": str(error)} for batch in batches}
         except Exception as error:
-            log.exception("[%s] batch %s: status look-up failed", work.execution_id, batch.id)
-            return {"error": f"status failed: {error}"}
+            log.exception("[%s] batch %s: status look-up failed", work.execution_id, batches[0].id)
+            return {batch.id: {"error": f"status failed: {error}"} for batch in batches}
 
 
 def _batch_context(work: Work, batch: Row, access: Access, **known: Any) -> BatchContext:

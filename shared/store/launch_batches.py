@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, literal_column, or_, select, update
 
-from shared.db.tables import launch_batch_members, launch_batches, resource_runs
+from shared.db.tables import executions, launch_batch_members, launch_batches, resource_runs
 from shared.domain.batches import BATCH_LIMITS, RunRef, split
 from shared.domain.states import BatchStatus
 from shared.store import events
@@ -216,3 +216,37 @@ def claim_view(conn: Connection, batch_id: int, max_age: float, scope_gap: float
 
 def store_view(conn: Connection, batch_id: int, view: dict[str, Any]) -> None:
     conn.execute(update(LB).where(LB.c.id == batch_id).values(view=view, viewed_at=literal_column("clock_timestamp()")))
+
+
+def claim_scope_views(conn: Connection, batch_id: int, max_age: float) -> list[Row]:
+    """The other started batches of this batch's account, Region and execution phase whose look-up is
+    older than ``max_age``, each claimed for refreshing (with the execution's mode and phase)."""
+    this = (
+        select(LB.c.account_id, LB.c.region, executions.c.phase)
+        .select_from(LB.join(executions, executions.c.id == LB.c.execution_id))
+        .where(LB.c.id == batch_id)
+        .subquery()
+    )
+    same = (
+        select(LB.c.id)
+        .select_from(LB.join(executions, executions.c.id == LB.c.execution_id))
+        .where(
+            LB.c.id != batch_id,
+            LB.c.status == BS.STARTED.value,
+            LB.c.account_id.is_not_distinct_from(this.c.account_id),
+            LB.c.region == this.c.region,
+            executions.c.phase == this.c.phase,
+            or_(LB.c.viewed_at.is_(None), LB.c.viewed_at < _seconds_ago(max_age)),
+        )
+    )
+    claimed = update(LB).where(LB.c.id.in_(same.scalar_subquery())).values(viewed_at=func.clock_timestamp())
+    ids = [row.id for row in conn.execute(claimed.returning(LB.c.id))]
+    if not ids:
+        return []
+    return list(
+        conn.execute(
+            select(LB, executions.c.mode, executions.c.phase)
+            .select_from(LB.join(executions, executions.c.id == LB.c.execution_id))
+            .where(LB.c.id.in_(ids))
+        )
+    )

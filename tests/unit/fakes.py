@@ -386,6 +386,9 @@ class FakeLaunchBatches(_Store):
             batch.status, batch.error = BS.FAILED.value, error
         return copy.copy(batch)
 
+    def claim_scope_views(self, batch_id, max_age):
+        return []  # the fake keeps one batch per account+Region
+
     def claim_view(self, batch_id, max_age, scope_gap=0.0):
         batch = self.t.batches[batch_id]
         old = batch.viewed_at is None or batch.viewed_at < self.t.now - timedelta(seconds=max_age)

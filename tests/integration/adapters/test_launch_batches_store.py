@@ -147,3 +147,26 @@ def test_the_typical_duration_of_a_kind_is_the_lower_quartile_of_its_recent_succ
         )
         assert resources.typical_duration(conn, adapter, "instantiate") == pytest.approx(17.5)
         assert resources.typical_duration(conn, adapter, "cleanup") is None
+
+
+def test_the_batch_that_looks_up_its_job_claims_the_look_up_of_its_started_neighbours(db, batch_rows):
+    first, second = (b.id for b in batch_rows["batches"])
+    with db.engine.begin() as conn:
+        for batch_id in (first, second):
+            claim = launch_batches.claim_start(conn, batch_id, stale_seconds=60)
+            launch_batches.record_start(
+                conn,
+                batch_id,
+                claim.start_attempts,
+                operation_id=f"job-{batch_id}",
+                detail={},
+                outcomes={},
+                actor="t",
+                message="m",
+            )
+        claimed = launch_batches.claim_scope_views(conn, first, max_age=30)
+        again = launch_batches.claim_scope_views(conn, first, max_age=30)
+
+    assert second in [row.id for row in claimed] and first not in [row.id for row in claimed]
+    assert {row.phase for row in claimed} == {"instantiate"}
+    assert second not in [row.id for row in again]  # just claimed: fresh for 30 s
