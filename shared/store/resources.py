@@ -6,7 +6,7 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, insert, literal_column, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, literal_column, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db.tables import executions, resource_runs, wave_runs
@@ -39,8 +39,27 @@ def for_wave(conn: Connection, execution_id: str, number: int) -> list[Row]:
     )
 
 
-def list_for(conn: Connection, execution_id: str) -> list[Row]:
-    return list(conn.execute(select(R).where(R.c.execution_id == execution_id).order_by(R.c.wave_number, R.c.id)))
+def list_for(
+    conn: Connection, execution_id: str, *, after: tuple[int, int] | None = None, limit: int | None = None
+) -> list[Row]:
+    """The runs of an execution by wave, then id; `after` a (wave number, id) already seen."""
+    query = select(R).where(R.c.execution_id == execution_id)
+    if after is not None:
+        query = query.where(tuple_(R.c.wave_number, R.c.id) > tuple_(*after))
+    return list(conn.execute(query.order_by(R.c.wave_number, R.c.id).limit(limit)))
+
+
+def counts_for(conn: Connection, execution_id: str) -> dict[int, dict[str, int]]:
+    """How many runs of each wave are in each status."""
+    rows = conn.execute(
+        select(R.c.wave_number, R.c.status, func.count())
+        .where(R.c.execution_id == execution_id)
+        .group_by(R.c.wave_number, R.c.status)
+    )
+    counted: dict[int, dict[str, int]] = {}
+    for wave_number, status, count in rows:
+        counted.setdefault(wave_number, {})[status] = count
+    return counted
 
 
 def _with_wave():
