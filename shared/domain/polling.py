@@ -10,7 +10,8 @@ interval with the time the operation has been running.
 from __future__ import annotations
 
 EARLY = 0.8  # start looking tightly at this fraction of the expected duration
-BACKOFF = 0.25  # without (or past) an expectation, wait this fraction of the time elapsed (or overrun)
+BACKOFF = 0.25  # without an expectation, wait this fraction of the time the operation has been running
+OVERRUN_BACKOFF = 0.1  # past the expectation, wait this fraction of the overrun
 
 
 def next_poll(elapsed: float, expected: float | None, interval: float, tight: float = 1.0) -> float:
@@ -29,7 +30,7 @@ def next_poll(elapsed: float, expected: float | None, interval: float, tight: fl
     overrun = elapsed - expected
     if overrun <= interval:
         return tight
-    return _clamp(overrun * BACKOFF, tight, interval)
+    return _clamp(overrun * OVERRUN_BACKOFF, tight, interval)
 
 
 def _clamp(value: float, low: float, high: float) -> float:

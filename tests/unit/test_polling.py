@@ -19,8 +19,9 @@ def test_near_the_expected_end_it_is_looked_at_every_tight_seconds():
 
 
 def test_an_operation_far_past_its_expected_end_is_looked_at_less_and_less_often():
-    assert next_poll(elapsed=60, expected=20, interval=15) == 10
-    assert next_poll(elapsed=200, expected=20, interval=15) == 15
+    assert next_poll(elapsed=60, expected=20, interval=15) == 4
+    assert next_poll(elapsed=120, expected=20, interval=15) == 10
+    assert next_poll(elapsed=500, expected=20, interval=15) == 15
 
 
 def test_with_nothing_learned_the_wait_grows_with_the_time_running():
