@@ -174,20 +174,24 @@ class Bench:
         }
 
     def get_latency(self, execution_id: str, samples: int = 5) -> dict:
-        """GET /v1/executions/{id} as a client sees it (the whole answer read)."""
-        timings, size = [], 0
-        for _ in range(samples):
-            started = time.perf_counter()
-            response = self.api.call("GET", f"/v1/executions/{execution_id}")
-            size = len(response.content)
-            timings.append((time.perf_counter() - started) * 1000)
-            response.raise_for_status()
-        return {
-            "samples": samples,
-            "p50_ms": round(percentile(timings, 50), 1),
-            "max_ms": round(max(timings), 1),
-            "bytes": size,
-        }
+        """GET /v1/executions/{id} as a client sees it (the whole answer read): every resource run, and
+        the first page of 500 (`resourcesLimit`)."""
+        figures = {}
+        for name, query in (("all", ""), ("page_500", "?resourcesLimit=500")):
+            timings, size = [], 0
+            for _ in range(samples):
+                started = time.perf_counter()
+                response = self.api.call("GET", f"/v1/executions/{execution_id}{query}")
+                size = len(response.content)
+                timings.append((time.perf_counter() - started) * 1000)
+                response.raise_for_status()
+            figures[name] = {
+                "samples": samples,
+                "p50_ms": round(percentile(timings, 50), 1),
+                "max_ms": round(max(timings), 1),
+                "bytes": size,
+            }
+        return figures
 
     # --- B7 -------------------------------------------------------------------------------------
 
