@@ -28,9 +28,10 @@ from chromium import start_chromium  # the browser tests' launcher: one set of f
 
 
 def run_b6(count: int) -> dict:
-    with tempfile.TemporaryDirectory(prefix="drwave-b6-") as state, Stack(
-        StackConfig(state_dir=Path(state), api_port=free_port(), workers=1)
-    ) as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="drwave-b6-") as state,
+        Stack(StackConfig(state_dir=Path(state), api_port=free_port(), workers=1)) as stack,
+    ):
         db = Database(stack.database_url)
         with db.engine.begin() as conn:
             token = tokens.create(conn, "bench-b6", Role.READ_ONLY)

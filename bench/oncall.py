@@ -1,8 +1,8 @@
 """On-call benchmarks for `make bench`:
 
-B1 with a slow subscriber: B1 again while a webhook subscription to every event answers after 10 s per
+B8 B1 with a slow subscriber: B1 again while a webhook subscription to every event answers after 10 s per
     request — deliveries run in the notifier, so the waves must not notice.
-B6 report render: GET /v1/executions/{id}/report?format=html of a 1,000-resource execution (s).
+B9 report render: GET /v1/executions/{id}/report?format=html of a 1,000-resource execution (s).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from bench.drwave import summary
 
 SLOW_SECONDS = 10.0
 # what the stack needs for B1 with a slow subscriber: the receiver is on 127.0.0.1 and answers after 10 s
@@ -43,12 +45,12 @@ def slow_receiver(seconds: float = SLOW_SECONDS) -> Iterator[tuple[str, list[flo
         server.shutdown()
 
 
-def b1_with_slow_subscriber(bench, runs: int) -> dict:
+def b1_with_slow_subscriber(bench, rounds: int) -> dict:
     with slow_receiver() as (url, arrivals):
         body = {"name": "bench slow receiver", "kind": "webhook", "target": url, "events": ["*"]}
         subscription = bench.api.ok("POST", "/v1/subscriptions", json=body)["id"]
         try:
-            result = bench.b1_wave_to_wave(runs)
+            result = summary([gap for _ in range(rounds) for gap in bench.b1_run()])
         finally:
             bench.api.ok("DELETE", f"/v1/subscriptions/{subscription}")
         result["receiver_requests_during_run"] = len(arrivals)
@@ -56,7 +58,7 @@ def b1_with_slow_subscriber(bench, runs: int) -> dict:
     return result
 
 
-def b6_report_render(bench, execution_id: str, resources: int, samples: int = 3) -> dict:
+def report_render(bench, execution_id: str, resources: int, samples: int = 3) -> dict:
     timings = []
     for _ in range(samples):
         started = time.perf_counter()

@@ -48,6 +48,8 @@ class StackConfig:
     local_aws_port: int = 4566
     workers: int = 1
     worker_concurrency: int = 4
+    # per worker (by index): the comma-separated adapters it serves, like `--queues drs,aurora`; unset: all
+    worker_queues: list[str] = field(default_factory=list)
     scheduler_concurrency: int = 2
     notifier: bool = True  # the notifications worker (queue `notifications`, issue 10)
     env: dict[str, str] = field(default_factory=dict)  # extra DRWAVE_* settings for every process
@@ -171,12 +173,14 @@ class Stack:
         self.spawn("notifier", [sys.executable, "-m", "services.notifier"])
 
     def start_worker(self, index: int) -> subprocess.Popen:
+        queues = self.config.worker_queues[index] if index < len(self.config.worker_queues) else ""
         return self.spawn(
             f"worker-{index}",
             [sys.executable, "-m", "services.workers"],
             {
                 "DRWAVE_WORKER_NAME": f"workers-{index}",
                 "DRWAVE_WORKER_CONCURRENCY": str(self.config.worker_concurrency),
+                **({"DRWAVE_WORKER_QUEUES": queues} if queues else {}),
             },
         )
 

@@ -24,6 +24,7 @@ NOTIFICATIONS_QUEUE = "notifications"
 PUMP_NOTIFICATIONS = "notifications.pump"
 DELIVER_NOTIFICATION = "notifications.deliver"
 WRITE_REPORT = "notifications.write_report"
+CHORD_SIZE = 1000  # recovery tasks per chord of a wave
 
 
 def worker_queue(adapter: str) -> str:
@@ -121,20 +122,23 @@ class Publisher:
                 self.dispatch_wave(message)
 
     def dispatch_wave(self, message: DispatchWave) -> None:
-        header = [
-            self.app.signature(
-                RECOVER_RESOURCE,
-                args=(run_id,),
-                kwargs=recover_resource_kwargs(message.execution_id, message.wave_number, arn),
-                queue=worker_queue(adapter),
-                immutable=True,
-            )
-            for run_id, adapter, arn in message.runs
-        ]
+        """One chord per `CHORD_SIZE` runs, each with the wave's callback: a callback is only a hint, so
+        several are as good as one, and a 10,000-resource wave never holds 10,000 signatures at once."""
         callback = self.app.signature(
             WAVE_FINISHED, args=(message.execution_id, message.wave_number), queue=SCHEDULER_QUEUE, immutable=True
         )
-        chord(header, app=self.app)(callback)
+        for start in range(0, len(message.runs), CHORD_SIZE):
+            header = [
+                self.app.signature(
+                    RECOVER_RESOURCE,
+                    args=(run_id,),
+                    kwargs=recover_resource_kwargs(message.execution_id, message.wave_number, arn),
+                    queue=worker_queue(adapter),
+                    immutable=True,
+                )
+                for run_id, adapter, arn in message.runs[start : start + CHORD_SIZE]
+            ]
+            chord(header, app=self.app)(callback.clone())
 
     def start_execution(self, execution_id: str) -> None:
         self.app.send_task(START_EXECUTION, args=(execution_id,), queue=SCHEDULER_QUEUE)

@@ -74,7 +74,10 @@ def open_database(url: str) -> Iterator[Any]:
 def fresh_local_aws(admin: Any, step_seconds: float, clear_faults: Callable[[], Any]) -> Iterator[Any]:
     """The local AWS emptied and set to step its long operations every ``step_seconds``; faults cleared after."""
     admin.post("reset")
-    admin.post("config", {"drsJobStepSeconds": step_seconds, "globalClusterStepSeconds": step_seconds})
+    admin.post(
+        "config",
+        {"drsJobStepSeconds": step_seconds, "globalClusterStepSeconds": step_seconds, "ecsRolloutSeconds": 0},
+    )
     yield admin
     clear_faults()
 

@@ -16,8 +16,14 @@
                                          ``{"servers": [{"sourceServerID", "arn", "hostname", …}]}``
 ``PATCH /_localaws/drs/source-servers/   ``{"accountId", "region", "replicationState": "STALLED",
 {id}``                                   "lagSeconds": 900}`` → 200 (state and lag as DRS reports them)
+``GET /_localaws/completions``           when emulated long operations completed (epoch seconds):
+                                         ``{"drsJobs": [{"jobID", "accountId", "region",
+                                         "sourceServerIDs", "completedAt"}], "auroraOperations":
+                                         [{"globalClusterIdentifier", "targetArn", "completedAt"}],
+                                         "ecsRollouts": [{"serviceArn", "completedAt"}]}``
 ``GET /_localaws/config``                the timing config
-``POST /_localaws/config``               ``{"drsJobStepSeconds": 0.2, "globalClusterStepSeconds": 0.2}``
+``POST /_localaws/config``               ``{"drsJobStepSeconds": 0.2, "globalClusterStepSeconds": 0.2,
+                                         "ecsRolloutSeconds": 0}``
 =======================================  ==============================================================
 
 Bad input answers 400 ``{"error": {"code": "BAD_REQUEST", "message": …}}``.
@@ -97,6 +103,10 @@ def _faults_add(state: LocalAwsState, request: Request) -> Response:
 def _faults_clear(state: LocalAwsState, request: Request) -> Response:
     state.faults.clear()
     return _json({"faults": []})
+
+
+def _completions(state: LocalAwsState, request: Request) -> Response:
+    return _json(state.completions())
 
 
 def _config_get(state: LocalAwsState, request: Request) -> Response:
@@ -195,6 +205,7 @@ _URLS = Map(
         Rule(f"{PREFIX}/faults", methods=["GET"], endpoint=_faults_get),
         Rule(f"{PREFIX}/faults", methods=["POST"], endpoint=_faults_add),
         Rule(f"{PREFIX}/faults", methods=["DELETE"], endpoint=_faults_clear),
+        Rule(f"{PREFIX}/completions", methods=["GET"], endpoint=_completions),
         Rule(f"{PREFIX}/config", methods=["GET"], endpoint=_config_get),
         Rule(f"{PREFIX}/config", methods=["POST"], endpoint=_config_set),
         Rule(f"{PREFIX}/drs/source-servers", methods=["POST"], endpoint=_source_servers),

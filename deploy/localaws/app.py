@@ -64,13 +64,15 @@ class LocalAwsApp:
 
         account = self._pin_account(environ, call)
         throttled = self.state.faults.should_throttle(call.names, call.operation)
-        self.state.calls.record(call.key, throttled=throttled)
+        self.state.calls.record(call.key, throttled=throttled, scope=f"{account}/{call.region}")
         try:
             if throttled:
                 return error_response(call, throttling_error(call))(environ, recording_start_response)
             response = self._guarded_emulation(call, account)
             if response is not None:
                 return response(environ, recording_start_response)
+            if call.service == "ecs" and self.state.config.ecs_rollout_seconds > 0:
+                return self._ecs_update(call, account, environ, recording_start_response)
             return self._moto(call, environ, recording_start_response)
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
@@ -116,6 +118,24 @@ class LocalAwsApp:
         if call.service == "resourcegroupstaggingapi":
             route53_tagging.ensure_registered(account)
         return None
+
+    def _ecs_update(
+        self, call: AwsCall, account: str, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """moto applies an ECS call; an UpdateService of the desired count then rolls out over time."""
+        statuses: list[str] = []
+
+        def noting_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            statuses.append(status)
+            return start_response(status, headers, exc_info)
+
+        with self.state.lock:
+            self.state.ecs.advance()
+            before = self.state.ecs.running_before(call, account)
+            answer = list(self._moto(call, environ, noting_start_response))
+            if before is not None and statuses and statuses[0].startswith("2"):
+                self.state.ecs.start(call, account, before, self.state.config.ecs_rollout_seconds)
+        return answer
 
     def _moto(
         self, call: AwsCall | None, environ: dict[str, Any], start_response: StartResponse

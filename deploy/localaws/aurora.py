@@ -55,10 +55,16 @@ class AuroraGlobal:
         self.clock = clock
         self._lock = threading.RLock()
         self._operations: dict[tuple[str, str], _Operation] = {}
+        self.completed: list[dict[str, Any]] = []
 
     def reset(self) -> None:
         with self._lock:
             self._operations.clear()
+            self.completed.clear()
+
+    def pending(self) -> list[_Operation]:
+        with self._lock:
+            return list(self._operations.values())
 
     # -- time ------------------------------------------------------------------------------------
 
@@ -81,6 +87,14 @@ class AuroraGlobal:
                     cluster.failover_state = None
                     cluster.status = "available"
                     del self._operations[key]
+                    self.completed.append(
+                        {
+                            "globalClusterIdentifier": op.identifier,
+                            "accountId": op.account_id,
+                            "targetArn": op.target_arn,
+                            "completedAt": op.started_at + 2 * op.step,
+                        }
+                    )
                 elif elapsed >= op.step and cluster.failover_state:
                     cluster.failover_state = {**cluster.failover_state, "Status": "failing-over"}
             for identifier, cluster in backend.global_clusters.items():

@@ -16,18 +16,21 @@ class LocalAwsConfig:
 
     ``drs_job_step_seconds`` is the time of one DRS job step (PENDING → STARTED → COMPLETED, so a
     job completes after two steps); ``global_cluster_step_seconds`` the same for an Aurora global
-    switchover/failover (pending → failing-over → done). ``default_account`` is the account of any
+    switchover/failover (pending → failing-over → done); ``ecs_rollout_seconds`` how long an ECS
+    ``UpdateService`` rollout takes (0: at once, as moto does). ``default_account`` is the account of any
     access key moto does not know (i.e. every static key; assumed-role keys map to the role's account).
     """
 
     drs_job_step_seconds: float = DEFAULT_STEP_SECONDS
     global_cluster_step_seconds: float = DEFAULT_STEP_SECONDS
+    ecs_rollout_seconds: float = 0.0
     default_account: str = DEFAULT_ACCOUNT_ID
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     _FIELDS = {
         "drsJobStepSeconds": "drs_job_step_seconds",
         "globalClusterStepSeconds": "global_cluster_step_seconds",
+        "ecsRolloutSeconds": "ecs_rollout_seconds",
     }
 
     def update(self, changes: dict[str, Any]) -> None:
@@ -48,5 +51,6 @@ class LocalAwsConfig:
         return {
             "drsJobStepSeconds": self.drs_job_step_seconds,
             "globalClusterStepSeconds": self.global_cluster_step_seconds,
+            "ecsRolloutSeconds": self.ecs_rollout_seconds,
             "defaultAccountId": self.default_account,
         }

@@ -492,6 +492,15 @@ class ExecutionQuery(Model):
     cursor: str | None = Field(default=None, max_length=200)
 
 
+class ExecutionDetailQuery(Model):
+    resources_limit: int | None = Field(
+        default=None, ge=1, le=5000, description="at most this many resource runs (all when absent)"
+    )
+    resources_cursor: str | None = Field(
+        default=None, max_length=200, description="`nextResourcesCursor` of the previous page"
+    )
+
+
 class EventQuery(Model):
     after: int = Field(default=0, ge=0)
     limit: int = Field(default=500, ge=1, le=5000)
@@ -546,6 +555,9 @@ class ExecutionSummary(Out):
 class ExecutionOut(ExecutionSummary):
     counts: dict[str, int]
     waves: list[WaveRunOut]
+    next_resources_cursor: str | None = Field(
+        default=None, description="with resourcesLimit: pass back as resourcesCursor for the next resource runs"
+    )
 
 
 class ExecutionPage(Out):

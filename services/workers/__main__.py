@@ -43,14 +43,17 @@ def build(settings: WorkerSettings):
         claim_timeout=settings.claim_timeout,
         error_backoff=settings.error_backoff,
         account_cache_seconds=settings.account_cache_seconds,
+        poll_tight=settings.poll_tight,
+        scope_gap=settings.status_scope_gap,
     )
     register(app, recovery, settings.error_backoff)
     return app
 
 
 def queues(settings: WorkerSettings) -> list[str]:
+    """The adapter queues this worker consumes: `drs,aurora` or `workers.drs,workers.aurora`; unset: all."""
     names = settings.worker_queues.split(",") if settings.worker_queues else registry.names()
-    return [worker_queue(name.strip()) for name in names if name.strip()]
+    return [worker_queue(name.strip().removeprefix("workers.")) for name in names if name.strip()]
 
 
 def main() -> None:

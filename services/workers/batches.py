@@ -9,6 +9,7 @@ retryable AWS error gives the claim back. See docs/architecture.md, "Launch batc
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Row
@@ -18,7 +19,7 @@ from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 from .accounts import Access, AccountRoles
 from .adapters.base import BatchAdapter, BatchContext, BatchStarted, Failed, Outcome, Progress, RetryLater
-from .work import ACTOR, Envelope, PollAgain, Timing, Work, earlier_details, record
+from .work import ACTOR, Envelope, LearnedDurations, PollAgain, Timing, Work, earlier_details, record
 
 log = logging.getLogger(__name__)
 RS = ResourceStatus
@@ -27,10 +28,13 @@ RS = ResourceStatus
 class LaunchBatchMember:
     """One member run's step inside its launch batch."""
 
-    def __init__(self, units: UnitOfWorkFactory, timing: Timing, roles: AccountRoles) -> None:
+    def __init__(
+        self, units: UnitOfWorkFactory, timing: Timing, roles: AccountRoles, durations: LearnedDurations
+    ) -> None:
         self.units = units
         self.timing = timing
         self.roles = roles
+        self.durations = durations
 
     def join(self, adapter: BatchAdapter, work: Work, batch_id: int) -> Envelope | PollAgain:
         """A STARTING member: take its batch's start if nobody has, else follow the batch's outcome."""
@@ -52,19 +56,24 @@ class LaunchBatchMember:
         return self.poll(adapter, work, batch_id)
 
     def poll(self, adapter: BatchAdapter, work: Work, batch_id: int) -> Envelope | PollAgain:
-        ttl = self.timing.poll_interval
         with self.units() as uow:
+            expected = self.durations.expected(uow, work)
+            # the view is as fresh as this member's schedule wants (tight near the expected end)
+            ttl = max(0.5, self.timing.next_poll(Progress(Outcome.IN_PROGRESS), work, expected) - 0.1)
             batch = uow.launch_batches.get(batch_id)
             view = batch.view
             fresh = view is not None and batch.view_age is not None and float(batch.view_age) < ttl
-            refresh = not fresh and uow.launch_batches.claim_view(batch_id, ttl)
+            refresh = not fresh and uow.launch_batches.claim_view(batch_id, ttl, self.timing.scope_gap)
+            # the shared poller of the account+Region: the one look-up serves its other batches too
+            neighbours = uow.launch_batches.claim_scope_views(batch_id, ttl) if refresh else []
             access = self.roles.access(uow, adapter, batch.account_id or work.arn, work.detail)
         if refresh:
-            looked = self._describe(adapter, work, batch, access)
-            if looked is not None:
+            looked = self._describe(adapter, work, [batch, *neighbours], access)
+            if looked:
                 with self.units() as uow:
-                    uow.launch_batches.store_view(batch_id, looked)
-                view = looked
+                    for looked_id, looked_view in looked.items():
+                        uow.launch_batches.store_view(looked_id, looked_view)
+            view = looked.get(batch_id, view) if looked else view
         if view is None:  # nothing looked up yet (another member is asking AWS, or AWS said "later")
             with self.units() as uow:
                 uow.resources.heartbeat(work.id)
@@ -79,7 +88,7 @@ class LaunchBatchMember:
             if progress.finished:
                 return record(uow, ctx, progress)
             uow.resources.heartbeat(work.id, work.merged_detail(progress))
-        return PollAgain(self.timing.next_poll(progress))
+        return PollAgain(self.timing.next_poll(progress, work, expected))
 
     def _start(self, adapter: BatchAdapter, work: Work, claim: Row) -> Envelope | PollAgain:
         """The claimant starts the batch's operation for every member, once, and records it."""
@@ -174,21 +183,26 @@ class LaunchBatchMember:
         return record(uow, ctx, Progress(outcome, error=member.get("error")))
 
     @staticmethod
-    def _describe(adapter: BatchAdapter, work: Work, batch: Row, access: Access) -> dict[str, Any] | None:
-        """One status look-up for the whole batch; None when AWS asked us to come back later."""
-        batch_ctx = _batch_context(
-            work, batch, access, operation_id=batch.operation_id, detail=dict(batch.detail or {})
-        )
+    def _describe(adapter: BatchAdapter, work: Work, batches: list[Row], access: Access) -> dict[int, dict] | None:
+        """One status look-up for the batches (this member's first); None when AWS asked us to come back later."""
+        contexts = [
+            replace(
+                _batch_context(work, batch, access, operation_id=batch.operation_id, detail=dict(batch.detail or {})),
+                execution_id=batch.execution_id,
+                mode=getattr(batch, "mode", work.mode),
+            )
+            for batch in batches
+        ]
         try:
-            return adapter.describe_batch(batch_ctx)
+            return adapter.describe_batches(contexts)
         except RetryLater as error:
-            log.warning("[%s] batch %s: status look-up deferred: %s", work.execution_id, batch.id, error)
+            log.warning("[%s] batch %s: status look-up deferred: %s", work.execution_id, batches[0].id, error)
             return None
         except Failed as error:
-            return {"error": str(error)}
+            return {batch.id: {"error": str(error)} for batch in batches}
         except Exception as error:
-            log.exception("[%s] batch %s: status look-up failed", work.execution_id, batch.id)
-            return {"error": f"status failed: {error}"}
+            log.exception("[%s] batch %s: status look-up failed", work.execution_id, batches[0].id)
+            return {batch.id: {"error": f"status failed: {error}"} for batch in batches}
 
 
 def _batch_context(work: Work, batch: Row, access: Access, **known: Any) -> BatchContext:

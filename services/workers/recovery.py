@@ -21,7 +21,7 @@ from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from .accounts import NO_ROLE, Access, AccountRoles
 from .adapters.base import Adapter, BatchAdapter, Failed, Outcome, Progress, ResourceContext, RetryLater
 from .batches import LaunchBatchMember
-from .work import ACTOR, Envelope, PollAgain, Timing, Work, earlier_details, finish, record
+from .work import ACTOR, Envelope, LearnedDurations, PollAgain, Timing, Work, earlier_details, finish, record
 
 log = logging.getLogger(__name__)
 RS = ResourceStatus
@@ -37,12 +37,15 @@ class Recovery:
         claim_timeout: float,
         error_backoff: float,
         account_cache_seconds: float = 30.0,
+        poll_tight: float = 1.0,
+        scope_gap: float = 1.0,
     ):
         self.units = units
         self.adapters = adapters
-        self.timing = Timing(poll_interval, claim_timeout, error_backoff)
+        self.timing = Timing(poll_interval, claim_timeout, error_backoff, poll_tight, scope_gap)
         self.roles = AccountRoles(account_cache_seconds)
-        self.batches = LaunchBatchMember(units, self.timing, self.roles)
+        self.durations = LearnedDurations()
+        self.batches = LaunchBatchMember(units, self.timing, self.roles, self.durations)
 
     def step(self, run_id: int) -> Envelope | PollAgain:
         # Every write below is one compare-and-set statement, so autocommit is as safe as a transaction
@@ -154,7 +157,8 @@ class Recovery:
             if progress.finished:
                 return record(uow, ctx, progress)
             uow.resources.heartbeat(work.id, work.merged_detail(progress))
-        return PollAgain(self.timing.next_poll(progress))
+            expected = self.durations.expected(uow, work)
+        return PollAgain(self.timing.next_poll(progress, work, expected))
 
     def _safe_status(self, adapter: Adapter, ctx: ResourceContext) -> Progress | PollAgain:
         try:

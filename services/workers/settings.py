@@ -13,6 +13,12 @@ class WorkerSettings(CommonSettings):
         default=60.0, description="seconds before a STARTING resource (or launch batch) whose worker died is re-claimed"
     )
     error_backoff: float = Field(default=2.0, description="seconds before retrying after a retryable error")
+    poll_tight: float = Field(
+        default=1.0, description="seconds between status look-ups near an operation's expected end (learned)"
+    )
+    status_scope_gap: float = Field(
+        default=1.0, description="least seconds between two launch-batch status look-ups in one account and Region"
+    )
     aws_region: str | None = Field(
         default=None,
         description="region of STS and of region-less clients; unset = boto3's (AWS_DEFAULT_REGION) or us-east-1. "

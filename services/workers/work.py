@@ -6,12 +6,15 @@ recorded. Shared by the resource step (``recovery.py``) and launch-batch members
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row
 
+from shared.domain import polling
 from shared.domain.progress import Phase
 from shared.domain.states import ExecutionStatus, ResourceStatus
 from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -113,13 +116,21 @@ class Work:
 
 @dataclass(frozen=True)
 class Timing:
-    poll_interval: float
+    poll_interval: float  # the longest wait between two look-ups of an operation
     claim_timeout: float  # a start claim older than this is presumed dead and may be re-claimed
     error_backoff: float  # the wait after a retryable error that named no wait of its own
+    poll_tight: float = 1.0  # the wait near an operation's expected end
+    scope_gap: float = 1.0  # the least time between two batch look-ups in one account and Region
 
-    def next_poll(self, progress: Progress) -> float:
-        wanted = progress.retry_after if progress.retry_after is not None else self.poll_interval
-        return max(0.0, min(wanted, self.poll_interval))
+    def next_poll(self, progress: Progress, work: Work | None = None, expected: float | None = None) -> float:
+        """The adapter's own wait if it named one, else the schedule of `shared.domain.polling` for an
+        operation running since the run started (`expected`: the typical duration of its kind)."""
+        if progress.retry_after is not None:
+            return max(0.0, min(progress.retry_after, self.poll_interval))
+        if work is None or work.started_at is None:
+            return self.poll_interval
+        elapsed = (work.now - work.started_at).total_seconds()
+        return polling.next_poll(elapsed, expected, self.poll_interval, self.poll_tight)
 
     def backoff(self, error: RetryLater) -> float:
         return error.after if error.after is not None else self.error_backoff
@@ -155,3 +166,25 @@ def earlier_details(uow: UnitOfWork, adapter: Adapter, work: Work, arns: list[st
     if not adapter.uses_aws or work.phase is Phase.INSTANTIATE:
         return {}
     return uow.resources.source_details(work.execution_id, arns)
+
+
+class LearnedDurations:
+    """Typical durations of each adapter's phase (``resources.typical_duration``), read from Postgres at
+    most once per `ttl` seconds per kind and process: what tightens polling near an operation's end."""
+
+    def __init__(self, ttl: float = 30.0) -> None:
+        self.ttl = ttl
+        self._known: dict[tuple[str, str], tuple[float, float | None]] = {}
+        self._lock = threading.Lock()
+
+    def expected(self, uow: UnitOfWork, work: Work) -> float | None:
+        key = (work.adapter, work.phase.value)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._known.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        value = uow.resources.typical_duration(*key)
+        with self._lock:
+            self._known[key] = (now + self.ttl, value)
+        return value

@@ -160,8 +160,8 @@ class AwsRefused(DomainError):
 
 
 class InvalidCursor(DomainError):
-    def __init__(self) -> None:
-        super().__init__("cursor: not a cursor returned by this API", field="cursor")
+    def __init__(self, field: str = "cursor") -> None:
+        super().__init__(f"{field}: not a cursor returned by this API", field=field)
 
 
 # --- tokens ------------------------------------------------------------------------------------

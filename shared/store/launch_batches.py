@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, literal_column, or_, select, update
 
-from shared.db.tables import launch_batch_members, launch_batches, resource_runs
+from shared.db.tables import executions, launch_batch_members, launch_batches, resource_runs
 from shared.domain.batches import BATCH_LIMITS, RunRef, split
 from shared.domain.states import BatchStatus
 from shared.store import events
@@ -179,8 +179,28 @@ def fail(conn: Connection, batch_id: int, attempts: int, error: str, *, actor: s
     return row
 
 
-def claim_view(conn: Connection, batch_id: int, max_age: float) -> bool:
-    """Take the lease to refresh the shared status look-up when it is older than ``max_age`` seconds."""
+def claim_view(conn: Connection, batch_id: int, max_age: float, scope_gap: float = 0.0) -> bool:
+    """Take the lease to refresh the shared status look-up when it is older than ``max_age`` seconds and,
+    with ``scope_gap``, no batch of the same account and Region was looked up in the last ``scope_gap``
+    seconds (serialized per account+Region by a transaction-scoped advisory lock)."""
+    if scope_gap > 0:
+        scope = select(func.coalesce(LB.c.account_id, "") + "/" + LB.c.region).where(LB.c.id == batch_id)
+        conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(scope.scalar_subquery()))))
+        other = LB.alias("other")
+        this = select(LB.c.account_id, LB.c.region).where(LB.c.id == batch_id).subquery()
+        recent = conn.scalar(
+            select(other.c.id)
+            .where(
+                other.c.id != batch_id,
+                other.c.status == BS.STARTED.value,
+                other.c.account_id.is_not_distinct_from(this.c.account_id),
+                other.c.region == this.c.region,
+                other.c.viewed_at > _seconds_ago(scope_gap),
+            )
+            .limit(1)
+        )
+        if recent is not None:
+            return False
     return bool(
         conn.execute(
             update(LB)
@@ -208,3 +228,35 @@ def jobs_of(conn: Connection, run_ids: list[int]) -> dict[int, str]:
         .where(M.c.resource_run_id.in_(run_ids), LB.c.operation_id.like("drsjob-%"))
     )
     return {row.resource_run_id: row.operation_id for row in rows}
+def claim_scope_views(conn: Connection, batch_id: int, max_age: float) -> list[Row]:
+    """The other started batches of this batch's account, Region and execution phase whose look-up is
+    older than ``max_age``, each claimed for refreshing (with the execution's mode and phase)."""
+    this = (
+        select(LB.c.account_id, LB.c.region, executions.c.phase)
+        .select_from(LB.join(executions, executions.c.id == LB.c.execution_id))
+        .where(LB.c.id == batch_id)
+        .subquery()
+    )
+    same = (
+        select(LB.c.id)
+        .select_from(LB.join(executions, executions.c.id == LB.c.execution_id))
+        .where(
+            LB.c.id != batch_id,
+            LB.c.status == BS.STARTED.value,
+            LB.c.account_id.is_not_distinct_from(this.c.account_id),
+            LB.c.region == this.c.region,
+            executions.c.phase == this.c.phase,
+            or_(LB.c.viewed_at.is_(None), LB.c.viewed_at < _seconds_ago(max_age)),
+        )
+    )
+    claimed = update(LB).where(LB.c.id.in_(same.scalar_subquery())).values(viewed_at=func.clock_timestamp())
+    ids = [row.id for row in conn.execute(claimed.returning(LB.c.id))]
+    if not ids:
+        return []
+    return list(
+        conn.execute(
+            select(LB, executions.c.mode, executions.c.phase)
+            .select_from(LB.join(executions, executions.c.id == LB.c.execution_id))
+            .where(LB.c.id.in_(ids))
+        )
+    )

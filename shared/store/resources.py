@@ -6,7 +6,7 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, insert, literal_column, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, literal_column, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db.tables import executions, resource_runs, wave_runs
@@ -39,8 +39,27 @@ def for_wave(conn: Connection, execution_id: str, number: int) -> list[Row]:
     )
 
 
-def list_for(conn: Connection, execution_id: str) -> list[Row]:
-    return list(conn.execute(select(R).where(R.c.execution_id == execution_id).order_by(R.c.wave_number, R.c.id)))
+def list_for(
+    conn: Connection, execution_id: str, *, after: tuple[int, int] | None = None, limit: int | None = None
+) -> list[Row]:
+    """The runs of an execution by wave, then id; `after` a (wave number, id) already seen."""
+    query = select(R).where(R.c.execution_id == execution_id)
+    if after is not None:
+        query = query.where(tuple_(R.c.wave_number, R.c.id) > tuple_(*after))
+    return list(conn.execute(query.order_by(R.c.wave_number, R.c.id).limit(limit)))
+
+
+def counts_for(conn: Connection, execution_id: str) -> dict[int, dict[str, int]]:
+    """How many runs of each wave are in each status."""
+    rows = conn.execute(
+        select(R.c.wave_number, R.c.status, func.count())
+        .where(R.c.execution_id == execution_id)
+        .group_by(R.c.wave_number, R.c.status)
+    )
+    counted: dict[int, dict[str, int]] = {}
+    for wave_number, status, count in rows:
+        counted.setdefault(wave_number, {})[status] = count
+    return counted
 
 
 def _with_wave():
@@ -247,3 +266,23 @@ def overdue_in_running_waves(conn: Connection, limit: int = 1000) -> list[Row]:
             .limit(limit)
         )
     )
+
+
+def typical_duration(conn: Connection, adapter: str, phase: str, samples: int = 20) -> float | None:
+    """How long the last `samples` successful runs of an adapter's phase took, in seconds: their lower
+    quartile, so that tight polling starts before most of them ended; None before the first."""
+    recent = (
+        select(func.extract("epoch", R.c.finished_at - R.c.started_at).label("seconds"))
+        .select_from(R.join(executions, executions.c.id == R.c.execution_id))
+        .where(
+            R.c.adapter == adapter,
+            executions.c.phase == phase,
+            R.c.status == ResourceStatus.SUCCEEDED.value,
+            R.c.started_at.is_not(None),
+        )
+        .order_by(R.c.finished_at.desc())
+        .limit(samples)
+        .subquery()
+    )
+    value = conn.scalar(select(func.percentile_cont(0.25).within_group(recent.c.seconds)))
+    return float(value) if value is not None else None

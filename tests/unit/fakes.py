@@ -48,6 +48,7 @@ class Tables:
     members: dict[int, int] = field(default_factory=dict)  # resource run id -> batch id
     accounts: dict[str, SimpleNamespace] = field(default_factory=dict)
     approvals: list[SimpleNamespace] = field(default_factory=list)  # approval requests, in order
+    durations: dict[tuple[str, str], float] = field(default_factory=dict)  # (adapter, phase) -> typical s
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     now: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
 
@@ -237,6 +238,9 @@ class FakeResources(_Store):
                 cancelled += 1
         return cancelled
 
+    def typical_duration(self, adapter, phase):
+        return self.t.durations.get((adapter, phase))
+
     def heartbeat(self, run_id, detail=None):
         run = self.t.runs[run_id]
         run.heartbeat_at = self.t.now
@@ -386,7 +390,10 @@ class FakeLaunchBatches(_Store):
             batch.status, batch.error = BS.FAILED.value, error
         return copy.copy(batch)
 
-    def claim_view(self, batch_id, max_age):
+    def claim_scope_views(self, batch_id, max_age):
+        return []  # the fake keeps one batch per account+Region
+
+    def claim_view(self, batch_id, max_age, scope_gap=0.0):
         batch = self.t.batches[batch_id]
         old = batch.viewed_at is None or batch.viewed_at < self.t.now - timedelta(seconds=max_age)
         if batch.status != BS.STARTED or not old:

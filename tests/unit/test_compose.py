@@ -4,12 +4,19 @@ from pathlib import Path
 
 import yaml
 
+from services.workers.__main__ import queues
+from services.workers.adapters import registry
+from services.workers.settings import WorkerSettings
+from shared.messaging import worker_queue
+
 COMPOSE = yaml.safe_load((Path(__file__).parents[2] / "deploy" / "compose.yml").read_text())
 SERVICES = COMPOSE["services"]
+WORKERS = sorted(name for name in SERVICES if name.startswith("workers-"))
 
 
 def test_compose_runs_every_drwave_service_and_its_dependencies():
-    assert {"postgres", "redis", "api", "scheduler", "workers", "flower", "migrate"} <= set(SERVICES)
+    assert {"postgres", "redis", "api", "scheduler", "flower", "migrate"} <= set(SERVICES)
+    assert WORKERS
 
 
 def test_redis_keeps_an_append_only_file_and_never_evicts_tasks():
@@ -37,7 +44,8 @@ def test_gunicorn_takes_its_worker_count_from_the_api_settings(monkeypatch):
 
 def test_scheduler_and_workers_run_their_composition_roots():
     assert SERVICES["scheduler"]["command"] == ["python", "-m", "services.scheduler"]
-    assert SERVICES["workers"]["command"] == ["python", "-m", "services.workers"]
+    for name in WORKERS:
+        assert SERVICES[name]["command"] == ["python", "-m", "services.workers"], name
 
 
 def test_flower_requires_basic_auth():
@@ -45,14 +53,14 @@ def test_flower_requires_basic_auth():
 
 
 def test_every_drwave_service_is_pointed_at_the_compose_postgres_and_redis():
-    for name in ("api", "scheduler", "workers", "flower", "migrate"):
+    for name in ("api", "scheduler", "flower", "migrate", *WORKERS):
         env = SERVICES[name]["environment"]
         assert "@postgres:5432/drwave" in env["DRWAVE_DATABASE_URL"], name
         assert env["DRWAVE_REDIS_URL"] == "redis://redis:6379/0", name
 
 
 def test_services_wait_for_migrations_before_starting():
-    for name in ("api", "scheduler", "workers"):
+    for name in ("api", "scheduler", *WORKERS):
         assert SERVICES[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
@@ -87,3 +95,19 @@ def test_the_api_serves_with_threaded_workers_configured_from_settings():
     command = SERVICES["api"]["command"]
     assert command[command.index("--config") + 1] == "python:services.api.gunicorn_conf"
     assert SERVICES["api"]["environment"]["DRWAVE_API_THREADS"].isdigit()
+
+
+def _queues(name: str) -> list[str]:
+    return queues(WorkerSettings(**{"worker_queues": SERVICES[name]["environment"]["DRWAVE_WORKER_QUEUES"]}))
+
+
+def test_every_adapter_queue_is_consumed_by_exactly_one_worker_service():
+    consumed = [queue for name in WORKERS for queue in _queues(name)]
+    assert sorted(consumed) == sorted(worker_queue(adapter) for adapter in registry.names())
+
+
+def test_worker_services_have_their_own_node_names_and_are_scaled_independently():
+    names = [SERVICES[name]["environment"]["DRWAVE_WORKER_NAME"] for name in WORKERS]
+    assert len(set(names)) == len(WORKERS)
+    assert all(isinstance(SERVICES[name]["deploy"]["replicas"], int) for name in WORKERS)
+    assert SERVICES["workers-drs"]["deploy"]["replicas"] != SERVICES["workers-aurora"]["deploy"]["replicas"]

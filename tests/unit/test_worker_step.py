@@ -27,6 +27,7 @@ from shared.domain.states import BatchStatus, ExecutionStatus, ResourceStatus, W
 
 ES, RS = ExecutionStatus, ResourceStatus
 POLL, CLAIM, BACKOFF = 5.0, 30.0, 2.0
+TIGHT = 1.0  # the wait near an operation's expected end (the default poll_tight)
 
 
 class Scripted(Adapter):
@@ -110,7 +111,7 @@ def units() -> FakeUnits:
 def test_a_pending_run_is_claimed_started_once_and_polled_with_its_operation_id_stored_first(units):
     (run_id,) = running_wave(units, "scripted")
     adapter = Scripted()
-    assert recovery(units, adapter).step(run_id) == PollAgain(POLL)
+    assert recovery(units, adapter).step(run_id) == PollAgain(TIGHT)  # nothing learned: looks again soon
     run = units.tables.runs[run_id]
     assert (run.status, run.operation_id, run.start_attempts) == (RS.IN_PROGRESS, f"op-{run_id}", 1)
     assert len(adapter.begun) == 1 and adapter.polled[0].operation_id == f"op-{run_id}"
@@ -152,8 +153,20 @@ def test_a_throttled_start_gives_its_claim_back_and_the_next_delivery_starts_it(
     assert step(run_id) == PollAgain(7)
     run = units.tables.runs[run_id]
     assert run.status == RS.STARTING and run.heartbeat_at is None  # given back, not failed
-    assert step(run_id) == PollAgain(POLL)
+    assert step(run_id) == PollAgain(TIGHT)
     assert len(adapter.begun) == 2 and run.status == RS.IN_PROGRESS
+
+
+def test_an_operation_of_a_kind_that_took_20_s_before_is_looked_at_again_near_its_expected_end(units):
+    (run_id,) = running_wave(units, "scripted")
+    units.tables.durations[("scripted", "instantiate")] = 20.0
+    adapter = Scripted(polls=[Progress(Outcome.IN_PROGRESS)] * 3)
+    step = recovery(units, adapter).step
+    assert step(run_id) == PollAgain(POLL)  # far from the end: the longest wait
+    units.tables.now += timedelta(seconds=12)
+    assert step(run_id) == PollAgain(4.0)  # wakes at 80% of the expected 20 s
+    units.tables.now += timedelta(seconds=4)
+    assert step(run_id) == PollAgain(TIGHT)
 
 
 def test_a_throttled_poll_waits_and_never_fails_the_run(units):

@@ -25,32 +25,54 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise InvalidCursor() from error
 
 
+def encode_run_cursor(wave_number: int, run_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps([wave_number, run_id]).encode()).decode()
+
+
+def decode_run_cursor(cursor: str) -> tuple[int, int]:
+    try:
+        wave_number, run_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return int(wave_number), int(run_id)
+    except (ValueError, TypeError) as error:
+        raise InvalidCursor("resourcesCursor") from error
+
+
 class ExecutionQueries:
     def __init__(self, db: Database):
         self.db = db
 
-    def detail(self, execution_id: str) -> dict[str, Any]:
+    def detail(self, execution_id: str, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
+        """The execution with every resource run, or with `limit` of them after `cursor` (counts are
+        always the whole execution's, counted in Postgres)."""
+        after = decode_run_cursor(cursor) if cursor else None
         with self.db.engine.connect() as conn:
             row = executions.get(conn, execution_id)
             if row is None:
                 raise ExecutionNotFound(execution_id)
             wave_rows = waves.list_for(conn, execution_id)
-            runs = resources.list_for(conn, execution_id)
+            counted = resources.counts_for(conn, execution_id)
+            runs = resources.list_for(conn, execution_id, after=after, limit=limit + 1 if limit else None)
+        next_cursor = None
+        if limit is not None and len(runs) > limit:
+            runs = runs[:limit]
+            next_cursor = encode_run_cursor(runs[-1].wave_number, runs[-1].id)
         by_wave: dict[int, list] = {}
         for run in runs:
             by_wave.setdefault(run.wave_number, []).append(run)
+        totals: Counter[str] = Counter()
         wave_views = []
         for wave in wave_rows:
-            members = by_wave.get(wave.number, [])
+            counts = counted.get(wave.number, {})
+            totals.update(counts)
             wave_views.append(
                 {
                     **wave._mapping,
                     "pause_before_wave": wave.pause_before,
-                    "counts": dict(Counter(r.status for r in members)),
-                    "resources": members,
+                    "counts": counts,
+                    "resources": by_wave.get(wave.number, []),
                 }
             )
-        return {**row._mapping, "counts": dict(Counter(r.status for r in runs)), "waves": wave_views}
+        return {**row._mapping, "counts": dict(totals), "waves": wave_views, "next_resources_cursor": next_cursor}
 
     def page(self, *, status: str | None, plan_id: str | None, cursor: str | None, limit: int):
         after = decode_cursor(cursor) if cursor else None

@@ -12,6 +12,7 @@ from ..schemas import (
     ActionResponse,
     EventList,
     EventQuery,
+    ExecutionDetailQuery,
     ExecutionOut,
     ExecutionPage,
     ExecutionQuery,
@@ -45,9 +46,11 @@ def list_executions(query: ExecutionQuery):
 
 
 @bp.get("/<id>", responses={200: ExecutionOut, **ERRORS})
-def get_execution(path: IdPath):
-    """One execution with its waves, counts and resource runs."""
-    return respond(ExecutionOut, services().drs.with_latest_job_log(services().queries.detail(path.id)))
+def get_execution(path: IdPath, query: ExecutionDetailQuery):
+    """One execution with its waves, counts and resource runs; `resourcesLimit` pages the resource runs
+    (ordered by wave, then run) while counts stay those of the whole execution."""
+    detail = services().queries.detail(path.id, limit=query.resources_limit, cursor=query.resources_cursor)
+    return respond(ExecutionOut, services().drs.with_latest_job_log(detail))
 
 
 @bp.get("/<id>/events", responses={200: EventList, **ERRORS})

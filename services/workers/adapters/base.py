@@ -184,6 +184,11 @@ class BatchAdapter(Adapter):
     def describe_batch(self, batch: BatchContext) -> dict[str, Any]:
         """One status look-up of the batch's operation, as JSON every member can read."""
 
+    def describe_batches(self, batches: list[BatchContext]) -> dict[int, dict[str, Any]]:
+        """The views of several batches of one account and Region, by batch id: one look-up each unless
+        the adapter can look them all up at once (what one shared poller per account+Region does)."""
+        return {b.batch_id: self.describe_batch(b) for b in batches if b.batch_id is not None}
+
     @abstractmethod
     def member_status(self, view: dict[str, Any], ctx: ResourceContext) -> Progress:
         """One member's progress, read from a view (pure)."""

@@ -311,12 +311,29 @@ class DrsAdapter(AwsAdapter, BatchAdapter):
             }
         return {}
 
+    def describe_batches(self, batches: list[BatchContext]) -> dict[int, dict[str, Any]]:
+        """Launch jobs of one account and Region in one DescribeJobs; other phases one by one."""
+        launches = [b for b in batches if b.phase == "instantiate" and b.batch_id is not None]
+        views = {b.batch_id: self.describe_batch(b) for b in batches if b not in launches and b.batch_id is not None}
+        if launches:
+            drs = self._drs(launches[0])
+            wanted = [job for b in launches if (job := _job_id(b))]
+            found = self._jobs(drs, wanted) if wanted else {}
+            views |= {b.batch_id: self._job_view(drs, b, found) for b in launches}
+        return views
+
     def _describe_job(self, batch: BatchContext) -> dict[str, Any]:
-        job_id = batch.operation_id or batch.detail.get("jobID")
-        if not job_id or job_id.startswith("none:"):
+        job_id = _job_id(batch)
+        if not job_id:
             return {"jobID": None, "status": "COMPLETED", "servers": {}}
         drs = self._drs(batch)
-        job = self._jobs(drs, [job_id]).get(job_id)
+        return self._job_view(drs, batch, self._jobs(drs, [job_id]))
+
+    def _job_view(self, drs: Any, batch: BatchContext, found: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        job_id = _job_id(batch)
+        if not job_id:
+            return {"jobID": None, "status": "COMPLETED", "servers": {}}
+        job = found.get(job_id)
         if job is None:
             return {"jobID": job_id, "error": f"DRS job {job_id} was not found"}
         servers = {
@@ -424,3 +441,9 @@ def _instance_for(instances: list[dict[str, Any]], sid: str, recorded: str | Non
 
 def _compact(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
+
+
+def _job_id(batch: BatchContext) -> str | None:
+    """The batch's DRS job, or None when its start needed none (``none:…``)."""
+    job_id = batch.operation_id or batch.detail.get("jobID")
+    return None if not job_id or job_id.startswith("none:") else job_id

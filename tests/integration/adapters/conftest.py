@@ -210,37 +210,48 @@ def _own_database(database_url: str) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
-def _own_redis_db(redis_url: str) -> str:
+def _own_redis_db(redis_url: str, number: int = STACK_REDIS_DB) -> str:
     base = redis_url.rsplit("/", 1)[0] if redis_url.count("/") > 2 else redis_url.rstrip("/")
-    return f"{base}/{STACK_REDIS_DB}"
+    return f"{base}/{number}"
+
+
+def aws_stack_config(servers: Stack, aws_endpoint: str, state_dir, redis_db: int, **config: Any) -> StackConfig:
+    """A stack of its own (database, Redis database) whose processes reach the local AWS."""
+    return StackConfig(
+        state_dir=state_dir,
+        database_url=_own_database(servers.database_url),
+        redis_url=_own_redis_db(servers.redis_url, redis_db),
+        api=True,
+        api_port=free_port(),
+        env={
+            "DRWAVE_POLL_INTERVAL": str(POLL_INTERVAL),
+            "DRWAVE_RECONCILE_INTERVAL": "1",
+            "DRWAVE_VISIBILITY_TIMEOUT": "30",
+            "DRWAVE_CLAIM_TIMEOUT": "3",
+            "DRWAVE_STALE_AFTER": "15",
+            "DRWAVE_PENDING_GRACE": "2",
+            "DRWAVE_ERROR_BACKOFF": "0.3",
+            "DRWAVE_LOG_LEVEL": "INFO",
+            "AWS_ENDPOINT_URL": aws_endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": DR,
+        },
+        **config,
+    )
 
 
 @pytest.fixture(scope="session")
 def aws_stack(servers: Stack, aws_endpoint: str, tmp_path_factory) -> Iterator[Stack]:
     """API, scheduler and two workers whose environment points boto3 at the local AWS."""
     stack = Stack(
-        StackConfig(
-            state_dir=tmp_path_factory.mktemp("drwave-adapters"),
-            database_url=_own_database(servers.database_url),
-            redis_url=_own_redis_db(servers.redis_url),
-            api=True,
-            api_port=free_port(),
+        aws_stack_config(
+            servers,
+            aws_endpoint,
+            tmp_path_factory.mktemp("drwave-adapters"),
+            STACK_REDIS_DB,
             workers=2,
             worker_concurrency=3,
-            env={
-                "DRWAVE_POLL_INTERVAL": str(POLL_INTERVAL),
-                "DRWAVE_RECONCILE_INTERVAL": "1",
-                "DRWAVE_VISIBILITY_TIMEOUT": "30",
-                "DRWAVE_CLAIM_TIMEOUT": "3",
-                "DRWAVE_STALE_AFTER": "15",
-                "DRWAVE_PENDING_GRACE": "2",
-                "DRWAVE_ERROR_BACKOFF": "0.3",
-                "DRWAVE_LOG_LEVEL": "INFO",
-                "AWS_ENDPOINT_URL": aws_endpoint,
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_DEFAULT_REGION": DR,
-            },
         )
     )
     try:
@@ -320,3 +331,25 @@ def runs_by_arn(execution: dict[str, Any]) -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="session")
 def runs_of() -> Callable[[dict[str, Any]], dict[str, dict[str, Any]]]:
     return runs_by_arn
+
+
+@pytest.fixture(scope="session")
+def api_for() -> Callable[[Stack], Api]:
+    """``api_for(stack)``: an admin client of another stack's API."""
+
+    def make(stack: Stack) -> Api:
+        database = Database(stack.database_url)
+        try:
+            with database.engine.begin() as conn:
+                token = tokens.create(conn, f"admin-{uuid.uuid4().hex[:6]}", Role.ADMIN)
+        finally:
+            database.dispose()
+        return Api(stack.api_url, token)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def stack_config(servers: Stack, aws_endpoint: str) -> Callable[..., StackConfig]:
+    """``stack_config(state_dir, redis_db, workers=2, …)``: the config of another stack on the local AWS."""
+    return lambda state_dir, redis_db, **config: aws_stack_config(servers, aws_endpoint, state_dir, redis_db, **config)

@@ -106,3 +106,67 @@ def test_a_batch_that_cannot_be_started_is_failed_once_with_its_reason_on_the_ti
 
     assert failed.status == "FAILED" and again is None
     assert [kind for kind, _ in events] == ["batch.failed"] and "AccessDeniedException" in events[0][1]
+
+
+def test_batches_of_one_account_and_region_are_looked_up_at_most_once_per_scope_gap(db, batch_rows):
+    first, second = (b.id for b in batch_rows["batches"])
+    with db.engine.begin() as conn:
+        for batch_id in (first, second):
+            claim = launch_batches.claim_start(conn, batch_id, stale_seconds=60)
+            launch_batches.record_start(
+                conn,
+                batch_id,
+                claim.start_attempts,
+                operation_id=f"job-{batch_id}",
+                detail={},
+                outcomes={},
+                actor="t",
+                message="m",
+            )
+    with db.engine.begin() as conn:
+        assert launch_batches.claim_view(conn, first, max_age=0.1, scope_gap=0.3)
+    with db.engine.begin() as conn:
+        assert not launch_batches.claim_view(conn, second, max_age=0.1, scope_gap=0.3)  # its neighbour just did
+        assert launch_batches.claim_view(conn, second, max_age=0.1)  # without a gap it may
+
+
+def test_the_typical_duration_of_a_kind_is_the_lower_quartile_of_its_recent_successes(db):
+    from sqlalchemy import text
+
+    adapter = f"kind-{uuid.uuid4().hex[:6]}"
+    with db.engine.begin() as conn:
+        assert resources.typical_duration(conn, adapter, "instantiate") is None
+        plan = plans.create(conn, name=f"durations {adapter}", description=None, waves=[], created_by="t")
+        execution = insert_execution(conn, plan, {1: [f"arn:{adapter}:{n}" for n in range(4)]}, adapter=adapter)
+        conn.execute(
+            text(
+                "UPDATE resource_runs SET status = 'SUCCEEDED', started_at = now() - make_interval(secs => 100),"
+                " finished_at = now() - make_interval(secs => 100 - 10 * (id % 4 + 1)) WHERE execution_id = :id"
+            ),
+            {"id": execution.id},
+        )
+        assert resources.typical_duration(conn, adapter, "instantiate") == pytest.approx(17.5)
+        assert resources.typical_duration(conn, adapter, "cleanup") is None
+
+
+def test_the_batch_that_looks_up_its_job_claims_the_look_up_of_its_started_neighbours(db, batch_rows):
+    first, second = (b.id for b in batch_rows["batches"])
+    with db.engine.begin() as conn:
+        for batch_id in (first, second):
+            claim = launch_batches.claim_start(conn, batch_id, stale_seconds=60)
+            launch_batches.record_start(
+                conn,
+                batch_id,
+                claim.start_attempts,
+                operation_id=f"job-{batch_id}",
+                detail={},
+                outcomes={},
+                actor="t",
+                message="m",
+            )
+        claimed = launch_batches.claim_scope_views(conn, first, max_age=30)
+        again = launch_batches.claim_scope_views(conn, first, max_age=30)
+
+    assert second in [row.id for row in claimed] and first not in [row.id for row in claimed]
+    assert {row.phase for row in claimed} == {"instantiate"}
+    assert second not in [row.id for row in again]  # just claimed: fresh for 30 s
