@@ -1,5 +1,6 @@
 """`make bench`: measure the wave engine on real PostgreSQL, Redis, API and worker processes with the
-simulated adapter. Prints a table and writes bench/results/<name>.json. Targets: DESIGN §9.
+simulated adapter. Prints a table and writes bench/results/<name>.json. Targets: docs/architecture.md,
+"Performance targets".
 
     B1  wave-to-wave overhead, 10 waves x 10 zero-duration resources: last finish of wave N ->
         first start of wave N+1 (p50/p95 ms, from Postgres timestamps)
@@ -11,7 +12,6 @@ simulated adapter. Prints a table and writes bench/results/<name>.json. Targets:
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import tempfile
@@ -29,7 +29,6 @@ from shared.domain.roles import Role
 from shared.embedded import free_port
 from shared.store import tokens
 
-RESULTS = Path(__file__).parent / "results"
 SIM = "arn:drwave:simulated:us-west-2:123456789012:resource"
 TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
 
@@ -196,7 +195,7 @@ def main() -> None:
         print("bench: B5 a 300-server DRS wave on the local AWS ...", flush=True)
         results["B5_drs_calls"] = run_b5(300, worker_concurrency=args.worker_concurrency, out=lambda _: None)
     b1, b2 = results["B1_wave_to_wave"], results["B2_resume_to_first_task"]
-    print("\n| benchmark | result | target (DESIGN §9) |\n|---|---|---|")
+    print("\n| benchmark | result | target (docs/architecture.md) |\n|---|---|---|")
     print(
         f"| B1 wave-to-wave overhead ({b1['samples']} gaps) | p50 {b1['p50_ms']:.1f} ms, p95 {b1['p95_ms']:.1f} ms"
         f" | p50 <= 12 ms, p95 <= 30 ms |"
@@ -213,11 +212,9 @@ def main() -> None:
         )
     if "B5_drs_calls" in results:
         print("\n" + report(results["B5_drs_calls"]))
-    RESULTS.mkdir(exist_ok=True)
-    name = args.name or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(results, indent=2, default=str))
-    print(f"\nbench: results written to {path}")
+    from bench.b5_drs import save
+
+    print(f"\nbench: results written to {save(results, args.name)}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""B5: AWS calls by operation for one wave of 300 DRS source servers (DESIGN §9), counted at the local AWS.
+"""B5: AWS calls by operation for one wave of 300 DRS source servers, counted at the local AWS
+(docs/architecture.md, "Performance targets").
 
 A whole drwave stack (API, scheduler, workers on real PostgreSQL and Redis) drills one wave of N source
 servers registered in the local AWS; the workers reach it through boto3's standard ``AWS_ENDPOINT_URL``.
@@ -36,8 +37,17 @@ from shared.embedded import free_port
 from shared.store import tokens
 
 RESULTS = Path(__file__).parent / "results"
+
 ACCOUNT, PRIMARY, DR = "123456789012", "us-east-1", "us-west-2"
 TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
+
+
+def save(results: dict, name: str | None, prefix: str = "") -> Path:
+    """Write ``results`` to bench/results/<prefix><name or a timestamp>.json; returns the path."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{prefix}{name or datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(results, indent=2, default=str))
+    return path
 
 
 def _admin(endpoint: str, method: str, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -244,11 +254,7 @@ def main() -> None:
     )
     print()
     print(report(result))
-    RESULTS.mkdir(exist_ok=True)
-    name = args.name or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS / f"b5-{name}.json"
-    path.write_text(json.dumps(result, indent=2, default=str))
-    print(f"\nb5: results written to {path}")
+    print(f"\nb5: results written to {save(result, args.name, prefix='b5-')}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 drwave run                                  start everything on embedded defaults and run the demo drill
 drwave tokens create --role ROLE --name N   print a new API token (and nothing else)
+drwave status                               the processes `drwave run` supervises (exit 0: all running)
 drwave migrate                              bring the database schema up to date
 drwave login|plans|groups|resources|exec    the REST client (services/console/cli; `drwave exec --help`)
 """
@@ -59,18 +60,25 @@ def main(argv: list[str] | None = None) -> None:
     create.add_argument("--name", required=True, help="who or what uses the token (shown in the timeline)")
 
     commands.add_parser("migrate", help="apply database migrations")
+    commands.add_parser(
+        "status",
+        help="show each process `drwave run` supervises; exit 0 when all run, 1 when one does not, "
+        "3 when no drwave run is up under the state dir",
+    )
 
     args = parser.parse_args(argv)
     if args.command == "run":
         run_settings = RunSettings()
-        configure_logging(run_settings.log_level)
+        configure_logging(run_settings.log_level, run_settings.log_format)
         sys.exit(_run(run_settings, args))
     settings = CommonSettings()
+    if args.command == "status":
+        sys.exit(_status(settings.state_dir))
     if args.command == "tokens":
         configure_logging("WARNING")
         print(_with_database(settings, lambda url: _create_token(url, Role(args.role), args.name)))
     if args.command == "migrate":
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         _with_database(settings, lambda url: None)
 
 
@@ -150,6 +158,7 @@ def _run(settings: RunSettings, args) -> int:
             flush=True,
         )
         stack.start()
+        stack.supervise()
         token = _create_token(stack.database_url, Role.ADMIN, "make-run-admin")
         print(
             f"""
@@ -184,6 +193,29 @@ def _run(settings: RunSettings, args) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
         print("drwave: stopped.", flush=True)
+
+
+STATUS_NOT_RUNNING = 3  # like `systemctl status` for a unit that is not active
+
+
+def _status(state_dir: Path) -> int:
+    from shared import processes
+
+    supervision = processes.read(state_dir)
+    if supervision is None:
+        print(f"drwave is not running under {state_dir.resolve()} (no {processes.STATE_FILE}); start it: make run")
+        return STATUS_NOT_RUNNING
+    if supervision.supervisor_alive:
+        print(f"drwave run (pid {supervision.supervisor_pid}) under {state_dir.resolve()}")
+    else:
+        print(f"drwave run (pid {supervision.supervisor_pid}) is not running; last report {supervision.updated_at}")
+    print(f"  {'process':<12} {'state':<11} {'pid':>7}  {'restarts':>8}  {'last exit':<10}  since")
+    for p in supervision.processes:
+        pid, last_exit = p.pid or "-", p.last_exit or "-"
+        print(f"  {p.name:<12} {p.state:<11} {pid:>7}  {p.restarts:>8}  {last_exit:<10}  {p.since or '-'}")
+    if not supervision.supervisor_alive:
+        return STATUS_NOT_RUNNING
+    return 0 if supervision.all_running else 1
 
 
 def _recovery_instances_left(aws_env: dict[str, str]) -> int:

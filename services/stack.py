@@ -5,6 +5,7 @@ the benchmark, so all three run the same thing."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -20,7 +21,15 @@ import requests
 from shared.db.migrate import upgrade
 from shared.embedded import EmbeddedServer, ensure_postgres, ensure_redis
 
+from .supervisor import RestartPolicy, Supervisor
+
 log = logging.getLogger(__name__)
+
+# How long a start may take before it is called a hang: a cold start on a loaded 2-core machine is slow,
+# so this is generous on purpose (a process that dies is reported at once, not after this).
+READY_TIMEOUT = 600.0
+GUNICORN_CONFIG = "python:services.api.gunicorn_conf"
+SUPERVISED = frozenset({"scheduler", "api", "flower"})  # and every worker-N
 
 
 @dataclass
@@ -47,6 +56,8 @@ class Stack:
     def __init__(self, config: StackConfig):
         self.config = config
         self.processes: dict[str, subprocess.Popen] = {}
+        self._commands: dict[str, tuple[list[str], dict[str, str]]] = {}  # how to start each one again
+        self.supervisor: Supervisor | None = None
         self.embedded: list[EmbeddedServer] = []
         self.database_url = config.database_url
         self.redis_url = config.redis_url
@@ -87,7 +98,21 @@ class Stack:
             self.embedded.append(server)
             self.redis_url = server.url
 
+    def supervise(self, policy: RestartPolicy | None = None) -> Supervisor:
+        """Restart the scheduler, workers, API and Flower when they exit (not the local AWS: its state
+        lives in memory); report every process in <state dir>/processes.json."""
+        restarters = {
+            name: functools.partial(self.spawn, name, *self._commands[name])
+            for name in self.processes
+            if name in SUPERVISED or name.startswith("worker-")
+        }
+        self.supervisor = Supervisor(self.processes, restarters, self.config.state_dir, self.log_dir, policy).start()
+        return self.supervisor
+
     def stop(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop()  # first, so nothing is restarted while it stops
+            self.supervisor = None
         for name, process in reversed(list(self.processes.items())):
             self._terminate(name, process)
         self.processes.clear()
@@ -119,6 +144,7 @@ class Stack:
         return env
 
     def spawn(self, name: str, args: list[str], extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+        self._commands[name] = (args, dict(extra_env or {}))
         log_file = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (owned by the child)
         process = subprocess.Popen(
             args,
@@ -157,7 +183,7 @@ class Stack:
                 "-m",
                 "gunicorn",
                 "--config",
-                "python:services.api.gunicorn_conf",  # gthread, workers and threads from ApiSettings
+                GUNICORN_CONFIG,
                 "--bind",
                 bind,
                 "--access-logfile",
@@ -176,17 +202,7 @@ class Stack:
         port = self.config.local_aws_port
         self.spawn("localaws", [sys.executable, "-m", "deploy.localaws", "serve", "--port", str(port), "--quiet"])
         endpoint = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            self._check_alive()
-            try:
-                if requests.get(f"{endpoint}/_localaws/health", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"local AWS did not come up within 60s; see {self.log_dir}")
-            time.sleep(0.1)
+        self._wait_for_http(f"{endpoint}/_localaws/health", "local AWS", time.monotonic() + READY_TIMEOUT)
         self.aws_env = {
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_ACCESS_KEY_ID": "testing",
@@ -215,24 +231,31 @@ class Stack:
     def api_url(self) -> str:
         return f"http://{self.config.api_host}:{self.config.api_port}"
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
         """Wait for the API's /healthz and for every worker to answer a Celery ping."""
         deadline = time.monotonic() + timeout
         self._check_alive()
         if self.config.api:
-            while True:
-                self._check_alive()
-                try:
-                    if requests.get(f"{self.api_url}/healthz", timeout=1).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"API did not answer /healthz within {timeout:.0f}s; see {self.log_dir}")
-                time.sleep(0.1)
+            self.wait_for_api(timeout)
         self.wait_for_workers(self.config.workers + 1, deadline - time.monotonic())
 
-    def wait_for_workers(self, count: int, timeout: float) -> None:
+    def wait_for_api(self, timeout: float = READY_TIMEOUT) -> None:
+        self._wait_for_http(f"{self.api_url}/healthz", "API", time.monotonic() + timeout)
+
+    def _wait_for_http(self, url: str, what: str, deadline: float) -> None:
+        """Until `url` answers 200; fails at once when a process of the stack died meanwhile."""
+        while True:
+            self._check_alive()
+            try:
+                if requests.get(url, timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not answer {url} in time; see {self.log_dir}")
+            time.sleep(0.1)
+
+    def wait_for_workers(self, count: int, timeout: float = READY_TIMEOUT) -> None:
         from shared.messaging import create_celery
         from shared.settings import CommonSettings
 

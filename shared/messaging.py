@@ -1,11 +1,16 @@
-"""Celery wiring every service shares: the app factory, queue and task names, publish helpers.
+"""Celery wiring every service shares: the app factory, queue and task names, the messages and the
+one publisher that sends them.
 
 Task names are explicit strings so the API can publish without importing scheduler or worker code.
+Messages are collected by a unit of work and sent only after its transaction committed
+(``shared/unit_of_work.py``); a lost one is repaired by the reconciler.
 """
 
 from __future__ import annotations
 
-from celery import Celery
+from dataclasses import dataclass
+
+from celery import Celery, chord
 
 from shared.settings import CommonSettings
 
@@ -20,6 +25,20 @@ RECOVER_RESOURCE = "workers.recover_resource"
 def worker_queue(adapter: str) -> str:
     """One queue per adapter, so a slow technology cannot starve the others."""
     return f"workers.{adapter}"
+
+
+def worker_argv(
+    queues: str, name: str, concurrency: int, log_level: str, *extra: str, log_format: str = "text"
+) -> list[str]:
+    """The ``celery worker`` arguments every drwave worker process (scheduler or workers) runs with
+    (JSON logs: no banner, it is not a log record)."""
+    quiet = ["--quiet"] if log_format == "json" else []
+    args = [*quiet, "worker", "-Q", queues, "-n", name, "-c", str(concurrency), *extra, "--loglevel", log_level]
+    return [*args, "--without-mingle", "--without-gossip"]
+def recover_resource_kwargs(execution_id: str | None, wave: int | None, arn: str | None) -> dict:
+    """What a recovery task carries besides its resource run id: the fields its log lines name
+    (kwargs, not headers, so they survive the task's retries)."""
+    return {"log_fields": {"execution_id": execution_id, "wave": wave, "arn": arn}}
 
 
 def create_celery(name: str, settings: CommonSettings) -> Celery:
@@ -48,11 +67,70 @@ def create_celery(name: str, settings: CommonSettings) -> Celery:
     return app
 
 
+@dataclass(frozen=True)
+class StartExecution:
+    execution_id: str
+
+
+@dataclass(frozen=True)
+class AdvanceExecution:
+    execution_id: str
+
+
+@dataclass(frozen=True)
+class RecoverResource:
+    resource_run_id: int
+    adapter: str
+    execution_id: str | None = None  # the rest only names the task's log lines
+    wave: int | None = None
+    arn: str | None = None
+
+
+@dataclass(frozen=True)
+class DispatchWave:
+    """One wave to the workers: a chord of recovery tasks whose callback wakes the scheduler. The
+    callback is only a hint: it re-reads Postgres, so an early, duplicate or lost one is harmless."""
+
+    execution_id: str
+    wave_number: int
+    runs: tuple[tuple[int, str, str], ...]  # (resource run id, adapter, arn)
+
+
+Message = StartExecution | AdvanceExecution | RecoverResource | DispatchWave
+
+
 class Publisher:
-    """Sends scheduler commands. Call only after the transaction that made them true has committed."""
+    """Sends messages. Call only after the transaction that made them true has committed."""
 
     def __init__(self, app: Celery):
         self.app = app
+
+    def publish(self, message: Message) -> None:
+        match message:
+            case StartExecution(execution_id):
+                self.start_execution(execution_id)
+            case AdvanceExecution(execution_id):
+                self.advance_execution(execution_id)
+            case RecoverResource(run_id, adapter, execution_id, wave, arn):
+                self.recover_resource(run_id, adapter, execution_id=execution_id, wave=wave, arn=arn)
+            case DispatchWave():
+                self.dispatch_wave(message)
+
+    def dispatch_wave(self, message: DispatchWave) -> None:
+        header = [
+            self.app.signature(
+                RECOVER_RESOURCE,
+                args=(run_id,),
+                kwargs=recover_resource_kwargs(message.execution_id, message.wave_number, arn),
+                queue=worker_queue(adapter),
+                immutable=True,
+            )
+            for run_id, adapter, arn in message.runs
+        ]
+        callback = self.app.signature(
+            WAVE_FINISHED, args=(message.execution_id, message.wave_number), queue=SCHEDULER_QUEUE, immutable=True
+        )
+        chord(header, app=self.app)(callback)
 
     def start_execution(self, execution_id: str) -> None:
         self.app.send_task(START_EXECUTION, args=(execution_id,), queue=SCHEDULER_QUEUE)
@@ -60,5 +138,18 @@ class Publisher:
     def advance_execution(self, execution_id: str) -> None:
         self.app.send_task(ADVANCE_EXECUTION, args=(execution_id,), queue=SCHEDULER_QUEUE)
 
-    def recover_resource(self, resource_run_id: int, adapter: str) -> None:
-        self.app.send_task(RECOVER_RESOURCE, args=(resource_run_id,), queue=worker_queue(adapter))
+    def recover_resource(
+        self,
+        resource_run_id: int,
+        adapter: str,
+        *,
+        execution_id: str | None = None,
+        wave: int | None = None,
+        arn: str | None = None,
+    ) -> None:
+        self.app.send_task(
+            RECOVER_RESOURCE,
+            args=(resource_run_id,),
+            kwargs=recover_resource_kwargs(execution_id, wave, arn),
+            queue=worker_queue(adapter),
+        )

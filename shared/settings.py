@@ -4,6 +4,7 @@ instance is built once in the service's composition root and passed down."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,9 @@ class CommonSettings(BaseSettings):
         default=False, description="emit Celery task events (Flower turns them on at runtime when it runs)"
     )
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text: one readable line per record; json: one JSON object per line"
+    )
 
     @property
     def db_url(self) -> str:

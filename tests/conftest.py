@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+from support import open_database
 
 from services.stack import Stack, StackConfig
 from shared.db.engine import Database
@@ -84,15 +85,13 @@ def stack(servers: Stack) -> Stack:
         servers.start_scheduler()
         for index in range(servers.config.workers):
             servers.start_worker(index)
-        servers.wait_for_workers(servers.config.workers + 1, timeout=60)
+        servers.wait_for_workers(servers.config.workers + 1)
     return servers
 
 
 @pytest.fixture(scope="session")
 def db(servers: Stack) -> Iterator[Database]:
-    database = Database(servers.database_url)
-    yield database
-    database.dispose()
+    yield from open_database(servers.database_url)
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
+# How long any wait in a test may take before it is called a hang. Generous on purpose: a cold start on a
+# loaded 2-core machine is slow, and a test must not fail for being slow (speed lives in `make bench`).
+PATIENCE = 600.0
 
 
 def sim(name: str, ms: int = 0, fail: bool = False, region: str = "us-west-2") -> str:
@@ -41,7 +48,7 @@ def start(client, headers: dict, plan_id: str, **extra) -> str:
     return response.get_json()["execution"]["id"]
 
 
-def wait_for(client, headers: dict, execution_id: str, statuses: set[str], timeout: float = 60) -> dict:
+def wait_for(client, headers: dict, execution_id: str, statuses: set[str], timeout: float = PATIENCE) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         execution = client.get(f"/v1/executions/{execution_id}", headers=headers).get_json()
@@ -52,9 +59,42 @@ def wait_for(client, headers: dict, execution_id: str, statuses: set[str], timeo
         time.sleep(0.1)
 
 
+def open_database(url: str) -> Iterator[Any]:
+    """A session fixture's database: one engine for the whole session, disposed at its end."""
+    from shared.db.engine import Database
+
+    database = Database(url)
+    yield database
+    database.dispose()
+
+
+def fresh_local_aws(admin: Any, step_seconds: float, clear_faults: Callable[[], Any]) -> Iterator[Any]:
+    """The local AWS emptied and set to step its long operations every ``step_seconds``; faults cleared after."""
+    admin.post("reset")
+    admin.post("config", {"drsJobStepSeconds": step_seconds, "globalClusterStepSeconds": step_seconds})
+    yield admin
+    clear_faults()
+
+
+def all_at_once(count: int, action: Callable[[], T]) -> list[T]:
+    """Run ``action`` in ``count`` threads released together by a barrier; what each returned."""
+    barrier, results = threading.Barrier(count), []
+
+    def run() -> None:
+        barrier.wait()
+        results.append(action())
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def insert_execution(conn, plan, arns_by_wave: dict[int, list[str]], adapter: str = "simulated", timeout: int = 600):
     """An execution written to Postgres as the API writes it (waves + resource runs) — but never published."""
-    from shared.store import executions, resources
+    from shared.store import executions, resources, waves
 
     row = executions.create(
         conn,
@@ -65,7 +105,11 @@ def insert_execution(conn, plan, arns_by_wave: dict[int, list[str]], adapter: st
         created_by="test",
         reason=None,
         source_execution_id=None,
-        waves=[
+    )
+    waves.insert_many(
+        conn,
+        row.id,
+        [
             {"number": n, "name": f"w{n}", "pause_before": False, "on_failure": "continue", "timeout_seconds": timeout}
             for n in arns_by_wave
         ],

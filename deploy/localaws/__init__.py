@@ -1,4 +1,4 @@
-"""localaws: one local AWS endpoint for drwave (DESIGN §7).
+"""localaws: one local AWS endpoint for drwave (docs/architecture.md, "Local AWS").
 
 moto serves RDS, ECS, Lambda, Route 53, Tagging, STS, SNS, EventBridge and EC2; this package adds
 what moto lacks (Elastic Disaster Recovery, Aurora global failover/switchover, Route 53 in the

@@ -284,23 +284,21 @@ class _Loader:
                 )
             self.record("lambdaFunctions", spec["name"], created["FunctionArn"], region, spec.get("tags"))
 
+    def _route53_resource(
+        self, r53: Any, kind: str, resource_id: str, name: str, tags: dict[str, Any] | None, **extra: Any
+    ) -> None:
+        """Tag a hosted zone or health check and record it (Route 53 resources are global)."""
+        if tags:
+            r53.change_tags_for_resource(ResourceType=kind, ResourceId=resource_id, AddTags=_tag_list(tags))
+        group = {"hostedzone": "route53HostedZones", "healthcheck": "route53HealthChecks"}[kind]
+        self.record(group, name, f"arn:aws:route53:::{kind}/{resource_id}", "global", tags, **extra)
+
     def route53(self) -> None:
         r53 = self.client("route53", region_of(self.estate, "primary"))
         for spec in self.estate.get("route53HostedZones") or []:
             zone = r53.create_hosted_zone(Name=spec["name"], CallerReference=str(uuid.uuid4()))["HostedZone"]
             zone_id = zone["Id"].rsplit("/", 1)[-1]
-            if spec.get("tags"):
-                r53.change_tags_for_resource(
-                    ResourceType="hostedzone", ResourceId=zone_id, AddTags=_tag_list(spec["tags"])
-                )
-            self.record(
-                "route53HostedZones",
-                spec["name"],
-                f"arn:aws:route53:::hostedzone/{zone_id}",
-                "global",
-                spec.get("tags"),
-                hostedZoneId=zone_id,
-            )
+            self._route53_resource(r53, "hostedzone", zone_id, spec["name"], spec.get("tags"), hostedZoneId=zone_id)
             checks: dict[str, str] = {}
             for check in spec.get("healthChecks") or []:
                 config = {
@@ -312,17 +310,8 @@ class _Loader:
                 created = r53.create_health_check(CallerReference=str(uuid.uuid4()), HealthCheckConfig=config)
                 check_id = created["HealthCheck"]["Id"]
                 checks[check["ref"]] = check_id
-                if check.get("tags"):
-                    r53.change_tags_for_resource(
-                        ResourceType="healthcheck", ResourceId=check_id, AddTags=_tag_list(check["tags"])
-                    )
-                self.record(
-                    "route53HealthChecks",
-                    check["ref"],
-                    f"arn:aws:route53:::healthcheck/{check_id}",
-                    "global",
-                    check.get("tags"),
-                    healthCheckId=check_id,
+                self._route53_resource(
+                    r53, "healthcheck", check_id, check["ref"], check.get("tags"), healthCheckId=check_id
                 )
             changes = []
             for record in spec.get("records") or []:

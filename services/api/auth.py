@@ -21,10 +21,11 @@ PUBLIC_ENDPOINTS = frozenset({"health.healthz", "health.readyz", "static", "docs
 # flask-openapi3's document and UI blueprints; the web console, which checks its own session cookie and
 # then this module's Principal and PERMISSIONS (services/console/web/guard.py)
 PUBLIC_PREFIXES = ("openapi", "swagger", "console.")
+METRICS_ENDPOINT = "metrics.metrics"  # public too when DRWAVE_METRICS_TOKEN_REQUIRED=false
 
 PERMISSIONS: dict[str, Permission] = {
     "identity.me": P.READ,
-    "metrics.metrics": P.READ,
+    METRICS_ENDPOINT: P.READ,
     "protection_groups.list_groups": P.READ,
     "protection_groups.get_group": P.READ,
     "protection_groups.create_group": P.GROUPS_WRITE,
@@ -78,11 +79,11 @@ def current_principal() -> Principal:
     return g.principal
 
 
-def install_auth(app: Flask, db: Database) -> None:
+def install_auth(app: Flask, db: Database, public_endpoints: frozenset[str] = PUBLIC_ENDPOINTS) -> None:
     @app.before_request
     def _authenticate():
         endpoint = request.endpoint
-        if endpoint is None or endpoint in PUBLIC_ENDPOINTS or endpoint.startswith(PUBLIC_PREFIXES):
+        if endpoint is None or endpoint in public_endpoints or endpoint.startswith(PUBLIC_PREFIXES):
             return None
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import redis
 from flask import current_app
@@ -27,6 +28,7 @@ class Services:
     target_accounts: TargetAccountCommands
     executions: ExecutionCommands
     queries: ExecutionQueries
+    state_dir: Path  # where `drwave run` reports the processes it supervises
 
 
 def services() -> Services:

@@ -1,4 +1,5 @@
-"""One error shape for every failure: {"error": {"code", "message", "details"}} (DESIGN §5)."""
+"""One error shape for every failure: {"error": {"code", "message", "details"}}, and the one table
+that gives each domain error its HTTP status and code (see docs/architecture.md, "Errors")."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from shared.domain import errors as domain
+
 log = logging.getLogger(__name__)
 
 
@@ -20,6 +23,51 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.details = details
+
+
+DOMAIN_ERRORS: dict[type[domain.DomainError], tuple[int, str]] = {
+    domain.ExecutionNotFound: (404, "EXECUTION_NOT_FOUND"),
+    domain.PlanNotFound: (404, "PLAN_NOT_FOUND"),
+    domain.MissingProtectionGroup: (400, "PROTECTION_GROUP_NOT_FOUND"),
+    domain.ExecutionNotRunning: (409, "EXECUTION_NOT_RUNNING"),
+    domain.ExecutionNotPaused: (409, "EXECUTION_NOT_PAUSED"),
+    domain.ExecutionNotCancellable: (409, "EXECUTION_NOT_CANCELLABLE"),
+    domain.PlanAlreadyExecuting: (409, "PLAN_ALREADY_EXECUTING"),
+    domain.ResourceInActiveExecution: (409, "RESOURCE_IN_ACTIVE_EXECUTION"),
+    domain.VersionConflict: (409, "VERSION_CONFLICT"),
+    domain.InvalidResources: (400, "INVALID_RESOURCES"),
+    domain.NoResources: (400, "NO_RESOURCES"),
+    domain.SourceExecutionRequired: (400, "SOURCE_EXECUTION_REQUIRED"),
+    domain.SourceExecutionMismatch: (400, "SOURCE_EXECUTION_MISMATCH"),
+    domain.RegionNotEnabled: (400, "REGION_NOT_ENABLED"),
+    domain.AccountNotRegistered: (400, "ACCOUNT_NOT_REGISTERED"),
+    domain.AwsUnavailable: (503, "AWS_UNAVAILABLE"),
+    domain.AwsRefused: (502, "AWS_ERROR"),
+    domain.InvalidCursor: (400, "INVALID_CURSOR"),
+    domain.ProtectionGroupNotFound: (404, "PROTECTION_GROUP_NOT_FOUND"),
+    domain.TargetAccountNotFound: (404, "TARGET_ACCOUNT_NOT_FOUND"),
+    domain.NameTaken: (409, "NAME_TAKEN"),
+    domain.RegionImmutable: (400, "REGION_IMMUTABLE"),
+    domain.ProtectionGroupInUse: (409, "PROTECTION_GROUP_IN_USE"),
+    domain.ProtectionGroupExecuting: (409, "PROTECTION_GROUP_EXECUTING"),
+    domain.PlanExecuting: (409, "PLAN_EXECUTING"),
+    domain.TargetAccountInUse: (409, "TARGET_ACCOUNT_IN_USE"),
+    domain.TargetAccountExists: (409, "TARGET_ACCOUNT_EXISTS"),
+    domain.RoleOfAnotherAccount: (400, "INVALID_REQUEST"),
+}
+"""Every domain error the service layer raises, as the API answers it (a unit test checks none is missing)."""
+
+
+def status_and_code(error: domain.DomainError) -> tuple[int, str]:
+    for kind in type(error).__mro__:
+        if kind in DOMAIN_ERRORS:
+            return DOMAIN_ERRORS[kind]
+    raise LookupError(f"{type(error).__name__} has no entry in DOMAIN_ERRORS")
+
+
+def code_of(error: domain.DomainError) -> str:
+    """The error code a domain error is reported with (also in plan validation's ``errors``)."""
+    return status_and_code(error)[1]
 
 
 def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> Response:
@@ -52,6 +100,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError):
         return error_response(error.status, error.code, error.message, error.details)
+
+    @app.errorhandler(domain.DomainError)
+    def _domain_error(error: domain.DomainError):
+        status, code = status_and_code(error)
+        return error_response(status, code, error.message, error.details)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

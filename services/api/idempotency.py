@@ -1,4 +1,5 @@
-"""`Idempotency-Key` on state-changing POSTs (DESIGN §5): a replay returns the first response.
+"""`Idempotency-Key` on state-changing POSTs: a replay returns the first response
+(docs/architecture.md, "API contract").
 
 Kept in Redis for 24 h. A placeholder written with SET NX before the request runs settles concurrent
 duplicates: exactly one request with a given key executes; a duplicate arriving meanwhile gets 409

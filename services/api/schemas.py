@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from shared.domain.progress import Mode, OnFailure, Phase
+from shared.domain.progress import (
+    DEFAULT_WAVE_TIMEOUT_SECONDS,
+    MAX_WAVE_TIMEOUT_SECONDS,
+    Mode,
+    OnFailure,
+    Phase,
+)
+from shared.domain.tags import MAX_WAVE, MIN_WAVE
 
 
 class Model(BaseModel):
@@ -97,6 +104,10 @@ class Selection(Model):
         return self.model_dump(by_alias=True, exclude_none=True)
 
 
+LastRead = Annotated[int, Field(ge=1)]
+"""The ``version`` of an update: the one last read (optimistic locking)."""
+
+
 class GroupCreate(Model):
     name: str = Field(min_length=1, max_length=200)
     region: str = Field(pattern=REGION, examples=["us-east-1"])
@@ -107,7 +118,7 @@ class GroupCreate(Model):
 class GroupUpdate(GroupCreate):
     """The whole group as it should be; ``region`` cannot change, ``version`` is the one last read."""
 
-    version: int = Field(ge=1)
+    version: LastRead
 
 
 class VersionQuery(Model):
@@ -219,7 +230,7 @@ class WaveSpec(Model):
     protection_group_ids: list[str] = Field(default_factory=list, max_length=100)
     pause_before_wave: bool = False
     on_failure: OnFailure = OnFailure.CONTINUE
-    timeout_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
+    timeout_seconds: int = Field(default=DEFAULT_WAVE_TIMEOUT_SECONDS, ge=1, le=MAX_WAVE_TIMEOUT_SECONDS)
 
 
 class AutoWaves(Model):
@@ -228,9 +239,13 @@ class AutoWaves(Model):
     account_id: str | None = Field(default=None, pattern=ACCOUNT_ID, description="default: drwave's own account")
     region: str = Field(pattern=REGION, examples=["us-west-2"])
     tags: dict[str, str] = Field(examples=[{"Customer": "ABCD", "Environment": "Production"}])
-    pause_before_waves: list[int] = Field(default_factory=list, max_length=5, description="wave numbers (1-5)")
+    pause_before_waves: list[int] = Field(
+        default_factory=list, max_length=MAX_WAVE, description=f"wave numbers ({MIN_WAVE}-{MAX_WAVE})"
+    )
     on_failure: OnFailure = OnFailure.CONTINUE
-    timeout_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600, description="per wave")
+    timeout_seconds: int = Field(
+        default=DEFAULT_WAVE_TIMEOUT_SECONDS, ge=1, le=MAX_WAVE_TIMEOUT_SECONDS, description="per wave"
+    )
 
     @field_validator("tags")
     @classmethod
@@ -241,8 +256,8 @@ class AutoWaves(Model):
     @classmethod
     def _wave_numbers(cls, numbers: list[int]) -> list[int]:
         for number in numbers:
-            if not 1 <= number <= 5:
-                raise ValueError(f"{number} is not a wave number (1-5)")
+            if not MIN_WAVE <= number <= MAX_WAVE:
+                raise ValueError(f"{number} is not a wave number ({MIN_WAVE}-{MAX_WAVE})")
         return sorted(set(numbers))
 
 
@@ -269,7 +284,7 @@ class PlanCreate(Model):
 class PlanUpdate(PlanCreate):
     """The whole plan as it should be; ``version`` is the one last read."""
 
-    version: int = Field(ge=1)
+    version: LastRead
 
 
 class WaveOut(Out):
@@ -287,7 +302,7 @@ class AutoWavesOut(Out):
     tags: dict[str, str]
     pause_before_waves: list[int] = Field(default_factory=list)
     on_failure: OnFailure = OnFailure.CONTINUE
-    timeout_seconds: int = 3600
+    timeout_seconds: int = DEFAULT_WAVE_TIMEOUT_SECONDS
 
 
 class PlanOut(Out):
@@ -369,7 +384,7 @@ class TargetAccountCreate(TargetAccountFields):
 
 
 class TargetAccountUpdate(TargetAccountFields):
-    version: int = Field(ge=1)
+    version: LastRead
 
 
 class AccountPath(BaseModel):
@@ -516,6 +531,18 @@ class MeOut(Out):
     permissions: list[str]
 
 
+class SupervisedProcess(Out):
+    name: str = Field(examples=["scheduler"])
+    state: str = Field(examples=["running"], description="running, restarting, failed, exited, gone or stopped")
+    pid: int | None = None
+    restarts: int = 0
+    last_exit: str | None = Field(default=None, examples=["signal 9"])
+    since: str | None = None
+
+
 class Health(Out):
     status: Literal["ok", "unavailable"]
     checks: dict[str, str] = Field(default_factory=dict)
+    processes: list[SupervisedProcess] | None = Field(
+        default=None, description="the processes `drwave run` supervises (null when it does not run this API)"
+    )

@@ -16,4 +16,7 @@ class ApiSettings(CommonSettings):
         default=None,
         description="region of STS and of region-less AWS clients; unset = boto3's (AWS_DEFAULT_REGION) or us-east-1",
     )
+    metrics_token_required: bool = Field(
+        default=True, description="false: /metrics answers without a bearer token (for a scraper inside the network)"
+    )
     aws_max_attempts: int = Field(default=3, ge=1, le=10, description="attempts per AWS call made by the API")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from shared import counters
 from shared.db.engine import Database
 from shared.logs import configure_logging
-from shared.messaging import RECONCILE, SCHEDULER_QUEUE, Publisher, create_celery
+from shared.messaging import RECONCILE, SCHEDULER_QUEUE, Publisher, create_celery, worker_argv
+from shared.unit_of_work import sql_units
 
-from .dispatch import ChordDispatcher
 from .orchestrator import Orchestrator
 from .reconciler import Reconciler
 from .settings import SchedulerSettings
@@ -15,14 +16,14 @@ from .tasks import register
 
 def build(settings: SchedulerSettings):
     app = create_celery("drwave-scheduler", settings)
-    db = Database(settings.db_url)
-    orchestrator = Orchestrator(db, ChordDispatcher(app))
+    units = sql_units(Database(settings.db_url), Publisher(app))
+    orchestrator = Orchestrator(units)
     reconciler = Reconciler(
-        db,
+        units,
         orchestrator,
-        Publisher(app),
         pending_grace=settings.pending_grace,
         stale_seconds=settings.stale_seconds,
+        actions=counters.RedisCounter(counters.counters_client(settings.broker_url), counters.RECONCILER_ACTIONS),
     )
     register(app, orchestrator, reconciler)
     app.conf.beat_schedule = {
@@ -37,26 +38,19 @@ def build(settings: SchedulerSettings):
 
 def main() -> None:
     settings = SchedulerSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     app = build(settings)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
+    beat = ("-B", "-s", str(settings.state_dir / "celerybeat-schedule"))
     app.worker_main(
-        [
-            "worker",
-            "-Q",
+        worker_argv(
             SCHEDULER_QUEUE,
-            "-n",
             "scheduler@%h",
-            "-c",
-            str(settings.scheduler_concurrency),
-            "-B",
-            "-s",
-            str(settings.state_dir / "celerybeat-schedule"),
-            "--loglevel",
+            settings.scheduler_concurrency,
             settings.log_level,
-            "--without-mingle",
-            "--without-gossip",
-        ]
+            *beat,
+            log_format=settings.log_format,
+        )
     )
 
 

@@ -2,18 +2,17 @@
 
 Every entry point (start, chord callback, resume, reconciler) ends in `advance`, so there is one
 path that moves an execution forward. Only the winner of a wave's PENDING -> RUNNING compare-and-set
-dispatches that wave, and it does so after its transaction committed.
+dispatches that wave: its unit of work sends the wave's message after the commit.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Protocol
 
-from shared.db.engine import Database
 from shared.domain.progress import Finish, FinishWave, Pause, SkipWave, StartWave, Step, Wait, after, next_step
 from shared.domain.states import ExecutionStatus, WaveStatus
-from shared.store import executions, launch_batches, resources, waves
+from shared.messaging import DispatchWave
+from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -21,23 +20,17 @@ ACTOR = "scheduler"
 MAX_STEPS = 1000
 
 
-class WaveDispatcher(Protocol):
-    def dispatch_wave(self, execution_id: str, wave_number: int, runs: list[tuple[int, str]]) -> None: ...
-
-
 class LostRace(Exception):
     """Another writer changed the row first; re-read and decide again."""
 
 
 class Orchestrator:
-    def __init__(self, db: Database, dispatcher: WaveDispatcher):
-        self.db = db
-        self.dispatcher = dispatcher
+    def __init__(self, uow: UnitOfWorkFactory):
+        self.uow = uow
 
     def start(self, execution_id: str) -> None:
-        with self.db.engine.begin() as conn:
-            moved = executions.move(
-                conn,
+        with self.uow() as uow:
+            moved = uow.executions.move(
                 execution_id,
                 ExecutionStatus.PENDING,
                 ExecutionStatus.RUNNING,
@@ -57,35 +50,32 @@ class Orchestrator:
         """
         for _ in range(MAX_STEPS):
             try:
-                with self.db.engine.begin() as conn:
-                    snapshot = executions.snapshot(conn, execution_id)
+                with self.uow() as uow:
+                    snapshot = uow.executions.snapshot(execution_id)
                     if snapshot is None:
                         log.warning("[%s] advance: no such execution", execution_id)
                         return Wait()
                     step = next_step(snapshot)
                     while isinstance(step, FinishWave | SkipWave):
-                        self._apply(conn, execution_id, snapshot.status, step)
+                        self._apply(uow, execution_id, snapshot.status, step)
                         snapshot = after(snapshot, step)
                         step = next_step(snapshot)
                     if isinstance(step, Wait):
                         return step
-                    dispatch = self._apply(conn, execution_id, snapshot.status, step)
+                    self._apply(uow, execution_id, snapshot.status, step)
             except LostRace:
                 continue
-            if dispatch is not None and isinstance(step, StartWave):
-                self.dispatcher.dispatch_wave(execution_id, step.number, dispatch)
-                log.info("[%s] wave %s dispatched: %d resources", execution_id, step.number, len(dispatch))
             return step
         raise RuntimeError(f"{execution_id}: no stable state after {MAX_STEPS} steps")
 
-    def _apply(self, conn, execution_id: str, status: ExecutionStatus, step: Step) -> list[tuple[int, str]] | None:
+    def _apply(self, uow: UnitOfWork, execution_id: str, status: ExecutionStatus, step: Step) -> None:
         match step:
             case FinishWave(number, outcome):
-                self._wave(conn, execution_id, number, WaveStatus.RUNNING, outcome, f"Wave {number} {outcome.value}")
-                log.info("[%s] wave %s finished: %s", execution_id, number, outcome.value)
+                self._wave(uow, execution_id, number, WaveStatus.RUNNING, outcome, f"Wave {number} {outcome.value}")
+                log.info("[%s] wave %s finished: %s", execution_id, number, outcome.value, extra={"wave": number})
             case SkipWave(number, reason):
                 self._wave(
-                    conn,
+                    uow,
                     execution_id,
                     number,
                     WaveStatus.PENDING,
@@ -95,21 +85,21 @@ class Orchestrator:
                 )
             case StartWave(number):
                 self._wave(
-                    conn,
+                    uow,
                     execution_id,
                     number,
                     WaveStatus.PENDING,
                     WaveStatus.RUNNING,
                     f"Wave {number} started",
                 )
-                if not executions.set_fields(conn, execution_id, status, current_wave=number):
+                if not uow.executions.set_fields(execution_id, status, current_wave=number):
                     raise LostRace
-                runs = resources.for_wave(conn, execution_id, number)
-                launch_batches.create_for_wave(conn, execution_id, number, runs)  # DRS: ≤ 100 servers per job
-                return [(row.id, row.adapter) for row in runs]
+                runs = uow.resources.for_wave(execution_id, number)
+                uow.launch_batches.create_for_wave(execution_id, number, runs)  # DRS: ≤ 100 servers per job
+                uow.publish(DispatchWave(execution_id, number, tuple((row.id, row.adapter, row.arn) for row in runs)))
+                log.info("[%s] wave %s started: %d resources", execution_id, number, len(runs), extra={"wave": number})
             case Pause(before_wave, reason):
-                row = executions.move(
-                    conn,
+                row = uow.executions.move(
                     execution_id,
                     status,
                     ExecutionStatus.PAUSED,
@@ -123,11 +113,13 @@ class Orchestrator:
                 )
                 if row is None:
                     raise LostRace
-                log.info("[%s] paused before wave %s: %s", execution_id, before_wave, reason)
+                log.info(
+                    "[%s] paused before wave %s: %s", execution_id, before_wave, reason, extra={"wave": before_wave}
+                )
             case Finish(final, reason, remaining, remaining_status):
                 for number in remaining:
                     self._wave(
-                        conn,
+                        uow,
                         execution_id,
                         number,
                         WaveStatus.PENDING,
@@ -135,11 +127,10 @@ class Orchestrator:
                         f"Wave {number} {remaining_status.value.lower()}: {reason}",
                         reason,
                     )
-                resources.cancel_pending(
-                    conn, execution_id, remaining, f"wave {remaining_status.value.lower()}: {reason}"
+                uow.resources.cancel_pending(
+                    execution_id, remaining, f"wave {remaining_status.value.lower()}: {reason}"
                 )
-                row = executions.move(
-                    conn,
+                row = uow.executions.move(
                     execution_id,
                     status,
                     final,
@@ -150,12 +141,16 @@ class Orchestrator:
                 if row is None:
                     raise LostRace
                 log.info("[%s] finished %s: %s", execution_id, final.value, reason)
-        return None
 
     @staticmethod
-    def _wave(conn, execution_id, number, expected, target, message, reason=None) -> None:
-        if (
-            waves.move(conn, execution_id, number, expected, target, actor=ACTOR, message=message, reason=reason)
-            is None
-        ):
+    def _wave(
+        uow: UnitOfWork,
+        execution_id: str,
+        number: int,
+        expected: WaveStatus,
+        target: WaveStatus,
+        message: str,
+        reason: str | None = None,
+    ) -> None:
+        if uow.waves.move(execution_id, number, expected, target, actor=ACTOR, message=message, reason=reason) is None:
             raise LostRace

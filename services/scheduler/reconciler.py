@@ -1,4 +1,5 @@
-"""Finds what the queue lost and re-drives it through the same compare-and-set paths (DESIGN §3).
+"""Finds what the queue lost and re-drives it through the same compare-and-set paths
+(docs/architecture.md, "Lost messages").
 
 - executions stuck PENDING (the API committed but its publish was lost) are started;
 - resources past their wave's timeout are TIMED_OUT (their worker may be gone for good);
@@ -9,12 +10,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from shared.db.engine import Database
+from shared.counters import RedisCounter
 from shared.domain.states import ExecutionStatus, ResourceStatus
-from shared.messaging import Publisher
-from shared.store import executions, resources
+from shared.messaging import RecoverResource
+from shared.unit_of_work import UnitOfWorkFactory
 
 from .orchestrator import Orchestrator
 
@@ -32,32 +33,39 @@ class ReconcileReport:
 class Reconciler:
     def __init__(
         self,
-        db: Database,
+        uow: UnitOfWorkFactory,
         orchestrator: Orchestrator,
-        publisher: Publisher,
         *,
         pending_grace: float,
         stale_seconds: float,
+        actions: RedisCounter | None = None,
     ):
-        self.db = db
+        self.uow = uow
         self.orchestrator = orchestrator
-        self.publisher = publisher
         self.pending_grace = pending_grace
         self.stale_seconds = stale_seconds
+        self.actions = actions  # drwave_reconciler_actions_total{action}
 
     def run_once(self) -> ReconcileReport:
+        report = self._repair()
+        if self.actions is not None:
+            for action, count in asdict(report).items():
+                if count:
+                    self.actions.inc(action, amount=count)
+        return report
+
+    def _repair(self) -> ReconcileReport:
         report = ReconcileReport()
-        with self.db.engine.connect() as conn:
-            pending = executions.ids_with_status(conn, [ExecutionStatus.PENDING], self.pending_grace)
+        with self.uow() as uow:
+            pending = uow.executions.ids_with_status([ExecutionStatus.PENDING], self.pending_grace)
         for execution_id in pending:
             log.warning("[%s] reconciler: still PENDING after %.0fs, starting it", execution_id, self.pending_grace)
             self.orchestrator.start(execution_id)
             report.started += 1
 
-        with self.db.engine.begin() as conn:
-            for run in resources.overdue_in_running_waves(conn):
-                moved = resources.move(
-                    conn,
+        with self.uow() as uow:
+            for run in uow.resources.overdue_in_running_waves():
+                moved = uow.resources.move(
                     run.id,
                     ResourceStatus(run.status),
                     ResourceStatus.TIMED_OUT,
@@ -66,17 +74,17 @@ class Reconciler:
                 )
                 report.timed_out += moved is not None
 
-        with self.db.engine.begin() as conn:
-            stale = resources.stale_in_running_waves(conn, self.stale_seconds)
-            for run in stale:
-                resources.heartbeat(conn, run.id)
-        for run in stale:
-            log.warning("[%s] reconciler: resource run %s silent, publishing its task again", run.execution_id, run.id)
-            self.publisher.recover_resource(run.id, run.adapter)
-            report.republished += 1
+        with self.uow() as uow:  # the heartbeat keeps the next round from publishing it again at once
+            for run in uow.resources.stale_in_running_waves(self.stale_seconds):
+                uow.resources.heartbeat(run.id)
+                uow.publish(RecoverResource(run.id, run.adapter, run.execution_id, run.wave_number, run.arn))
+                log.warning(
+                    "[%s] reconciler: resource run %s silent, publishing its task again", run.execution_id, run.id
+                )
+                report.republished += 1
 
-        with self.db.engine.connect() as conn:
-            active = executions.ids_with_status(conn, [ExecutionStatus.RUNNING, ExecutionStatus.CANCELLING])
+        with self.uow() as uow:
+            active = uow.executions.ids_with_status([ExecutionStatus.RUNNING, ExecutionStatus.CANCELLING])
         for execution_id in active:
             self.orchestrator.advance(execution_id)
             report.advanced += 1

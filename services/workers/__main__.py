@@ -5,10 +5,12 @@ from __future__ import annotations
 import boto3
 from celery.signals import worker_process_init
 
+from shared import counters
 from shared.aws.sessions import SessionFactory
 from shared.db.engine import Database
 from shared.logs import configure_logging
-from shared.messaging import create_celery, worker_queue
+from shared.messaging import create_celery, worker_argv, worker_queue
+from shared.unit_of_work import sql_units
 
 from .adapters import registry
 from .recovery import Recovery
@@ -16,20 +18,26 @@ from .settings import WorkerSettings
 from .tasks import register
 
 
-def session_factory(settings: WorkerSettings) -> SessionFactory:
+def session_factory(settings: WorkerSettings, aws_calls: counters.RedisCounter | None = None) -> SessionFactory:
     """The worker's one boto3 session factory. Endpoints and credentials follow boto3's standard
-    configuration (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, profiles…); nothing connects here."""
+    configuration (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, profiles…); nothing connects here.
+    Every AWS call attempt is counted in `aws_calls` (drwave_aws_calls_total on /metrics)."""
     region = settings.aws_region or boto3.session.Session().region_name or "us-east-1"
-    return SessionFactory(default_region=region, max_attempts=settings.aws_max_attempts)
+    return SessionFactory(
+        default_region=region,
+        max_attempts=settings.aws_max_attempts,
+        on_call=aws_calls.inc if aws_calls is not None else None,
+    )
 
 
 def build(settings: WorkerSettings):
     app = create_celery("drwave-workers", settings)
-    sessions = session_factory(settings)
+    aws_calls = counters.RedisCounter(counters.counters_client(settings.broker_url), counters.AWS_CALLS)
+    sessions = session_factory(settings, aws_calls)
     worker_process_init.connect(lambda **_: sessions.reset(), weak=False)  # prefork children build their own
     adapters = registry.build_all(sessions=sessions, settings=settings)
     recovery = Recovery(
-        Database(settings.db_url, pool_size=2),
+        sql_units(Database(settings.db_url, pool_size=2)),
         adapters,
         poll_interval=settings.poll_interval,
         claim_timeout=settings.claim_timeout,
@@ -47,22 +55,16 @@ def queues(settings: WorkerSettings) -> list[str]:
 
 def main() -> None:
     settings = WorkerSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     app = build(settings)
     app.worker_main(
-        [
-            "worker",
-            "-Q",
+        worker_argv(
             ",".join(queues(settings)),
-            "-n",
             f"{settings.worker_name}@%h",
-            "-c",
-            str(settings.worker_concurrency),
-            "--loglevel",
+            settings.worker_concurrency,
             settings.log_level,
-            "--without-mingle",
-            "--without-gossip",
-        ]
+            log_format=settings.log_format,
+        )
     )
 
 

@@ -1,9 +1,10 @@
 """Discovery of DR resources through boto3: which tagged resources one account has in one region.
 
-DESIGN §2: the Resource Groups Tagging API (``get_resources`` with ``TagFilters``, paginated) lists
-RDS clusters, ECS services and Lambda functions of the region, and Route 53 health checks and hosted
-zones (global: the Tagging API lists them in ``us-east-1``); DRS source servers are not covered by
-that API, so ``drs.describe_source_servers`` (paginated, tags in the response) is filtered here.
+docs/architecture.md, "Resolving": the Resource Groups Tagging API (``get_resources`` with
+``TagFilters``, paginated) lists RDS clusters, ECS services and Lambda functions of the region, and
+Route 53 health checks and hosted zones (global: the Tagging API lists them in ``us-east-1``); DRS
+source servers are not covered by that API, so ``drs.describe_source_servers`` (paginated, tags in
+the response) is filtered here.
 
 What counts as "discovered": every resource carrying the ``dr:enabled`` key (whatever its value, so
 ``dr:enabled=false`` and typos are seen and :func:`shared.domain.tags.evaluate` decides) whose tags

@@ -186,3 +186,21 @@ def describe(error: BaseException) -> str:
         text = str(error).strip()
         line = f"{type(error).__name__}: {text}" if text else type(error).__name__
     return " ".join(line.split())
+
+
+CALL_OUTCOMES = ("ok", "throttled", "client_error", "server_error", "connection_error")
+
+
+def call_outcome(status: int | None, code: str | None, exception: BaseException | None) -> str:
+    """The outcome of one HTTP attempt of an AWS call, for counting: ``ok``, ``throttled`` (a throttling
+    code or HTTP 429), ``client_error`` (other 4xx), ``server_error`` (5xx) or ``connection_error`` (no
+    response at all)."""
+    if exception is not None or status is None:
+        return "connection_error"
+    if (code and code in THROTTLING_CODES) or status == 429:
+        return "throttled"
+    if status >= 500:
+        return "server_error"
+    if status >= 400 or code:
+        return "client_error"
+    return "ok"

@@ -19,6 +19,10 @@ are used). Nothing connects at construction or at :meth:`SessionFactory.client`:
   factory is given ``endpoint_url``, which then applies to every client (STS included). There is no
   test-only branch.
 
+With ``on_call``, every HTTP attempt of every client (retries included) is reported as
+``on_call(service, operation, outcome)`` through botocore's ``response-received`` event, so throttled
+attempts that botocore retried by itself are counted too (see :func:`shared.aws.errors.call_outcome`).
+
 Clients are thread-safe; creating them is not, so the cache is guarded by a lock. After a fork
 (Celery prefork) call :meth:`SessionFactory.reset` in the child, or build the factory there.
 """
@@ -36,6 +40,8 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import DeferredRefreshableCredentials
+
+from .errors import call_outcome
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/.+$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -69,6 +75,7 @@ class SessionFactory:
         role_session_name: str = "drwave",
         role_duration_seconds: int = 3600,
         sts_client_factory: Callable[[], Any] | None = None,
+        on_call: Callable[[str, str, str], None] | None = None,
     ) -> None:
         """
         :param default_region: region of the base session and of the STS client used to assume roles;
@@ -104,6 +111,7 @@ class SessionFactory:
         self._base_session_kwargs = dict(base_session_kwargs or {})
         self._base_session_kwargs.setdefault("region_name", default_region)
         self._sts_client_factory = sts_client_factory
+        self._on_call = on_call
         self._lock = threading.Lock()
         self._base_session: boto3.session.Session | None = None
         self._base_core: botocore.session.Session | None = None
@@ -135,7 +143,7 @@ class SessionFactory:
             kwargs: dict[str, Any] = {"region_name": key.region, "config": self.config}
             if self.endpoint_url is not None:
                 kwargs["endpoint_url"] = self.endpoint_url
-            client = session.client(key.service, **kwargs)
+            client = self._observed(session.client(key.service, **kwargs))
             self._clients[key] = client
             return client
 
@@ -197,8 +205,23 @@ class SessionFactory:
                 kwargs: dict[str, Any] = {"region_name": self.default_region, "config": self.config}
                 if self.endpoint_url is not None:
                     kwargs["endpoint_url"] = self.endpoint_url
-                self._sts_client = self._base().client("sts", **kwargs)
+                self._sts_client = self._observed(self._base().client("sts", **kwargs))
         return self._sts_client
+
+    def _observed(self, client: Any) -> Any:
+        """Report every HTTP attempt of `client` to ``on_call``."""
+        if self._on_call is None:
+            return client
+        service = client.meta.service_model.service_name
+        report = self._on_call
+
+        def attempted(event_name: str, response_dict: Any, parsed_response: Any, exception: Any, **_: Any) -> None:
+            status = (response_dict or {}).get("status_code")
+            code = ((parsed_response or {}).get("Error") or {}).get("Code")
+            report(service, event_name.rsplit(".", 1)[-1], call_outcome(status, code, exception))
+
+        client.meta.events.register("response-received", attempted)
+        return client
 
     def _session_for(self, role_arn: str | None, external_id: str | None) -> boto3.session.Session:
         if role_arn is None:

@@ -189,8 +189,9 @@ target_accounts = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
-# "A resource is in at most one active execution" (DESIGN §4): the start transaction inserts one row
-# per resource (the primary key settles races), the execution's terminal transition deletes them.
+# "A resource is in at most one active execution" (docs/architecture.md, "Invariants"): the start
+# transaction inserts one row per resource (the primary key settles races), the execution's terminal
+# transition deletes them.
 resource_locks = Table(
     "resource_locks",
     metadata,
@@ -200,10 +201,10 @@ resource_locks = Table(
 )
 Index("ix_resource_locks_execution_id", resource_locks.c.execution_id)
 
-# Launch batches (DESIGN §6): when a wave starts, its resources of a batching adapter (DRS: ≤ 100 source
-# servers per job) are split into batches; the first member task to claim a batch starts the AWS operation
-# for all of it and stores its id here, the others find it. `view` is the last status look-up of the
-# operation, shared by every member for about one poll interval (`viewed_at`).
+# Launch batches (docs/architecture.md, "Launch batches"): when a wave starts, its resources of a batching
+# adapter (DRS: ≤ 100 source servers per job) are split into batches; the first member task to claim a
+# batch starts the AWS operation for all of it and stores its id here, the others find it. `view` is the
+# last status look-up of the operation, shared by every member for about one poll interval (`viewed_at`).
 launch_batches = Table(
     "launch_batches",
     metadata,

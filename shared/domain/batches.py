@@ -1,50 +1,24 @@
-"""Launch batches (DESIGN §6), pure: how a wave's resources of a batching adapter are split, and the
-batch's state machine.
+"""Launch batches, pure: how a wave's resources of a batching adapter are split
+(docs/architecture.md, "Launch batches"; the batch's state machine is in ``states.py`` with the others).
 
 Some AWS operations take many resources at once (DRS ``start_recovery``: up to 100 source servers per
 job). When a wave starts, its resources of such an adapter are split into batches of at most the
 adapter's limit, per (account, region) — one AWS call cannot span accounts or regions. Each resource
 keeps its own task; the first task to claim the batch starts the operation for all of it.
-
-Batch status: ``PENDING → STARTING → STARTED | FAILED``. ``STARTING → PENDING`` gives a claim back
-after a retryable error; ``STARTING → STARTING`` is a re-claim of a start whose worker went silent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 
 from shared.domain.arns import location
 
-BATCH_LIMITS: Mapping[str, int] = {"drs": 100}
+DRS_JOB_LIMIT = 100
+"""Source servers one DRS ``start_recovery`` job takes (an AWS quota)."""
+
+BATCH_LIMITS: Mapping[str, int] = {"drs": DRS_JOB_LIMIT}
 """Adapters whose resources are started in batches, and the most resources one AWS call takes."""
-
-
-class BatchStatus(StrEnum):
-    PENDING = "PENDING"
-    STARTING = "STARTING"
-    STARTED = "STARTED"
-    FAILED = "FAILED"
-
-
-B = BatchStatus
-BATCH_MOVES: Mapping[BatchStatus, frozenset[BatchStatus]] = {
-    B.PENDING: frozenset({B.STARTING}),
-    B.STARTING: frozenset({B.PENDING, B.STARTING, B.STARTED, B.FAILED}),
-}
-
-
-class IllegalBatchMove(Exception):
-    def __init__(self, current: BatchStatus, target: BatchStatus) -> None:
-        super().__init__(f"BatchStatus: {current} -> {target} is not allowed")
-
-
-def check_batch_move(current: BatchStatus, target: BatchStatus) -> BatchStatus:
-    if target not in BATCH_MOVES.get(current, frozenset()):
-        raise IllegalBatchMove(current, target)
-    return target
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,11 @@ class Mode(StrEnum):
     RECOVERY = "recovery"
 
 
+DEFAULT_WAVE_TIMEOUT_SECONDS = 3600
+"""How long a wave's resources may take when the plan does not say; past it they are TIMED_OUT."""
+MAX_WAVE_TIMEOUT_SECONDS = 7 * 24 * 3600
+
+
 class OnFailure(StrEnum):
     CONTINUE = "continue"
     PAUSE = "pause"

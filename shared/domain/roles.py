@@ -1,4 +1,6 @@
-"""The seed's five roles and what each may do (DESIGN §5). Pure data, checked in one place by the API."""
+"""The seed's five roles and what each may do (docs/architecture.md, "Roles").
+
+Pure data, checked in one place by the API."""
 
 from __future__ import annotations
 

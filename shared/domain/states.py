@@ -1,9 +1,11 @@
-"""The three state machines of an execution, one table of allowed moves each.
+"""drwave's four state machines — execution, wave, resource run, launch batch — one table of allowed
+moves each, and the one check every status write passes (docs/architecture.md, "State machines").
 
-Every status write in drwave goes through `check_move` first; the database layer then applies the
-move with a compare-and-set on the expected current status, so a race has exactly one winner.
-A cancel always passes through CANCELLING, so the scheduler finishes every cancel on one path
-(in-flight resources end, later waves become CANCELLED).
+The store builds every status write from `check_move`: ``shared.store.transition.guard`` checks the
+move against its table and returns the compare-and-set's ``WHERE status = expected``, so the table
+and the guard Postgres applies cannot drift apart, and a race has exactly one winner. A cancel always
+passes through CANCELLING, so the scheduler finishes every cancel on one path (in-flight resources
+end, later waves become CANCELLED).
 """
 
 from __future__ import annotations
@@ -43,7 +45,16 @@ class ResourceStatus(StrEnum):
     TIMED_OUT = "TIMED_OUT"
 
 
-E, W, R = ExecutionStatus, WaveStatus, ResourceStatus
+class BatchStatus(StrEnum):
+    """A launch batch's start (shared/domain/batches.py): claimed by one member, started once for all."""
+
+    PENDING = "PENDING"
+    STARTING = "STARTING"
+    STARTED = "STARTED"
+    FAILED = "FAILED"
+
+
+E, W, R, B = ExecutionStatus, WaveStatus, ResourceStatus, BatchStatus
 
 EXECUTION_MOVES: dict[ExecutionStatus, frozenset[ExecutionStatus]] = {
     E.PENDING: frozenset({E.RUNNING, E.CANCELLING, E.FAILED}),
@@ -63,6 +74,13 @@ RESOURCE_MOVES: dict[ResourceStatus, frozenset[ResourceStatus]] = {
     R.IN_PROGRESS: frozenset({R.SUCCEEDED, R.FAILED, R.TIMED_OUT}),
 }
 
+BATCH_MOVES: dict[BatchStatus, frozenset[BatchStatus]] = {
+    B.PENDING: frozenset({B.STARTING}),
+    # STARTING -> PENDING gives a claim back after a retryable error; STARTING -> STARTING re-claims a
+    # start whose worker went silent
+    B.STARTING: frozenset({B.PENDING, B.STARTING, B.STARTED, B.FAILED}),
+}
+
 EXECUTION_TERMINAL = frozenset({E.COMPLETED, E.COMPLETED_WITH_FAILURES, E.FAILED, E.CANCELLED})
 EXECUTION_ACTIVE = frozenset(set(E) - EXECUTION_TERMINAL)
 WAVE_TERMINAL = frozenset(set(W) - {W.PENDING, W.RUNNING})
@@ -74,6 +92,7 @@ _MACHINES: dict[type, dict] = {
     ExecutionStatus: EXECUTION_MOVES,
     WaveStatus: WAVE_MOVES,
     ResourceStatus: RESOURCE_MOVES,
+    BatchStatus: BATCH_MOVES,
 }
 
 
@@ -86,7 +105,7 @@ class IllegalTransition(Exception):
         super().__init__(f"{type(current).__name__}: {current} -> {target} is not allowed")
 
 
-S = TypeVar("S", ExecutionStatus, WaveStatus, ResourceStatus)
+S = TypeVar("S", ExecutionStatus, WaveStatus, ResourceStatus, BatchStatus)
 
 
 def check_move(current: S, target: S) -> S:

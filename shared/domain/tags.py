@@ -1,6 +1,6 @@
 """Tag rules: which resources are enrolled in DR, in which wave, with which adapter.
 
-Pure module (DESIGN §2): no boto3, Flask, Celery or SQLAlchemy. ``evaluate(arn, tags)`` turns one
+Pure module (docs/architecture.md, "Tags"): no boto3, Flask, Celery or SQLAlchemy. ``evaluate(arn, tags)`` turns one
 resource's tags into a :class:`TagEvaluation`; it never raises, whatever strings it is given, so
 preview/validate can list every problem per resource instead of crashing.
 

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, Row, func, insert, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 
 from shared.db.tables import executions, resource_runs, wave_runs
 from shared.domain.progress import ExecutionSnapshot, OnFailure, Phase, WaveSnapshot
 from shared.domain.states import (
+    EXECUTION_ACTIVE,
     EXECUTION_TERMINAL,
     RESOURCE_FAILED,
     RESOURCE_TERMINAL,
     ExecutionStatus,
     ResourceStatus,
     WaveStatus,
-    check_move,
 )
 from shared.store import events, resource_locks
+from shared.store.transition import guard
 
 
 def get(conn: Connection, execution_id: str) -> Row | None:
@@ -35,7 +37,6 @@ def move(
     values: dict[str, Any] | None = None,
 ) -> Row | None:
     """Compare-and-set `expected -> target`; returns the updated row, or None when another writer won."""
-    check_move(expected, target)
     changes: dict[str, Any] = {"status": target.value, "updated_at": func.clock_timestamp(), **(values or {})}
     if target is ExecutionStatus.RUNNING:
         changes.setdefault("started_at", func.coalesce(executions.c.started_at, func.clock_timestamp()))
@@ -43,13 +44,13 @@ def move(
         changes["finished_at"] = func.clock_timestamp()
     row = conn.execute(
         update(executions)
-        .where(executions.c.id == execution_id, executions.c.status == expected.value)
+        .where(executions.c.id == execution_id, guard(executions.c.status, expected, target))
         .values(**changes)
         .returning(*executions.c)
     ).first()
     if row is not None:
         events.append(conn, execution_id, f"execution.{target.value.lower()}", actor, message)
-        if target in EXECUTION_TERMINAL:  # same transaction as the terminal move (DESIGN §4)
+        if target in EXECUTION_TERMINAL:  # same transaction as the terminal move (docs/architecture.md, invariants)
             resource_locks.release(conn, execution_id)
     return row
 
@@ -136,28 +137,26 @@ def create(
     created_by: str,
     reason: str | None,
     source_execution_id: str | None,
-    waves: list[dict[str, Any]],
-) -> Row:
-    """Insert a PENDING execution with its wave runs (raises IntegrityError if the plan is already active).
-
-    waves: dicts with number, name, pause_before, on_failure, timeout_seconds.
-    """
-    from sqlalchemy import insert
-
-    row = conn.execute(
-        insert(executions)
-        .values(
-            plan_id=plan_id,
-            plan_name=plan_name,
-            mode=mode,
-            phase=phase,
-            created_by=created_by,
-            reason=reason,
-            source_execution_id=source_execution_id,
-        )
-        .returning(*executions.c)
-    ).one()
-    conn.execute(insert(wave_runs), [{"execution_id": row.id, **wave} for wave in waves])
+) -> Row | None:
+    """Insert a PENDING execution; None when the plan has an active execution already (the partial
+    unique index on active executions of a plan settles a race of two starts)."""
+    try:
+        with conn.begin_nested():
+            row = conn.execute(
+                insert(executions)
+                .values(
+                    plan_id=plan_id,
+                    plan_name=plan_name,
+                    mode=mode,
+                    phase=phase,
+                    created_by=created_by,
+                    reason=reason,
+                    source_execution_id=source_execution_id,
+                )
+                .returning(*executions.c)
+            ).one()
+    except IntegrityError:
+        return None
     events.append(
         conn,
         row.id,
@@ -172,8 +171,6 @@ def page(
     conn: Connection, *, status: str | None, plan_id: str | None, after: tuple[Any, str] | None, limit: int
 ) -> list[Row]:
     """Newest first; `after` is the (created_at, id) of the last row of the previous page."""
-    from sqlalchemy import tuple_
-
     query = select(executions)
     if status:
         query = query.where(executions.c.status == status)
@@ -185,8 +182,6 @@ def page(
 
 
 def active_for_plan(conn: Connection, plan_id: str) -> str | None:
-    from shared.domain.states import EXECUTION_ACTIVE
-
     return conn.scalar(
         select(executions.c.id).where(
             executions.c.plan_id == plan_id, executions.c.status.in_([s.value for s in EXECUTION_ACTIVE])

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, select
-from sqlalchemy import update as sql_update
 
 from shared.db.tables import protection_groups
+from shared.store.transition import bump_version
 
 T = protection_groups
 
@@ -59,18 +59,8 @@ def update(
     selection: dict[str, Any],
 ) -> Row | None:
     """Compare-and-set on ``version``: the updated row (version + 1), or None when the version is stale."""
-    return conn.execute(
-        sql_update(T)
-        .where(T.c.id == group_id, T.c.version == expected_version)
-        .values(
-            name=name,
-            account_id=account_id,
-            selection=selection,
-            version=T.c.version + 1,
-            updated_at=func.clock_timestamp(),
-        )
-        .returning(*T.c)
-    ).first()
+    values = {"name": name, "account_id": account_id, "selection": selection}
+    return bump_version(conn, T, T.c.id == group_id, expected_version, values)
 
 
 def remove(conn: Connection, group_id: str, *, expected_version: int | None = None) -> bool:

@@ -1,4 +1,5 @@
-"""launch_batches and launch_batch_members: the one module that writes them (DESIGN §6 batching).
+"""launch_batches and launch_batch_members: the one module that writes them (docs/architecture.md,
+"Launch batches").
 
 The scheduler creates a wave's batches in the transaction that starts the wave. A member task claims
 its batch with a compare-and-set (``PENDING → STARTING``, or a re-claim of a start whose worker went
@@ -15,8 +16,10 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, insert, literal_column, or_, select, update
 
 from shared.db.tables import launch_batch_members, launch_batches, resource_runs
-from shared.domain.batches import BATCH_LIMITS, BatchStatus, RunRef, check_batch_move, split
+from shared.domain.batches import BATCH_LIMITS, RunRef, split
+from shared.domain.states import BatchStatus
 from shared.store import events
+from shared.store.transition import guard
 
 LB, M, R = launch_batches, launch_batch_members, resource_runs
 BS = BatchStatus
@@ -101,15 +104,13 @@ def claim_start(conn: Connection, batch_id: int, stale_seconds: float) -> Row | 
     Returns the claimed row (its ``start_attempts`` is the claim's token), or None when another member
     holds the claim or the batch has started already.
     """
-    check_batch_move(BS.PENDING, BS.STARTING)
-    check_batch_move(BS.STARTING, BS.STARTING)
     return conn.execute(
         update(LB)
         .where(
             LB.c.id == batch_id,
             or_(
-                LB.c.status == BS.PENDING.value,
-                (LB.c.status == BS.STARTING.value) & (LB.c.claimed_at < _seconds_ago(stale_seconds)),
+                guard(LB.c.status, BS.PENDING, BS.STARTING),
+                guard(LB.c.status, BS.STARTING, BS.STARTING) & (LB.c.claimed_at < _seconds_ago(stale_seconds)),
             ),
         )
         .values(
@@ -121,16 +122,19 @@ def claim_start(conn: Connection, batch_id: int, stale_seconds: float) -> Row | 
     ).first()
 
 
+def _end_claim(conn: Connection, batch_id: int, attempts: int, target: BatchStatus, **values: Any) -> Row | None:
+    """``STARTING → target`` for the claim ``attempts`` only (a re-claimed start has another token)."""
+    return conn.execute(
+        update(LB)
+        .where(LB.c.id == batch_id, guard(LB.c.status, BS.STARTING, target), LB.c.start_attempts == attempts)
+        .values(status=target.value, **values)
+        .returning(*LB.c)
+    ).first()
+
+
 def release(conn: Connection, batch_id: int, attempts: int) -> bool:
     """Give a claim back after a retryable error, so the next member task may start the batch at once."""
-    check_batch_move(BS.STARTING, BS.PENDING)
-    return bool(
-        conn.execute(
-            update(LB)
-            .where(LB.c.id == batch_id, LB.c.status == BS.STARTING.value, LB.c.start_attempts == attempts)
-            .values(status=BS.PENDING.value, claimed_at=None)
-        ).rowcount
-    )
+    return _end_claim(conn, batch_id, attempts, BS.PENDING, claimed_at=None) is not None
 
 
 def record_start(
@@ -145,50 +149,32 @@ def record_start(
     message: str,
 ) -> Row | None:
     """``STARTING → STARTED`` with the operation id, for the claim ``attempts`` only; logged on the timeline."""
-    check_batch_move(BS.STARTING, BS.STARTED)
-    row = conn.execute(
-        update(LB)
-        .where(LB.c.id == batch_id, LB.c.status == BS.STARTING.value, LB.c.start_attempts == attempts)
-        .values(
-            status=BS.STARTED.value,
-            operation_id=operation_id,
-            detail=detail,
-            outcomes=outcomes,
-            started_at=func.clock_timestamp(),
-        )
-        .returning(*LB.c)
-    ).first()
+    row = _end_claim(
+        conn,
+        batch_id,
+        attempts,
+        BS.STARTED,
+        operation_id=operation_id,
+        detail=detail,
+        outcomes=outcomes,
+        started_at=func.clock_timestamp(),
+    )
     if row is not None:
+        timeline = {"batchId": row.id, "operationId": operation_id, **detail}
         events.append(
-            conn,
-            row.execution_id,
-            "batch.started",
-            actor,
-            message,
-            wave_number=row.wave_number,
-            detail={"batchId": row.id, "operationId": operation_id, **detail},
+            conn, row.execution_id, "batch.started", actor, message, wave_number=row.wave_number, detail=timeline
         )
     return row
 
 
 def fail(conn: Connection, batch_id: int, attempts: int, error: str, *, actor: str) -> Row | None:
     """``STARTING → FAILED``: the batch could not be started; every member fails with ``error``."""
-    check_batch_move(BS.STARTING, BS.FAILED)
-    row = conn.execute(
-        update(LB)
-        .where(LB.c.id == batch_id, LB.c.status == BS.STARTING.value, LB.c.start_attempts == attempts)
-        .values(status=BS.FAILED.value, error=error)
-        .returning(*LB.c)
-    ).first()
+    row = _end_claim(conn, batch_id, attempts, BS.FAILED, error=error)
     if row is not None:
+        message = f"Batch {row.id} ({row.adapter}) could not be started: {error}"
+        timeline = {"batchId": row.id, "error": error}
         events.append(
-            conn,
-            row.execution_id,
-            "batch.failed",
-            actor,
-            f"Batch {row.id} ({row.adapter}) could not be started: {error}",
-            wave_number=row.wave_number,
-            detail={"batchId": row.id, "error": error},
+            conn, row.execution_id, "batch.failed", actor, message, wave_number=row.wave_number, detail=timeline
         )
     return row
 

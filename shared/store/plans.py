@@ -13,6 +13,7 @@ from sqlalchemy import update as sql_update
 
 from shared.db.tables import executions, recovery_plans
 from shared.domain.states import EXECUTION_ACTIVE
+from shared.store.transition import bump_version
 
 T = recovery_plans
 LIVE = T.c.deleted_at.is_(None)
@@ -63,19 +64,8 @@ def update(
     auto_waves: dict[str, Any] | None,
 ) -> Row | None:
     """Compare-and-set on ``version``: the updated row (version + 1), or None when stale or deleted."""
-    return conn.execute(
-        sql_update(T)
-        .where(T.c.id == plan_id, T.c.version == expected_version, LIVE)
-        .values(
-            name=name,
-            description=description,
-            waves=waves,
-            auto_waves=auto_waves,
-            version=T.c.version + 1,
-            updated_at=func.clock_timestamp(),
-        )
-        .returning(*T.c)
-    ).first()
+    values = {"name": name, "description": description, "waves": waves, "auto_waves": auto_waves}
+    return bump_version(conn, T, (T.c.id == plan_id) & LIVE, expected_version, values)
 
 
 def soft_delete(conn: Connection, plan_id: str, *, expected_version: int) -> Row | None:

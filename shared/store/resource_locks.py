@@ -1,4 +1,4 @@
-"""resource_locks: which active execution holds a resource (DESIGN §4: at most one).
+"""resource_locks: which active execution holds a resource (at most one: docs/architecture.md, "Invariants").
 
 The start transaction of an execution locks its resources with :func:`acquire` (the primary key on
 ``arn`` settles concurrent starts); the execution's terminal transition releases them with

@@ -15,9 +15,9 @@ from shared.domain.states import (
     ExecutionStatus,
     ResourceStatus,
     WaveStatus,
-    check_move,
 )
 from shared.store import events
+from shared.store.transition import guard
 
 R = resource_runs
 
@@ -84,14 +84,11 @@ def move(
     """Compare-and-set one resource run; terminal moves (and moves with a `message`) are also written to
     the timeline by the same statement. Returns the updated row (with the database clock as `now`), or
     None when another writer won."""
-    check_move(expected, target)
     values = values or {}
     logged = bool(message) or target in RESOURCE_TERMINAL
     statement = _move_statement(expected, target, tuple(sorted(values)), logged, bool(message))
     params = {
         "run_id": run_id,
-        "expected": expected.value,
-        "target": target.value,
         **{f"v_{k}": v for k, v in values.items()},
     }
     if logged:
@@ -107,7 +104,7 @@ def _move_statement(
     """The statement of one shape of move, built once: building it costs more than running it (this is
     the hot path of every wave). With `logged` it is WITH moved AS (UPDATE ...), logged AS (INSERT ...
     FROM moved) SELECT * FROM moved — atomic even on an autocommit connection, one round trip."""
-    changes: dict[str, Any] = {"status": bindparam("target"), "heartbeat_at": func.clock_timestamp()}
+    changes: dict[str, Any] = {"status": target.value, "heartbeat_at": func.clock_timestamp()}
     changes |= {key: bindparam(f"v_{key}", type_=R.c[key].type) for key in keys}
     if target is ResourceStatus.STARTING:
         changes["started_at"] = func.coalesce(R.c.started_at, func.clock_timestamp())
@@ -116,7 +113,7 @@ def _move_statement(
         changes["finished_at"] = func.clock_timestamp()
     moved = (
         update(R)
-        .where(R.c.id == bindparam("run_id"), R.c.status == bindparam("expected"))
+        .where(R.c.id == bindparam("run_id"), guard(R.c.status, expected, target))
         .values(**changes)
         .returning(*R.c, func.clock_timestamp().label("now"))
     )
@@ -131,20 +128,25 @@ def _move_statement(
     return select(rows).add_cte(timeline)
 
 
+def _unrecorded_start(run_id: int, attempts: int) -> tuple:
+    """The run's start claim ``attempts`` (its token), as long as no AWS operation id was recorded."""
+    return (
+        R.c.id == run_id,
+        R.c.status == ResourceStatus.STARTING.value,
+        R.c.start_attempts == attempts,
+        R.c.operation_id.is_(None),
+    )
+
+
 def reclaim_stale_start(conn: Connection, run_id: int, attempts: int, stale_seconds: float) -> Row | None:
     """Take over a STARTING run whose owner died before recording its AWS operation (CAS on attempts)."""
+    silent = or_(
+        R.c.heartbeat_at.is_(None),  # given back by `release_start`
+        R.c.heartbeat_at < func.clock_timestamp() - func.make_interval(0, 0, 0, 0, 0, 0, stale_seconds),
+    )
     return conn.execute(
         update(R)
-        .where(
-            R.c.id == run_id,
-            R.c.status == ResourceStatus.STARTING.value,
-            R.c.start_attempts == attempts,
-            R.c.operation_id.is_(None),
-            or_(
-                R.c.heartbeat_at.is_(None),  # given back by `release_start`
-                R.c.heartbeat_at < func.clock_timestamp() - func.make_interval(0, 0, 0, 0, 0, 0, stale_seconds),
-            ),
-        )
+        .where(*_unrecorded_start(run_id, attempts), silent)
         .values(start_attempts=R.c.start_attempts + 1, heartbeat_at=func.clock_timestamp())
         .returning(*R.c)
     ).first()
@@ -153,18 +155,8 @@ def reclaim_stale_start(conn: Connection, run_id: int, attempts: int, stale_seco
 def release_start(conn: Connection, run_id: int, attempts: int) -> bool:
     """A start that hit a retryable AWS error gives its claim back (CAS on attempts): the next delivery of
     the run's task re-claims it at once instead of waiting for the claim to go stale."""
-    return bool(
-        conn.execute(
-            update(R)
-            .where(
-                R.c.id == run_id,
-                R.c.status == ResourceStatus.STARTING.value,
-                R.c.start_attempts == attempts,
-                R.c.operation_id.is_(None),
-            )
-            .values(heartbeat_at=None)
-        ).rowcount
-    )
+    released = conn.execute(update(R).where(*_unrecorded_start(run_id, attempts)).values(heartbeat_at=None))
+    return bool(released.rowcount)
 
 
 def source_details(conn: Connection, execution_id: str, arns: Iterable[str], max_depth: int = 10) -> dict[str, dict]:
@@ -205,7 +197,6 @@ def heartbeat(conn: Connection, run_id: int, detail: dict[str, Any] | None = Non
 
 def cancel_pending(conn: Connection, execution_id: str, wave_numbers: Iterable[int], reason: str) -> int:
     """PENDING runs of waves that will never run become CANCELLED (so every run ends terminal)."""
-    check_move(ResourceStatus.PENDING, ResourceStatus.CANCELLED)
     numbers = list(wave_numbers)
     if not numbers:
         return 0
@@ -214,7 +205,7 @@ def cancel_pending(conn: Connection, execution_id: str, wave_numbers: Iterable[i
         .where(
             R.c.execution_id == execution_id,
             R.c.wave_number.in_(numbers),
-            R.c.status == ResourceStatus.PENDING.value,
+            guard(R.c.status, ResourceStatus.PENDING, ResourceStatus.CANCELLED),
         )
         .values(status=ResourceStatus.CANCELLED.value, error=reason, finished_at=func.clock_timestamp())
     ).rowcount
@@ -225,7 +216,7 @@ def stale_in_running_waves(conn: Connection, stale_seconds: float, limit: int = 
     cutoff = func.clock_timestamp() - func.make_interval(0, 0, 0, 0, 0, 0, stale_seconds)
     return list(
         conn.execute(
-            select(R.c.id, R.c.adapter, R.c.execution_id)
+            select(R.c.id, R.c.adapter, R.c.execution_id, R.c.wave_number, R.c.arn)
             .select_from(_with_wave().join(executions, executions.c.id == R.c.execution_id))
             .where(
                 wave_runs.c.status == WaveStatus.RUNNING.value,

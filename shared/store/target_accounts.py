@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Row, delete, func, select
-from sqlalchemy import update as sql_update
+from sqlalchemy import Connection, Row, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from shared.db.tables import target_accounts
+from shared.store.transition import bump_version
 
 T = target_accounts
 
@@ -56,19 +56,8 @@ def update(
     regions: list[str],
 ) -> Row | None:
     """Compare-and-set on ``version``: the updated row (version + 1), or None when the version is stale."""
-    return conn.execute(
-        sql_update(T)
-        .where(T.c.account_id == account_id, T.c.version == expected_version)
-        .values(
-            name=name,
-            role_arn=role_arn,
-            external_id=external_id,
-            regions=regions,
-            version=T.c.version + 1,
-            updated_at=func.clock_timestamp(),
-        )
-        .returning(*T.c)
-    ).first()
+    values = {"name": name, "role_arn": role_arn, "external_id": external_id, "regions": regions}
+    return bump_version(conn, T, T.c.account_id == account_id, expected_version, values)
 
 
 def remove(conn: Connection, account_id: str, *, expected_version: int) -> bool:

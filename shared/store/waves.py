@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 
 from shared.db.tables import wave_runs
-from shared.domain.states import WAVE_TERMINAL, WaveStatus, check_move
+from shared.domain.states import WAVE_TERMINAL, WaveStatus
 from shared.store import events
+from shared.store.transition import guard
+
+
+def insert_many(conn: Connection, execution_id: str, specs: list[dict[str, Any]]) -> None:
+    """An execution's waves, PENDING. specs: dicts with number, name, pause_before, on_failure, timeout_seconds."""
+    conn.execute(insert(wave_runs), [{"execution_id": execution_id, **spec} for spec in specs])
 
 
 def get(conn: Connection, execution_id: str, number: int) -> Row | None:
@@ -36,7 +42,6 @@ def move(
     detail: dict[str, Any] | None = None,
 ) -> Row | None:
     """Compare-and-set one wave's status; None when another writer won."""
-    check_move(expected, target)
     changes: dict[str, Any] = {"status": target.value, "status_reason": reason}
     if target is WaveStatus.RUNNING:
         changes["started_at"] = func.clock_timestamp()
@@ -47,7 +52,7 @@ def move(
         .where(
             wave_runs.c.execution_id == execution_id,
             wave_runs.c.number == number,
-            wave_runs.c.status == expected.value,
+            guard(wave_runs.c.status, expected, target),
         )
         .values(**changes)
         .returning(*wave_runs.c)

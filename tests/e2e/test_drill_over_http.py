@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 
 import requests
+from support import PATIENCE, all_at_once
 
 from services.demo import Api, run_demo
 
@@ -45,20 +45,12 @@ def test_concurrent_resumes_over_http_give_exactly_one_200(api_url, admin):
         },
     )["id"]
     execution_id = api.ok("POST", "/v1/executions", json={"planId": plan})["execution"]["id"]
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + PATIENCE
     while api.ok("GET", f"/v1/executions/{execution_id}")["status"] != "PAUSED":
         assert time.monotonic() < deadline, "execution never paused"
         time.sleep(0.1)
-    barrier, codes = threading.Barrier(20), []
 
-    def resume() -> None:
-        barrier.wait()
-        response = requests.post(f"{api_url}/v1/executions/{execution_id}/resume", headers=admin, timeout=30)
-        codes.append(response.status_code)
+    def resume() -> int:
+        return requests.post(f"{api_url}/v1/executions/{execution_id}/resume", headers=admin, timeout=30).status_code
 
-    threads = [threading.Thread(target=resume) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(codes) == [200] + [409] * 19
+    assert sorted(all_at_once(20, resume)) == [200] + [409] * 19

@@ -11,6 +11,7 @@ import time
 
 import psutil
 import requests
+from support import PATIENCE
 
 from shared.embedded import free_port
 
@@ -49,7 +50,7 @@ def test_drwave_run_runs_the_demo_and_a_double_ctrl_c_stops_everything_it_starte
     )
     output: list[str] = []
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + PATIENCE
         while not any("drwave is up" in line for line in output):
             assert run.poll() is None, "".join(output)
             assert time.monotonic() < deadline, "".join(output)
@@ -65,8 +66,8 @@ def test_drwave_run_runs_the_demo_and_a_double_ctrl_c_stops_everything_it_starte
         run.send_signal(signal.SIGINT)
         time.sleep(0.3)
         run.send_signal(signal.SIGINT)
-        run.wait(timeout=90)
-        psutil.wait_procs(started, timeout=15)
+        run.wait(timeout=PATIENCE)
+        psutil.wait_procs(started, timeout=PATIENCE)
         assert processes_of(state_dir) == []
     finally:
         if run.poll() is None:

@@ -30,9 +30,9 @@ def test_healthz_needs_no_token(client):
     assert client.get("/healthz").status_code == 200
 
 
-def test_readyz_reports_postgres_and_redis(client):
+def test_readyz_reports_postgres_and_redis_and_no_processes_when_drwave_run_does_not_supervise_it(client):
     body = client.get("/readyz").get_json()
-    assert body == {"status": "ok", "checks": {"postgres": "ok", "redis": "ok"}}
+    assert body == {"status": "ok", "checks": {"postgres": "ok", "redis": "ok"}, "processes": None}
 
 
 def test_a_read_only_token_may_read_but_not_start_executions(client, token_for, admin):

@@ -8,7 +8,7 @@ import signal
 import time
 
 from sqlalchemy import text
-from support import TERMINAL, create_plan, insert_execution, sim, start, wait_for
+from support import PATIENCE, TERMINAL, create_plan, insert_execution, sim, start, wait_for
 
 from shared.domain.states import ExecutionStatus, ResourceStatus, WaveStatus
 from shared.messaging import create_celery
@@ -32,7 +32,7 @@ def worker_holding_tasks(stack) -> str:
     """The name of a worker process that holds (scheduled or active) recovery tasks right now."""
     app = create_celery("test-inspect", CommonSettings(database_url=stack.database_url, redis_url=stack.redis_url))
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + PATIENCE
         while time.monotonic() < deadline:
             inspect = app.control.inspect(timeout=1)
             held = {**(inspect.scheduled() or {}), **{k: v for k, v in (inspect.active() or {}).items() if v}}
@@ -50,22 +50,23 @@ def test_sigkill_of_a_worker_mid_wave_still_finishes_every_resource_once(stack, 
         client,
         admin,
         [
-            {"name": "db", "arns": [sim(f"db{i}", 3000) for i in range(6)]},
+            # long enough that a worker still holds them when inspected on a loaded machine
+            {"name": "db", "arns": [sim(f"db{i}", 8000) for i in range(6)]},
             {"name": "app", "arns": [sim("app")]},
         ],
     )
     execution_id = start(client, admin, plan)
     victim = worker_holding_tasks(stack)
     os.killpg(stack.processes[victim].pid, signal.SIGKILL)
-    stack.processes[victim].wait(timeout=10)
+    stack.processes[victim].wait(timeout=PATIENCE)
     try:
-        done = wait_for(client, admin, execution_id, TERMINAL, timeout=120)
+        done = wait_for(client, admin, execution_id, TERMINAL)
         assert done["status"] == "COMPLETED"
         assert all(r["status"] == "SUCCEEDED" for w in done["waves"] for r in w["resources"])
         assert start_attempts(db, execution_id) == [1] * 7
     finally:
         stack.start_worker(int(victim.split("-")[1]))
-        stack.wait_for_workers(stack.config.workers + 1, timeout=60)
+        stack.wait_for_workers(stack.config.workers + 1)
 
 
 def _plan_row(client, admin, db, waves_spec):
@@ -82,7 +83,7 @@ def _insert_execution(db, plan, arns_by_wave: dict[int, list[str]]) -> str:
 def test_an_execution_whose_start_message_was_lost_is_started_by_the_reconciler(stack, client, admin, db):
     plan = _plan_row(client, admin, db, [{"name": "db", "arns": [sim("db")]}])
     execution_id = _insert_execution(db, plan, {1: [sim("db")]})
-    done = wait_for(client, admin, execution_id, TERMINAL, timeout=60)
+    done = wait_for(client, admin, execution_id, TERMINAL)
     assert done["status"] == "COMPLETED"
 
 
@@ -103,7 +104,7 @@ def test_a_wave_whose_chord_callback_was_lost_is_advanced_by_the_reconciler(stac
             values={"operation_id": "sim-lost"},
         )
         resources.move(conn, run.id, ResourceStatus.IN_PROGRESS, ResourceStatus.SUCCEEDED, actor="test")
-    done = wait_for(client, admin, execution_id, TERMINAL, timeout=60)
+    done = wait_for(client, admin, execution_id, TERMINAL)
     assert done["status"] == "COMPLETED"
     assert [w["status"] for w in done["waves"]] == ["SUCCEEDED", "SUCCEEDED"]
 
@@ -114,6 +115,6 @@ def test_a_resource_whose_task_message_was_lost_is_published_again(stack, client
     with db.engine.begin() as conn:  # the wave was dispatched, but its task message vanished
         executions.move(conn, execution_id, ExecutionStatus.PENDING, ExecutionStatus.RUNNING, actor="test", message="t")
         waves.move(conn, execution_id, 1, WaveStatus.PENDING, WaveStatus.RUNNING, actor="test", message="t")
-    done = wait_for(client, admin, execution_id, TERMINAL, timeout=90)
+    done = wait_for(client, admin, execution_id, TERMINAL)
     assert done["status"] == "COMPLETED"
     assert start_attempts(db, execution_id) == [1]

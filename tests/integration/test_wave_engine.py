@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import itertools
-import threading
 from datetime import datetime
 
 from sqlalchemy import text
-from support import TERMINAL, create_plan, sim, start, wait_for
+from support import TERMINAL, all_at_once, create_plan, sim, start, wait_for
 
 
 def ts(value: str) -> datetime:
@@ -131,12 +130,18 @@ def test_pause_before_the_first_wave_runs_nothing_until_resumed(client, admin):
     assert wait_for(client, admin, execution_id, TERMINAL)["status"] == "COMPLETED"
 
 
-def test_a_pause_request_parks_the_execution_after_the_current_wave(client, admin):
+def two_waves_running(client, admin) -> str:
+    """An execution of a 1.5 s database wave and an app wave, once it is RUNNING."""
     plan = create_plan(
         client, admin, [{"name": "db", "arns": [sim("db", 1500)]}, {"name": "app", "arns": [sim("app")]}]
     )
     execution_id = start(client, admin, plan)
     wait_for(client, admin, execution_id, {"RUNNING"})
+    return execution_id
+
+
+def test_a_pause_request_parks_the_execution_after_the_current_wave(client, admin):
+    execution_id = two_waves_running(client, admin)
     response = client.post(f"/v1/executions/{execution_id}/pause", headers=admin)
     assert response.status_code == 200, response.get_json()
     assert "will stop after" in response.get_json()["message"]
@@ -148,11 +153,7 @@ def test_a_pause_request_parks_the_execution_after_the_current_wave(client, admi
 
 
 def test_cancel_lets_resources_in_flight_finish_and_cancels_later_waves(client, admin):
-    plan = create_plan(
-        client, admin, [{"name": "db", "arns": [sim("db", 1500)]}, {"name": "app", "arns": [sim("app")]}]
-    )
-    execution_id = start(client, admin, plan)
-    wait_for(client, admin, execution_id, {"RUNNING"})
+    execution_id = two_waves_running(client, admin)
     response = client.post(f"/v1/executions/{execution_id}/cancel", headers=admin)
     assert response.status_code == 200
     done = wait_for(client, admin, execution_id, TERMINAL)
@@ -195,19 +196,11 @@ def test_twenty_concurrent_resumes_give_one_success_and_one_dispatch(app, client
     )
     execution_id = start(client, admin, plan)
     wait_for(client, admin, execution_id, {"PAUSED"})
-    barrier, codes = threading.Barrier(20), []
 
-    def resume() -> None:
-        own_client = app.test_client()
-        barrier.wait()
-        codes.append(own_client.post(f"/v1/executions/{execution_id}/resume", headers=admin).status_code)
+    def resume() -> int:
+        return app.test_client().post(f"/v1/executions/{execution_id}/resume", headers=admin).status_code
 
-    threads = [threading.Thread(target=resume) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(codes) == [200] + [409] * 19
+    assert sorted(all_at_once(20, resume)) == [200] + [409] * 19
     assert wait_for(client, admin, execution_id, TERMINAL)["status"] == "COMPLETED"
     with db.engine.connect() as conn:
         dispatches = conn.scalar(

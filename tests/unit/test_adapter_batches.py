@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from shared.domain.arns import Arn, InvalidArn, location
-from shared.domain.batches import BatchStatus, IllegalBatchMove, RunRef, check_batch_move, split
+from shared.domain.batches import RunRef, split
+from shared.domain.states import BatchStatus, IllegalTransition, check_move
 
 DRS = "arn:aws:drs:{region}:{account}:source-server/s-{n:017x}"
 
@@ -68,7 +69,7 @@ def test_the_limit_comes_from_the_adapter():
     ],
 )
 def test_a_batch_moves_from_pending_through_starting_to_started_or_failed(current, target):
-    assert check_batch_move(current, target) is target
+    assert check_move(current, target) is target
 
 
 @pytest.mark.parametrize(
@@ -80,8 +81,8 @@ def test_a_batch_moves_from_pending_through_starting_to_started_or_failed(curren
     ],
 )
 def test_a_started_or_failed_batch_is_never_started_again(current, target):
-    with pytest.raises(IllegalBatchMove):
-        check_batch_move(current, target)
+    with pytest.raises(IllegalTransition):
+        check_move(current, target)
 
 
 def test_an_arn_names_its_partition_service_region_account_and_resource():

@@ -1,4 +1,4 @@
-"""The permission table covers every endpoint, and roles get what DESIGN §5 gives them."""
+"""The permission table covers every endpoint, and roles get what docs/architecture.md, "Roles", gives them."""
 
 from services.api.app import create_app
 from services.api.auth import PERMISSIONS, PUBLIC_ENDPOINTS, PUBLIC_PREFIXES

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore import exceptions as bx
 
-from shared.aws.errors import ErrorClass, classify, describe, error_code, http_status, is_not_found
+from shared.aws.errors import ErrorClass, call_outcome, classify, describe, error_code, http_status, is_not_found
 
 DONE, RETRY, FATAL = ErrorClass.DONE_ALREADY, ErrorClass.RETRYABLE, ErrorClass.FATAL
 
@@ -170,3 +170,18 @@ def test_describe_names_the_type_of_other_exceptions():
     )
     assert describe(RuntimeError()) == "RuntimeError"
     assert describe(ValueError("bad\nvalue")) == "ValueError: bad value"
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "exception", "outcome"),
+    [
+        (200, None, None, "ok"),
+        (400, "ThrottlingException", None, "throttled"),
+        (429, None, None, "throttled"),
+        (400, "ValidationException", None, "client_error"),
+        (503, "ServiceUnavailable", None, "server_error"),
+        (None, None, ConnectionError("refused"), "connection_error"),
+    ],
+)
+def test_each_attempt_has_one_countable_outcome(status, code, exception, outcome):
+    assert call_outcome(status, code, exception) == outcome

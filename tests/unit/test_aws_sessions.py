@@ -347,3 +347,48 @@ def test_a_throttled_call_is_attempted_max_attempts_times_in_all(monkeypatch):
         client.list_clusters()
     assert raised.value.response["Error"]["Code"] == "ThrottlingException"
     assert len(sent) == 3
+
+
+# --- counting calls ----------------------------------------------------------------------------
+
+
+def test_every_attempt_is_reported_with_its_outcome_throttled_retries_included(monkeypatch):
+    monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _seconds: None)
+    calls: list[tuple[str, str, str]] = []
+    client = factory(max_attempts=3, on_call=lambda *call: calls.append(call)).client("ecs", region="us-east-1")
+    answers = iter(
+        [
+            (400, b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'),
+            (400, b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'),
+            (200, b'{"clusterArns": []}'),
+        ]
+    )
+
+    def answer(request, **_kwargs):
+        status, body = next(answers)
+        return AWSResponse(request.url, status, {"content-type": "application/x-amz-json-1.1"}, _Raw(body))
+
+    client.meta.events.register("before-send", answer)
+    assert client.list_clusters()["clusterArns"] == []
+    assert calls == [
+        ("ecs", "ListClusters", "throttled"),
+        ("ecs", "ListClusters", "throttled"),
+        ("ecs", "ListClusters", "ok"),
+    ]
+
+
+def test_a_refused_call_is_a_client_error_and_a_role_client_is_counted_too():
+    calls: list[tuple[str, str, str]] = []
+    sts, _ = stubbed_sts(("ASIACOUNTEDCALLS", in_an_hour()))
+    sessions = factory(sts_client_factory=lambda: sts, on_call=lambda *call: calls.append(call))
+    client = sessions.client("lambda", region="us-west-2", role_arn=ROLE)
+
+    def refused(request, **_kwargs):
+        body = b'{"Type": "User", "message": "no such function"}'
+        headers = {"content-type": "application/json", "x-amzn-errortype": "ResourceNotFoundException"}
+        return AWSResponse(request.url, 404, headers, _Raw(body))
+
+    client.meta.events.register("before-send", refused)
+    with pytest.raises(ClientError):
+        client.get_function(FunctionName="f")
+    assert calls == [("lambda", "GetFunction", "client_error")]

@@ -23,6 +23,18 @@ def test_the_api_runs_under_gunicorn_with_the_app_factory():
     assert command[0] == "gunicorn" and command[-1] == "services.api.app:create_app()"
 
 
+def test_gunicorn_takes_its_worker_count_from_the_api_settings(monkeypatch):
+    import importlib
+
+    command = SERVICES["api"]["command"]
+    assert command[command.index("--config") + 1] == "python:services.api.gunicorn_conf"
+    assert "--workers" not in command and "-w" not in command
+    monkeypatch.setenv("DRWAVE_API_WORKERS", SERVICES["api"]["environment"]["DRWAVE_API_WORKERS"])
+    import services.api.gunicorn_conf as conf
+
+    assert importlib.reload(conf).workers == 4
+
+
 def test_scheduler_and_workers_run_their_composition_roots():
     assert SERVICES["scheduler"]["command"] == ["python", "-m", "services.scheduler"]
     assert SERVICES["workers"]["command"] == ["python", "-m", "services.workers"]
@@ -44,11 +56,23 @@ def test_services_wait_for_migrations_before_starting():
         assert SERVICES[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
+def test_every_service_restarts_when_it_exits_and_the_one_shot_migrate_only_when_it_fails():
+    for name, service in SERVICES.items():
+        expected = "on-failure" if name == "migrate" else "unless-stopped"
+        assert service.get("restart") == expected, name
+
+
+def test_the_api_logs_through_drwaves_gunicorn_configuration():
+    command = SERVICES["api"]["command"]
+    assert command[command.index("--config") + 1] == "python:services.api.gunicorn_conf"
+
+
 def test_the_commands_name_modules_that_exist():
     root = Path(__file__).parents[2]
     assert (root / "services" / "scheduler" / "__main__.py").exists()
     assert (root / "services" / "workers" / "__main__.py").exists()
     assert (root / "deploy" / "Dockerfile").exists()
+    assert (root / "services" / "api" / "gunicorn_conf.py").exists()
 
 
 def test_the_api_serves_with_threaded_workers_configured_from_settings():

@@ -3,9 +3,11 @@ import itertools
 import pytest
 
 from shared.domain.states import (
+    BATCH_MOVES,
     EXECUTION_MOVES,
     RESOURCE_MOVES,
     WAVE_MOVES,
+    BatchStatus,
     ExecutionStatus,
     IllegalTransition,
     ResourceStatus,
@@ -13,7 +15,12 @@ from shared.domain.states import (
     check_move,
 )
 
-MACHINES = [(ExecutionStatus, EXECUTION_MOVES), (WaveStatus, WAVE_MOVES), (ResourceStatus, RESOURCE_MOVES)]
+MACHINES = [
+    (ExecutionStatus, EXECUTION_MOVES),
+    (WaveStatus, WAVE_MOVES),
+    (ResourceStatus, RESOURCE_MOVES),
+    (BatchStatus, BATCH_MOVES),
+]
 ALL_PAIRS = [(enum, moves, a, b) for enum, moves in MACHINES for a, b in itertools.product(enum, enum)]
 
 
@@ -53,3 +60,14 @@ def test_a_resource_cannot_succeed_without_having_been_started():
 def test_moving_between_different_machines_is_a_type_error():
     with pytest.raises(TypeError):
         check_move(ExecutionStatus.RUNNING, WaveStatus.RUNNING)
+
+
+def test_every_compare_and_set_is_built_from_the_move_table():
+    from sqlalchemy import column
+
+    from shared.store.transition import guard
+
+    where = guard(column("status"), WaveStatus.PENDING, WaveStatus.RUNNING)
+    assert str(where) == "status = :status_1" and where.compile().params == {"status_1": "PENDING"}
+    with pytest.raises(IllegalTransition):
+        guard(column("status"), WaveStatus.SUCCEEDED, WaveStatus.RUNNING)

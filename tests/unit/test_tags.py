@@ -1,4 +1,4 @@
-"""Tag rules (DESIGN §2): enrolment, priority → wave + RTO, explicit waves, adapters, scoping."""
+"""Tag rules (docs/architecture.md, "Tags"): enrolment, priority → wave + RTO, explicit waves, adapters, scoping."""
 
 from __future__ import annotations
 

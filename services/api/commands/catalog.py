@@ -1,6 +1,6 @@
 """Protection groups and recovery plans: create, read, update (optimistic locking), delete.
 
-Rules (DESIGN §5, issue 3): names unique case-insensitively (409 ``NAME_TAKEN``); ``version`` must be
+Rules (docs/architecture.md, "API contract"): names unique case-insensitively (409 ``NAME_TAKEN``); ``version`` must be
 the one last read (409 ``VERSION_CONFLICT``); a group's region never changes (400); a group is not
 deleted while a plan names it (409 ``PROTECTION_GROUP_IN_USE``) nor edited while an execution of
 such a plan is active (409 ``PROTECTION_GROUP_EXECUTING``); a plan is not deleted while it executes.
@@ -18,10 +18,20 @@ from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from shared.db.engine import Database
+from shared.domain.errors import (
+    MissingProtectionGroup,
+    NameTaken,
+    PlanExecuting,
+    PlanNotFound,
+    ProtectionGroupExecuting,
+    ProtectionGroupInUse,
+    ProtectionGroupNotFound,
+    RegionImmutable,
+    VersionConflict,
+)
 from shared.store import executions, groups, plans
 
 from ..auth import Principal
-from ..errors import ApiError
 from ..schemas import GroupCreate, GroupUpdate, PlanCreate, PlanUpdate
 
 
@@ -58,9 +68,7 @@ class Catalog:
             current = _group(conn, group_id, lock=True)
             _check_version("protection group", current, request.version)
             if request.region != current.region:
-                raise ApiError(
-                    400,
-                    "REGION_IMMUTABLE",
+                raise RegionImmutable(
                     f"region: the region of protection group {group_id} is {current.region} and cannot change; "
                     f"create a new group for {request.region}",
                     field="region",
@@ -68,9 +76,7 @@ class Catalog:
             active = plans.active_execution_using_group(conn, group_id)
             if active is not None:
                 execution_id, plan_id = active
-                raise ApiError(
-                    409,
-                    "PROTECTION_GROUP_EXECUTING",
+                raise ProtectionGroupExecuting(
                     f"protection group {group_id} is used by plan {plan_id}, which is executing as {execution_id}; "
                     f"edit it when the execution has finished",
                     executionId=execution_id,
@@ -97,9 +103,7 @@ class Catalog:
             _check_version("protection group", current, version)
             users = plans.using_group(conn, group_id)
             if users:
-                raise ApiError(
-                    409,
-                    "PROTECTION_GROUP_IN_USE",
+                raise ProtectionGroupInUse(
                     f"protection group {group_id} is used by plan(s) {', '.join(users)}; remove it from them first",
                     planIds=users,
                 )
@@ -143,9 +147,7 @@ class Catalog:
             _check_version("recovery plan", current, version)
             active = executions.active_for_plan(conn, plan_id)
             if active is not None:
-                raise ApiError(
-                    409,
-                    "PLAN_EXECUTING",
+                raise PlanExecuting(
                     f"recovery plan {plan_id} is executing as {active}; delete it when the execution has finished",
                     executionId=active,
                 )
@@ -160,14 +162,14 @@ class Catalog:
 def _group(conn: Connection, group_id: str, *, lock: bool = False) -> Row:
     row = groups.get(conn, group_id, lock=lock)
     if row is None:
-        raise ApiError(404, "PROTECTION_GROUP_NOT_FOUND", f"no protection group {group_id!r}")
+        raise ProtectionGroupNotFound(f"no protection group {group_id!r}")
     return row
 
 
 def _plan(conn: Connection, plan_id: str) -> Row:
     row = plans.get(conn, plan_id)
     if row is None:
-        raise ApiError(404, "PLAN_NOT_FOUND", f"no recovery plan {plan_id!r}")
+        raise PlanNotFound(plan_id)
     return row
 
 
@@ -187,7 +189,7 @@ def _plan_fields(conn: Connection, request: PlanCreate) -> dict[str, Any]:
         for position, gid in enumerate(wave.protection_group_ids):
             if gid not in known:
                 field = f"waves[{index}].protectionGroupIds[{position}]"
-                raise ApiError(400, "PROTECTION_GROUP_NOT_FOUND", f"{field}: no protection group {gid!r}", field=field)
+                raise MissingProtectionGroup(field, gid, field=field)
     return {
         "name": request.name,
         "description": request.description,
@@ -201,19 +203,17 @@ def _check_version(kind: str, current: Row, version: int) -> None:
         raise _version_conflict(kind, current.id, version, current.version)
 
 
-def _version_conflict(kind: str, item_id: str, sent: int, current: int | None) -> ApiError:
+def _version_conflict(kind: str, item_id: str, sent: int, current: int | None) -> VersionConflict:
     now = f" (it is now at version {current})" if current is not None else ""
-    return ApiError(
-        409,
-        "VERSION_CONFLICT",
+    return VersionConflict(
         f"version: {kind} {item_id} changed since version {sent}{now}; read it again and retry",
         field="version",
         currentVersion=current,
     )
 
 
-def _name_taken(kind: str, name: str) -> ApiError:
-    return ApiError(409, "NAME_TAKEN", f"name: a {kind} named {name!r} exists", field="name")
+def _name_taken(kind: str, name: str) -> NameTaken:
+    return NameTaken(f"name: a {kind} named {name!r} exists", field="name")
 
 
 @contextmanager

@@ -18,13 +18,12 @@ from typing import Any
 
 from shared.db.engine import Database
 from shared.domain.autowaves import AutoWave, group_into_waves, rto_estimate_minutes
+from shared.domain.batches import DRS_JOB_LIMIT
 from shared.store import executions, resource_locks
 
+from ..errors import code_of
 from ..schemas import PreviewRequest, ResourceQuery
 from .resolve import Found, ResolvedPlan, ResolvedWave, Resolver, tag_errors
-
-DRS_JOB_QUOTA = 100
-"""Source servers one DRS ``start_recovery`` job takes (AWS quota, DESIGN §6)."""
 
 
 class DiscoveryCommands:
@@ -68,7 +67,9 @@ class DiscoveryCommands:
         """The plan as a start now would run it, with errors, warnings and an RTO estimate."""
         resolved = self.resolver.plan(plan_id)
         empty = resolved.nothing_to_recover()
-        errors = [finding(p.code, p.message, **p.details) for p in [*resolved.problems, *([empty] if empty else [])]]
+        errors = [
+            finding(code_of(p), p.message, **p.details) for p in [*resolved.problems, *([empty] if empty else [])]
+        ]
         with self.db.engine.connect() as conn:
             active = executions.active_for_plan(conn, plan_id)
             held = resource_locks.holders(conn, (f.arn for f in resolved.resources))
@@ -203,16 +204,16 @@ def wave_warnings(resolved: ResolvedPlan) -> list[dict[str, Any]]:
     warnings = []
     for wave in resolved.waves:
         drs = sum(1 for f in wave.resources if f.evaluation.adapter == "drs")
-        if drs > DRS_JOB_QUOTA:
-            jobs = -(-drs // DRS_JOB_QUOTA)
+        if drs > DRS_JOB_LIMIT:
+            jobs = -(-drs // DRS_JOB_LIMIT)
             warnings.append(
                 finding(
                     "WAVE_EXCEEDS_DRS_JOB_QUOTA",
-                    f"wave {wave.number} '{wave.name}' has {drs} DRS source servers, more than the {DRS_JOB_QUOTA} "
+                    f"wave {wave.number} '{wave.name}' has {drs} DRS source servers, more than the {DRS_JOB_LIMIT} "
                     f"one DRS job takes; it will start {jobs} jobs",
                     wave=wave.number,
                     drsServers=drs,
-                    quota=DRS_JOB_QUOTA,
+                    quota=DRS_JOB_LIMIT,
                 )
             )
         if not wave.resources:

@@ -1,30 +1,65 @@
-"""The API's execution commands: start, pause, resume, cancel — each one transaction, then a publish.
+"""The execution commands: start, pause, resume, cancel — each one unit of work, its message sent
+after commit.
 
-The publish happens only after commit; if it is lost, the scheduler's reconciler finds the execution
-in Postgres and re-drives it.
+They speak the domain: plain inputs (a principal, ids, :class:`StartRequest`), an
+:class:`ActionResult` back, :mod:`shared.domain.errors` raised. If a message is lost after the
+commit, the scheduler's reconciler finds the execution in Postgres and re-drives it.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Row
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row
 
-from shared.db.engine import Database
+from shared.domain.errors import (
+    ExecutionNotCancellable,
+    ExecutionNotFound,
+    ExecutionNotPaused,
+    ExecutionNotRunning,
+    InvalidResources,
+    NoResources,
+    PlanAlreadyExecuting,
+    PlanNotFound,
+    ResourceInActiveExecution,
+    SourceExecutionMismatch,
+    SourceExecutionRequired,
+    VersionConflict,
+)
 from shared.domain.progress import Mode, Phase
 from shared.domain.states import ExecutionStatus
-from shared.messaging import Publisher
-from shared.store import events, executions, groups, plans, resource_locks, resources, waves
+from shared.messaging import AdvanceExecution, StartExecution
+from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-from ..auth import Principal
-from ..errors import ApiError
-from ..schemas import ExecutionStart
 from .resolve import ResolvedPlan, Resolver, tag_errors
+
+if TYPE_CHECKING:
+    from ..auth import Principal
 
 log = logging.getLogger(__name__)
 ES = ExecutionStatus
 START_ATTEMPTS = 3  # resolutions per start when the plan or a group changes meanwhile
+CANCEL_ATTEMPTS = 5  # the scheduler may move RUNNING -> PAUSED under a cancel: read again and retry
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    plan_id: str
+    mode: Mode = Mode.DRILL
+    phase: Phase = Phase.INSTANTIATE
+    source_execution_id: str | None = None
+    reason: str | None = None
+    skip_invalid: bool = False
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """The execution after the action, and the one-line message a chat bot can post."""
+
+    execution: Row
+    message: str
 
 
 def _wave_spec(wave) -> dict:
@@ -38,21 +73,33 @@ def _wave_spec(wave) -> dict:
     }
 
 
+def _accepted(
+    principal: Principal, row: Row, waves: int, resources: int, *, following: str = "", note: str = ""
+) -> ActionResult:
+    log.info(
+        "[%s] accepted: %s %s of plan %s%s by %s", row.id, row.mode, row.phase, row.plan_id, following, principal.actor
+    )
+    return ActionResult(
+        row,
+        f"Started {row.id} ({row.mode}, {row.phase}) of plan '{row.plan_name}'{following}: "
+        f"{waves} waves, {resources} resources{note}",
+    )
+
+
 class ExecutionCommands:
-    def __init__(self, db: Database, publisher: Publisher, resolver: Resolver):
-        self.db = db
-        self.publisher = publisher
+    def __init__(self, uow: UnitOfWorkFactory, resolver: Resolver):
+        self.uow = uow
         self.resolver = resolver
 
-    def start(self, principal: Principal, request: ExecutionStart) -> tuple[Row, str]:
-        """Resolve the plan now, then create the execution, its resource runs and resource locks in one
-        transaction; publish after commit. Postgres settles races: the partial unique index on active
-        executions of a plan (``PLAN_ALREADY_EXECUTING``) and the resource locks' primary key
-        (``RESOURCE_IN_ACTIVE_EXECUTION``)."""
-        with self.db.engine.connect() as conn:  # refuse an obvious duplicate before asking AWS
-            active = executions.active_for_plan(conn, request.plan_id)
+    def start(self, principal: Principal, request: StartRequest) -> ActionResult:
+        """Resolve the plan now, then create the execution, its waves, resource runs and resource locks in
+        one transaction; publish after commit. Postgres settles races: the partial unique index on active
+        executions of a plan (:class:`PlanAlreadyExecuting`) and the resource locks' primary key
+        (:class:`ResourceInActiveExecution`)."""
+        with self.uow() as uow:  # refuse an obvious duplicate before asking AWS
+            active = uow.executions.active_for_plan(request.plan_id)
         if active is not None:
-            raise self._already_executing(request.plan_id, active)
+            raise PlanAlreadyExecuting(request.plan_id, active)
         if request.phase is not Phase.INSTANTIATE:
             return self._start_phase(principal, request)
         for _ in range(START_ATTEMPTS):
@@ -62,57 +109,40 @@ class ExecutionCommands:
             if row is not None:
                 break
         else:
-            raise ApiError(
-                409,
-                "VERSION_CONFLICT",
-                f"plan {request.plan_id} or its protection groups kept changing while starting; start it again",
+            raise VersionConflict(
+                f"plan {request.plan_id} or its protection groups kept changing while starting; start it again"
             )
-        self._publish(self.publisher.start_execution, row.id)
-        log.info(
-            "[%s] accepted: %s %s of plan %s by %s", row.id, request.mode, request.phase, row.plan_id, principal.actor
-        )
-        total = len(resolved.resources)
         skipped = f", {len(resolved.invalid)} invalid skipped" if resolved.invalid else ""
-        message = (
-            f"Started {row.id} ({request.mode.value}, {request.phase.value}) of plan '{row.plan_name}': "
-            f"{len(resolved.waves)} waves, {total} resources{skipped}"
-        )
-        return row, message
+        return _accepted(principal, row, len(resolved.waves), len(resolved.resources), note=skipped)
 
     @staticmethod
     def _check_resolution(resolved: ResolvedPlan, skip_invalid: bool) -> None:
         if resolved.problems:
-            raise resolved.problems[0].error()
+            raise resolved.problems[0]
         invalid = [
             {"arn": f.arn, "problem": "; ".join(e.message for e in f.evaluation.errors), "errors": tag_errors(f)}
             for f in resolved.invalid
         ]
         if invalid and not skip_invalid:
-            raise ApiError(
-                400,
-                "INVALID_RESOURCES",
-                f"{len(invalid)} resource(s) cannot be recovered, e.g. {invalid[0]['problem']}; "
-                f"fix them or send skipInvalid: true",
-                invalid=invalid,
-            )
+            raise InvalidResources(invalid)
         empty = resolved.nothing_to_recover()
         if empty is not None:
-            raise empty.error()
+            raise empty
 
-    def _create(self, principal: Principal, request: ExecutionStart, resolved: ResolvedPlan) -> Row | None:
+    def _create(self, principal: Principal, request: StartRequest, resolved: ResolvedPlan) -> Row | None:
         """The start transaction; None when the plan or a group changed since it was resolved."""
-        with self.db.engine.begin() as conn:
-            plan = plans.get(conn, resolved.plan_id, share=True)
+        with self.uow() as uow:
+            plan = uow.plans.get(resolved.plan_id, share=True)
             if plan is None:
-                raise ApiError(404, "PLAN_NOT_FOUND", f"planId: no recovery plan {resolved.plan_id!r}", field="planId")
-            current = groups.get_many(conn, sorted(resolved.group_versions), share=True)
+                raise PlanNotFound(resolved.plan_id, field="planId")
+            current = uow.groups.get_many(sorted(resolved.group_versions), share=True)
             if (
                 plan.version != resolved.plan_version
                 or {gid: row.version for gid, row in current.items()} != resolved.group_versions
             ):
                 return None
             row = self._insert(
-                conn,
+                uow,
                 principal,
                 request,
                 plan,
@@ -124,8 +154,7 @@ class ExecutionCommands:
                 ],
             )
             if resolved.invalid:  # the timeline says who skipped what
-                events.append(
-                    conn,
+                uow.events.append(
                     row.id,
                     "execution.invalid_skipped",
                     principal.actor,
@@ -134,36 +163,30 @@ class ExecutionCommands:
                 )
         return row
 
-    @staticmethod
-    def _already_executing(plan_id: str, other: str | None) -> ApiError:
-        return ApiError(
-            409, "PLAN_ALREADY_EXECUTING", f"plan {plan_id} is already executing as {other}", executionId=other
-        )
-
-    def pause(self, principal: Principal, execution_id: str) -> tuple[Row, str]:
-        with self.db.engine.begin() as conn:
-            current = self._get(conn, execution_id)
-            if current.status != ES.RUNNING or not executions.set_fields(
-                conn, execution_id, ES.RUNNING, pause_requested=True
+    def pause(self, principal: Principal, execution_id: str) -> ActionResult:
+        with self.uow() as uow:
+            current = self._get(uow, execution_id)
+            if current.status != ES.RUNNING or not uow.executions.set_fields(
+                execution_id, ES.RUNNING, pause_requested=True
             ):
-                raise self._conflict(conn, execution_id, "EXECUTION_NOT_RUNNING", "pause")
-            events.append(
-                conn,
+                raise ExecutionNotRunning(execution_id, self._get(uow, execution_id).status)
+            uow.events.append(
                 execution_id,
                 "execution.pause_requested",
                 principal.actor,
                 "Pause requested: the execution stops after the current wave",
             )
-            row = executions.get(conn, execution_id)
+            row = uow.executions.get(execution_id)
         wave = f"wave {row.current_wave}" if row.current_wave else "the current wave"
-        return row, f"Pause requested for {execution_id}: it will stop after {wave} finishes"
+        return ActionResult(row, f"Pause requested for {execution_id}: it will stop after {wave} finishes")
 
-    def resume(self, principal: Principal, execution_id: str) -> tuple[Row, str]:
-        with self.db.engine.begin() as conn:
-            current = self._get(conn, execution_id)
+    def resume(self, principal: Principal, execution_id: str) -> ActionResult:
+        """PAUSED -> RUNNING; the gate of the wave it paused before is passed, and the scheduler is told to
+        advance (it starts that wave)."""
+        with self.uow() as uow:
+            current = self._get(uow, execution_id)
             before = current.paused_before_wave
-            row = executions.move(
-                conn,
+            row = uow.executions.move(
                 execution_id,
                 ES.PAUSED,
                 ES.RUNNING,
@@ -172,60 +195,55 @@ class ExecutionCommands:
                 values={"paused_before_wave": None, "status_reason": None},
             )
             if row is None:
-                raise self._conflict(conn, execution_id, "EXECUTION_NOT_PAUSED", "resume")
-            next_wave = waves.get(conn, execution_id, before) if before else None
+                raise ExecutionNotPaused(execution_id, self._get(uow, execution_id).status)
+            next_wave = uow.waves.get(execution_id, before) if before else None
             if next_wave is not None:
-                waves.pass_gate(conn, execution_id, before)
-                count = len(resources.for_wave(conn, execution_id, before))
-        self._publish(self.publisher.advance_execution, execution_id)
+                uow.waves.pass_gate(execution_id, before)
+                count = len(uow.resources.for_wave(execution_id, before))
+            uow.publish(AdvanceExecution(execution_id))
         if next_wave is None:
-            return row, f"Resumed {execution_id}"
-        return row, f"Resumed {execution_id}: wave {before} '{next_wave.name}' starting, {count} resources"
+            return ActionResult(row, f"Resumed {execution_id}")
+        return ActionResult(
+            row, f"Resumed {execution_id}: wave {before} '{next_wave.name}' starting, {count} resources"
+        )
 
-    def cancel(self, principal: Principal, execution_id: str) -> tuple[Row, str]:
-        for _ in range(5):  # the scheduler may move RUNNING -> PAUSED under us: read again and retry
-            row = self._try_cancel(principal, execution_id)
-            if row is not None:
-                break
+    def cancel(self, principal: Principal, execution_id: str) -> ActionResult:
+        for _ in range(CANCEL_ATTEMPTS):
+            with self.uow() as uow:
+                current = self._get(uow, execution_id)
+                if current.status not in (ES.PENDING, ES.RUNNING, ES.PAUSED):
+                    raise ExecutionNotCancellable(execution_id, current.status)
+                row = uow.executions.move(
+                    execution_id,
+                    ES(current.status),
+                    ES.CANCELLING,
+                    actor=principal.actor,
+                    message=f"Cancel requested by {principal.actor}",
+                )
+                if row is not None:
+                    uow.publish(AdvanceExecution(execution_id))
+                    break
         else:
-            with self.db.engine.connect() as conn:
-                raise self._conflict(conn, execution_id, "EXECUTION_NOT_CANCELLABLE", "cancel")
-        self._publish(self.publisher.advance_execution, execution_id)
-        return row, f"Cancelling {execution_id}: resources in flight finish, waves not yet started will not run"
-
-    def _try_cancel(self, principal: Principal, execution_id: str) -> Row | None:
-        with self.db.engine.begin() as conn:
-            current = self._get(conn, execution_id)
-            if current.status not in (ES.PENDING, ES.RUNNING, ES.PAUSED):
-                raise self._conflict(conn, execution_id, "EXECUTION_NOT_CANCELLABLE", "cancel")
-            return executions.move(
-                conn,
-                execution_id,
-                ES(current.status),
-                ES.CANCELLING,
-                actor=principal.actor,
-                message=f"Cancel requested by {principal.actor}",
-            )
+            with self.uow() as uow:
+                raise ExecutionNotCancellable(execution_id, self._get(uow, execution_id).status)
+        return ActionResult(
+            row, f"Cancelling {execution_id}: resources in flight finish, waves not yet started will not run"
+        )
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def _start_phase(self, principal: Principal, request: ExecutionStart) -> tuple[Row, str]:
+    def _start_phase(self, principal: Principal, request: StartRequest) -> ActionResult:
         """activate / cleanup / replicate run over the resources of the execution they follow (its
         `sourceExecutionId`), wave by wave; cleanup runs the waves in descending order. Activate and
         replicate take the resources that succeeded there, cleanup every resource that was started."""
         if request.source_execution_id is None:
-            raise ApiError(
-                400,
-                "SOURCE_EXECUTION_REQUIRED",
-                f"sourceExecutionId: phase {request.phase.value} follows an earlier execution; name it",
-                field="sourceExecutionId",
-            )
-        with self.db.engine.begin() as conn:
-            plan = plans.get(conn, request.plan_id, share=True)
+            raise SourceExecutionRequired(request.phase.value)
+        with self.uow() as uow:
+            plan = uow.plans.get(request.plan_id, share=True)
             if plan is None:
-                raise ApiError(404, "PLAN_NOT_FOUND", f"planId: no recovery plan {request.plan_id!r}", field="planId")
-            source = self._source(conn, request)
-            wave_specs = [_wave_spec(w) for w in waves.list_for(conn, source.id)]
+                raise PlanNotFound(request.plan_id, field="planId")
+            source = self._source(uow, request)
+            wave_specs = [_wave_spec(w) for w in uow.waves.list_for(source.id)]
             wanted = (
                 (lambda r: r.started_at is not None)
                 if request.phase is Phase.CLEANUP
@@ -233,100 +251,60 @@ class ExecutionCommands:
             )
             runs = [
                 {"wave_number": r.wave_number, "arn": r.arn, "adapter": r.adapter}
-                for r in resources.list_for(conn, source.id)
+                for r in uow.resources.list_for(source.id)
                 if wanted(r)
             ]
             if not runs:
-                raise ApiError(
-                    400,
-                    "NO_RESOURCES",
+                raise NoResources(
                     f"sourceExecutionId: {source.id} has no resource a {request.phase.value} applies to",
                     field="sourceExecutionId",
                 )
-            phase_request = request.model_copy(update={"mode": Mode(source.mode)})
-            row = self._insert(conn, principal, phase_request, plan, wave_specs, runs)
-        self._publish(self.publisher.start_execution, row.id)
-        log.info("[%s] accepted: %s of %s by %s", row.id, request.phase.value, source.id, principal.actor)
-        message = (
-            f"Started {row.id} ({source.mode}, {request.phase.value}) of plan '{plan.name}' following {source.id}: "
-            f"{len(wave_specs)} waves, {len(runs)} resources"
-        )
-        return row, message
+            phase_request = replace(request, mode=Mode(source.mode))
+            row = self._insert(uow, principal, phase_request, plan, wave_specs, runs)
+        return _accepted(principal, row, len(wave_specs), len(runs), following=f" following {source.id}")
 
     @staticmethod
-    def _source(conn: Connection, request: ExecutionStart) -> Row:
-        source = executions.get(conn, request.source_execution_id)
+    def _source(uow: UnitOfWork, request: StartRequest) -> Row:
+        source = uow.executions.get(request.source_execution_id)
         if source is None:
-            raise ApiError(
-                404,
-                "EXECUTION_NOT_FOUND",
-                f"sourceExecutionId: no execution {request.source_execution_id!r}",
-                field="sourceExecutionId",
-            )
+            raise ExecutionNotFound(request.source_execution_id, field="sourceExecutionId")
         if source.plan_id != request.plan_id:
-            raise ApiError(
-                400,
-                "SOURCE_EXECUTION_MISMATCH",
-                f"sourceExecutionId: {source.id} ran plan {source.plan_id}, not {request.plan_id}",
-                field="sourceExecutionId",
-            )
+            raise SourceExecutionMismatch(source.id, source.plan_id, request.plan_id)
         return source
 
+    @staticmethod
     def _insert(
-        self,
-        conn: Connection,
+        uow: UnitOfWork,
         principal: Principal,
-        request: ExecutionStart,
+        request: StartRequest,
         plan: Row,
         wave_specs: list[dict],
         runs: list[dict],
     ) -> Row:
-        """Write the execution, its waves, resource runs and resource locks (all or nothing)."""
-        try:
-            with conn.begin_nested():
-                row = executions.create(
-                    conn,
-                    plan_id=plan.id,
-                    plan_name=plan.name,
-                    mode=request.mode.value,
-                    phase=request.phase.value,
-                    created_by=principal.actor,
-                    reason=request.reason,
-                    source_execution_id=request.source_execution_id,
-                    waves=wave_specs,
-                )
-        except IntegrityError:
-            raise self._already_executing(plan.id, executions.active_for_plan(conn, plan.id)) from None
-        resources.insert_many(conn, row.id, runs)
-        taken = resource_locks.acquire(conn, row.id, (r["arn"] for r in runs))
-        if taken:  # raising rolls the whole start back
-            arn, other = next(iter(sorted(taken.items())))
-            more = f" (and {len(taken) - 1} more)" if len(taken) > 1 else ""
-            raise ApiError(
-                409,
-                "RESOURCE_IN_ACTIVE_EXECUTION",
-                f"{arn} is already being recovered by active execution {other}{more}",
-                arn=arn,
-                executionId=other,
-                conflicts=[{"arn": a, "executionId": e} for a, e in sorted(taken.items())],
-            )
-        return row
-
-    @staticmethod
-    def _get(conn: Connection, execution_id: str) -> Row:
-        row = executions.get(conn, execution_id)
+        """Write the execution, its waves, resource runs and resource locks (all or nothing), and queue
+        the start message."""
+        row = uow.executions.create(
+            plan_id=plan.id,
+            plan_name=plan.name,
+            mode=request.mode.value,
+            phase=request.phase.value,
+            created_by=principal.actor,
+            reason=request.reason,
+            source_execution_id=request.source_execution_id,
+        )
         if row is None:
-            raise ApiError(404, "EXECUTION_NOT_FOUND", f"no execution {execution_id!r}")
+            raise PlanAlreadyExecuting(plan.id, uow.executions.active_for_plan(plan.id))
+        uow.waves.insert_many(row.id, wave_specs)
+        uow.resources.insert_many(row.id, runs)
+        taken = uow.resource_locks.acquire(row.id, (r["arn"] for r in runs))
+        if taken:  # raising rolls the whole start back
+            raise ResourceInActiveExecution(taken)
+        uow.publish(StartExecution(row.id))
         return row
 
     @staticmethod
-    def _conflict(conn: Connection, execution_id: str, code: str, action: str) -> ApiError:
-        status = executions.get(conn, execution_id).status
-        return ApiError(409, code, f"cannot {action} {execution_id}: it is {status}", status=status)
-
-    @staticmethod
-    def _publish(send, execution_id: str) -> None:
-        try:
-            send(execution_id)
-        except Exception:  # the reconciler re-drives it from Postgres
-            log.exception("[%s] publish failed; the reconciler will pick it up", execution_id)
+    def _get(uow: UnitOfWork, execution_id: str) -> Row:
+        row = uow.executions.get(execution_id)
+        if row is None:
+            raise ExecutionNotFound(execution_id)
+        return row

@@ -9,9 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from shared.db.engine import Database
+from shared.domain.errors import ExecutionNotFound, InvalidCursor
 from shared.store import events, executions, resources, waves
-
-from ..errors import ApiError
 
 
 def encode_cursor(created_at: datetime, execution_id: str) -> str:
@@ -23,7 +22,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         created_at, execution_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         return datetime.fromisoformat(created_at), str(execution_id)
     except (ValueError, TypeError) as error:
-        raise ApiError(400, "INVALID_CURSOR", "cursor: not a cursor returned by this API", field="cursor") from error
+        raise InvalidCursor() from error
 
 
 class ExecutionQueries:
@@ -34,7 +33,7 @@ class ExecutionQueries:
         with self.db.engine.connect() as conn:
             row = executions.get(conn, execution_id)
             if row is None:
-                raise ApiError(404, "EXECUTION_NOT_FOUND", f"no execution {execution_id!r}")
+                raise ExecutionNotFound(execution_id)
             wave_rows = waves.list_for(conn, execution_id)
             runs = resources.list_for(conn, execution_id)
         by_wave: dict[int, list] = {}
@@ -63,5 +62,5 @@ class ExecutionQueries:
     def events(self, execution_id: str, after: int, limit: int):
         with self.db.engine.connect() as conn:
             if executions.get(conn, execution_id) is None:
-                raise ApiError(404, "EXECUTION_NOT_FOUND", f"no execution {execution_id!r}")
+                raise ExecutionNotFound(execution_id)
             return events.list_for(conn, execution_id, after, limit)

@@ -1,4 +1,4 @@
-"""Resolve selections and plans into concrete resources, now (DESIGN §2).
+"""Resolve selections and plans into concrete resources, now (docs/architecture.md, "Resolving").
 
 * ``{"resourceArns": [...]}`` needs no AWS call: each ARN is enrolled as given, its adapter follows
   its service (:func:`shared.domain.tags.adapter_for_arn`; simulated ARNs are parsed).
@@ -25,11 +25,20 @@ from sqlalchemy import Connection, Row
 from shared.aws.discovery import AccountAccess, Discovery, DiscoveryError
 from shared.db.engine import Database
 from shared.domain.autowaves import group_into_waves
+from shared.domain.errors import (
+    AccountNotRegistered,
+    AwsRefused,
+    AwsUnavailable,
+    DomainError,
+    MissingProtectionGroup,
+    NoResources,
+    PlanNotFound,
+    RegionNotEnabled,
+)
+from shared.domain.progress import DEFAULT_WAVE_TIMEOUT_SECONDS
 from shared.domain.simulated import InvalidSimulatedArn, parse_simulated_arn
 from shared.domain.tags import TAG_STRATEGY, UNKNOWN_SERVICE, TagError, TagEvaluation, adapter_for_arn, evaluate
 from shared.store import groups, plans, target_accounts
-
-from ..errors import ApiError
 
 INVALID_ARN = "INVALID_ARN"
 
@@ -45,28 +54,6 @@ class Found:
     @property
     def arn(self) -> str:
         return self.evaluation.arn
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why a selection could not be resolved; ``error()`` is the API error a request gets for it."""
-
-    status: int
-    code: str
-    message: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def error(self) -> ApiError:
-        return ApiError(self.status, self.code, self.message, **self.details)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "details": self.details}
-
-
-class SelectionProblem(Exception):
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
 
 
 @dataclass
@@ -87,7 +74,7 @@ class ResolvedPlan:
     waves: list[ResolvedWave]
     invalid: list[Found] = field(default_factory=list)
     not_enrolled: list[Found] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[DomainError] = field(default_factory=list)  # why a selection could not be resolved
     group_versions: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -95,17 +82,12 @@ class ResolvedPlan:
         """Every resource the execution would recover, wave by wave."""
         return [found for wave in self.waves for found in wave.resources]
 
-    def nothing_to_recover(self) -> Problem | None:
-        """The problem of a plan that resolves to no valid resource: a start is refused (400)."""
+    def nothing_to_recover(self) -> NoResources | None:
+        """The problem of a plan that resolves to no valid resource: a start is refused."""
         if self.resources or self.problems:
             return None
         skipped = f" ({len(self.invalid)} invalid left out)" if self.invalid else ""
-        return Problem(
-            400,
-            "NO_RESOURCES",
-            f"plan {self.plan_id} resolves to no resource to recover now{skipped}",
-            {"planId": self.plan_id},
-        )
+        return NoResources(f"plan {self.plan_id} resolves to no resource to recover now{skipped}", planId=self.plan_id)
 
 
 @dataclass(frozen=True)
@@ -130,20 +112,18 @@ class Resolver:
     # --- entry points ----------------------------------------------------------------------------
 
     def selection(self, account_id: str | None, region: str, selection: Mapping[str, Any]) -> list[Found]:
-        """Resolve one selection now; raises :class:`ApiError` when it cannot be resolved."""
+        """Resolve one selection now; raises a :class:`DomainError` when it cannot be resolved."""
         with self.db.engine.connect() as conn:
             target = self._read_selection(conn, account_id, region, selection)
-        try:
-            return self._resolve(target)
-        except SelectionProblem as failed:
-            raise failed.problem.error() from None
+        return self._resolve(target)
 
     def plan(self, plan_id: str) -> ResolvedPlan:
-        """Resolve a live plan now (404 when there is none); unresolvable selections are in ``problems``."""
+        """Resolve a live plan now (:class:`PlanNotFound` when there is none); unresolvable selections are
+        in ``problems``."""
         with self.db.engine.connect() as conn:
             plan = plans.get(conn, plan_id)
             if plan is None:
-                raise ApiError(404, "PLAN_NOT_FOUND", f"planId: no recovery plan {plan_id!r}", field="planId")
+                raise PlanNotFound(plan_id, field="planId")
             if plan.auto_waves is not None:
                 spec = plan.auto_waves
                 selection = {"tags": spec.get("tags") or {}}
@@ -167,8 +147,8 @@ class Resolver:
         resolved = ResolvedPlan(plan.id, plan.name, plan.version, waves=[])
         try:
             found = self._resolve(target)
-        except SelectionProblem as failed:
-            resolved.problems.append(failed.problem)
+        except DomainError as problem:
+            resolved.problems.append(problem)
             return resolved
         by_arn = {f.arn: f for f in found}
         gates = set(spec.get("pauseBeforeWaves") or [])
@@ -179,7 +159,7 @@ class Resolver:
                     name=wave.name,
                     pause_before=wave.number in gates,
                     on_failure=spec.get("onFailure", "continue"),
-                    timeout_seconds=int(spec.get("timeoutSeconds", 3600)),
+                    timeout_seconds=int(spec.get("timeoutSeconds", DEFAULT_WAVE_TIMEOUT_SECONDS)),
                     resources=[by_arn[e.arn] for e in wave.resources],
                 )
             )
@@ -199,20 +179,14 @@ class Resolver:
             )
             for gid in wave["protectionGroupIds"]:
                 if gid not in selections:
-                    resolved.problems.append(
-                        Problem(400, "PROTECTION_GROUP_NOT_FOUND", f"wave {number}: no protection group {gid!r}")
-                    )
+                    resolved.problems.append(MissingProtectionGroup(f"wave {number}", gid))
                     continue
                 found = cache.get(gid)
                 if found is None:
                     try:
                         found = cache[gid] = self._resolve(selections[gid])
-                    except SelectionProblem as failed:
-                        problem = failed.problem
-                        details = {**problem.details, "protectionGroupId": gid}
-                        resolved.problems.append(
-                            Problem(problem.status, problem.code, f"group {gid}: {problem.message}", details)
-                        )
+                    except DomainError as problem:
+                        resolved.problems.append(problem.within(f"group {gid}: ", protectionGroupId=gid))
                         cache[gid] = []
                         continue
                 everything.extend(found)
@@ -239,32 +213,26 @@ class Resolver:
         try:
             discovered = self.discovery.resources(access, target.region, target.selection["tags"])
         except DiscoveryError as error:
-            raise SelectionProblem(aws_problem(error, target.account_id)) from error
+            raise aws_problem(error, target.account_id) from error
         return [Found(evaluate(d.arn, d.tags), dict(d.tags), d.region) for d in discovered]
 
     def _access(self, target: _Selection) -> AccountAccess:
         account = target.account
         if account is not None:
             if target.region not in account.regions:
-                raise SelectionProblem(
-                    Problem(
-                        400,
-                        "REGION_NOT_ENABLED",
-                        f"region: {target.region} is not one of the regions of target account "
-                        f"{account.account_id} ({', '.join(account.regions)})",
-                        {"field": "region", "accountId": account.account_id},
-                    )
+                raise RegionNotEnabled(
+                    f"region: {target.region} is not one of the regions of target account "
+                    f"{account.account_id} ({', '.join(account.regions)})",
+                    field="region",
+                    accountId=account.account_id,
                 )
             return AccountAccess(account.account_id, account.role_arn, account.external_id)
         if target.account_id is not None and target.account_id != self.home_account():
-            raise SelectionProblem(
-                Problem(
-                    400,
-                    "ACCOUNT_NOT_REGISTERED",
-                    f"accountId: {target.account_id} is not a registered target account (POST /v1/target-accounts) "
-                    f"nor the account drwave runs in ({self.home_account()})",
-                    {"field": "accountId", "accountId": target.account_id},
-                )
+            raise AccountNotRegistered(
+                f"accountId: {target.account_id} is not a registered target account (POST /v1/target-accounts) "
+                f"nor the account drwave runs in ({self.home_account()})",
+                field="accountId",
+                accountId=target.account_id,
             )
         return AccountAccess(target.account_id)
 
@@ -275,17 +243,17 @@ class Resolver:
                 try:
                     self._home_account = self.discovery.caller_identity(AccountAccess())[0]
                 except DiscoveryError as error:
-                    raise SelectionProblem(aws_problem(error, None)) from error
+                    raise aws_problem(error, None) from error
             return self._home_account
 
 
-def aws_problem(error: DiscoveryError, account_id: str | None) -> Problem:
-    """An AWS failure as a problem: 503 when waiting may help, else 502."""
+def aws_problem(error: DiscoveryError, account_id: str | None) -> AwsUnavailable | AwsRefused:
+    """An AWS failure as a domain error: unavailable when waiting may help, else refused."""
     where = f"account {account_id or 'of drwave'}, {error.region}"
     details = {"accountId": account_id, "region": error.region, "awsErrorCode": error.code}
     if error.retryable:
-        return Problem(503, "AWS_UNAVAILABLE", f"AWS did not answer ({where}): {error.message}; try again", details)
-    return Problem(502, "AWS_ERROR", f"AWS refused discovery ({where}): {error.message}", details)
+        return AwsUnavailable(f"AWS did not answer ({where}): {error.message}; try again", **details)
+    return AwsRefused(f"AWS refused discovery ({where}): {error.message}", **details)
 
 
 def _explicit(arn: str) -> Found:

@@ -15,11 +15,17 @@ from sqlalchemy import Connection, Row
 
 from shared.aws.discovery import AccountAccess, Discovery, DiscoveryError
 from shared.db.engine import Database
+from shared.domain.errors import (
+    RoleOfAnotherAccount,
+    TargetAccountExists,
+    TargetAccountInUse,
+    TargetAccountNotFound,
+    VersionConflict,
+)
 from shared.domain.tags import evaluate
 from shared.store import groups, plans, target_accounts
 
 from ..auth import Principal
-from ..errors import ApiError
 from ..schemas import TargetAccountCreate, TargetAccountUpdate
 
 _ROLE_ACCOUNT = re.compile(r"^arn:[^:]+:iam::(\d{12}):role/")
@@ -43,9 +49,7 @@ class TargetAccountCommands:
                 created_by=principal.actor,
             )
         if row is None:
-            raise ApiError(
-                409,
-                "TARGET_ACCOUNT_EXISTS",
+            raise TargetAccountExists(
                 f"accountId: account {request.account_id} is registered already; PUT /v1/target-accounts/"
                 f"{request.account_id} changes it",
                 field="accountId",
@@ -82,9 +86,7 @@ class TargetAccountCommands:
             current = _account(conn, account_id)
             users = groups.using_account(conn, account_id) + plans.using_account(conn, account_id)
             if users:
-                raise ApiError(
-                    409,
-                    "TARGET_ACCOUNT_IN_USE",
+                raise TargetAccountInUse(
                     f"target account {account_id} is used by {', '.join(users)}; change or delete them first",
                     usedBy=users,
                 )
@@ -152,9 +154,7 @@ def _report(
 def _check_role_account(account_id: str, role_arn: str) -> None:
     match = _ROLE_ACCOUNT.match(role_arn)
     if match is not None and match[1] != account_id:
-        raise ApiError(
-            400,
-            "INVALID_REQUEST",
+        raise RoleOfAnotherAccount(
             f"roleArn: role {role_arn} belongs to account {match[1]}, not {account_id}",
             field="roleArn",
         )
@@ -163,14 +163,12 @@ def _check_role_account(account_id: str, role_arn: str) -> None:
 def _account(conn: Connection, account_id: str) -> Row:
     row = target_accounts.get(conn, account_id)
     if row is None:
-        raise ApiError(404, "TARGET_ACCOUNT_NOT_FOUND", f"no target account {account_id!r}")
+        raise TargetAccountNotFound(f"no target account {account_id!r}")
     return row
 
 
-def _version_conflict(account_id: str, sent: int, current: int) -> ApiError:
-    return ApiError(
-        409,
-        "VERSION_CONFLICT",
+def _version_conflict(account_id: str, sent: int, current: int) -> VersionConflict:
+    return VersionConflict(
         f"version: target account {account_id} changed since version {sent} (it is now at version {current}); "
         f"read it again and retry",
         field="version",

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from flask_openapi3 import APIBlueprint, Tag
-
 from ..auth import current_principal
 from ..container import services
 from ..schemas import (
-    ErrorResponse,
     GroupCreate,
     GroupList,
     GroupOut,
@@ -23,24 +20,12 @@ from ..schemas import (
     PreviewRequest,
     VersionQuery,
 )
-from .common import BEARER, respond
+from .common import CLIENT_ERRORS, errors, respond, secured_blueprint
 
-groups_bp = APIBlueprint(
-    "protection_groups",
-    __name__,
-    url_prefix="/v1/protection-groups",
-    abp_tags=[Tag(name="protection groups")],
-    abp_security=BEARER,
-)
-plans_bp = APIBlueprint(
-    "recovery_plans",
-    __name__,
-    url_prefix="/v1/recovery-plans",
-    abp_tags=[Tag(name="recovery plans")],
-    abp_security=BEARER,
-)
-ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse}
-AWS_ERRORS = {**ERRORS, 502: ErrorResponse, 503: ErrorResponse}
+groups_bp = secured_blueprint("protection_groups", __name__, "/v1/protection-groups", "protection groups")
+plans_bp = secured_blueprint("recovery_plans", __name__, "/v1/recovery-plans", "recovery plans")
+ERRORS = CLIENT_ERRORS
+AWS_ERRORS = {**ERRORS, **errors(502, 503)}
 
 
 @groups_bp.post("", responses={201: GroupOut, **ERRORS})

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from flask_openapi3 import APIBlueprint, Tag
-
 from ..container import services
-from ..schemas import ErrorResponse, ResourceList, ResourceQuery
-from .common import BEARER, respond
+from ..schemas import ResourceList, ResourceQuery
+from .common import errors, respond, secured_blueprint
 
-bp = APIBlueprint(
-    "resources", __name__, url_prefix="/v1/resources", abp_tags=[Tag(name="resources")], abp_security=BEARER
-)
-ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 502: ErrorResponse, 503: ErrorResponse}
+bp = secured_blueprint("resources", __name__, "/v1/resources", "resources")
+ERRORS = errors(400, 401, 403, 502, 503)
 
 
 @bp.get("", responses={200: ResourceList, **ERRORS})

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from flask_openapi3 import APIBlueprint, Tag
-
 from shared.domain.progress import Phase
 from shared.domain.roles import Permission
 
 from ..auth import current_principal
+from ..commands.executions import ActionResult, StartRequest
 from ..container import services
 from ..schemas import (
     ActionResponse,
-    ErrorResponse,
     EventList,
     EventQuery,
     ExecutionOut,
@@ -20,12 +18,10 @@ from ..schemas import (
     ExecutionStart,
     IdPath,
 )
-from .common import BEARER, respond
+from .common import CLIENT_ERRORS, respond, secured_blueprint
 
-bp = APIBlueprint(
-    "executions", __name__, url_prefix="/v1/executions", abp_tags=[Tag(name="executions")], abp_security=BEARER
-)
-ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse}
+bp = secured_blueprint("executions", __name__, "/v1/executions", "executions")
+ERRORS = CLIENT_ERRORS
 
 
 @bp.post("", responses={202: ActionResponse, **ERRORS})
@@ -34,8 +30,7 @@ def start_execution(body: ExecutionStart):
     principal = current_principal()
     if body.phase is Phase.CLEANUP:
         principal.require(Permission.EXECUTIONS_CLEANUP)
-    row, message = services().executions.start(principal, body)
-    return respond(ActionResponse, {"message": message, "execution": row}, 202)
+    return _action(services().executions.start(principal, StartRequest(**body.model_dump())), 202)
 
 
 @bp.get("", responses={200: ExecutionPage, **ERRORS})
@@ -62,19 +57,20 @@ def list_events(path: IdPath, query: EventQuery):
 @bp.post("/<id>/pause", responses={200: ActionResponse, **ERRORS})
 def pause_execution(path: IdPath):
     """Park the execution as PAUSED once the current wave finishes."""
-    row, message = services().executions.pause(current_principal(), path.id)
-    return respond(ActionResponse, {"message": message, "execution": row})
+    return _action(services().executions.pause(current_principal(), path.id))
 
 
 @bp.post("/<id>/resume", responses={200: ActionResponse, **ERRORS})
 def resume_execution(path: IdPath):
     """Continue a PAUSED execution with the wave it stopped before."""
-    row, message = services().executions.resume(current_principal(), path.id)
-    return respond(ActionResponse, {"message": message, "execution": row})
+    return _action(services().executions.resume(current_principal(), path.id))
 
 
 @bp.post("/<id>/cancel", responses={200: ActionResponse, **ERRORS})
 def cancel_execution(path: IdPath):
     """Stop starting new work; resources in flight finish, later waves are CANCELLED."""
-    row, message = services().executions.cancel(current_principal(), path.id)
-    return respond(ActionResponse, {"message": message, "execution": row})
+    return _action(services().executions.cancel(current_principal(), path.id))
+
+
+def _action(result: ActionResult, status: int = 200):
+    return respond(ActionResponse, {"message": result.message, "execution": result.execution}, status)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from flask_openapi3 import APIBlueprint, Tag
-
 from ..auth import current_principal
 from ..container import services
 from ..schemas import (
     AccountPath,
-    ErrorResponse,
     MessageOut,
     TargetAccountCreate,
     TargetAccountList,
@@ -17,16 +14,10 @@ from ..schemas import (
     TargetAccountValidation,
     VersionQuery,
 )
-from .common import BEARER, respond
+from .common import CLIENT_ERRORS, respond, secured_blueprint
 
-bp = APIBlueprint(
-    "target_accounts",
-    __name__,
-    url_prefix="/v1/target-accounts",
-    abp_tags=[Tag(name="target accounts")],
-    abp_security=BEARER,
-)
-ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse}
+bp = secured_blueprint("target_accounts", __name__, "/v1/target-accounts", "target accounts")
+ERRORS = CLIENT_ERRORS
 
 
 def _accounts():

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.api.auth import PERMISSIONS
+from services.api.commands.executions import StartRequest
 from services.api.container import services
-from services.api.schemas import ActionResponse, ExecutionStart
 from shared.domain.progress import Mode, Phase
 from shared.domain.roles import Permission
 
@@ -33,25 +33,24 @@ def approvals_of(execution_id: str) -> list[dict[str, Any]]:
 def approve(execution_id: str, comment: str | None) -> str:
     if has_approvals():
         return services().approvals.approve(require(APPROVE_ENDPOINT), execution_id, comment).message
-    _, message = services().executions.resume(require("executions.resume_execution"), execution_id)
+    message = services().executions.resume(require("executions.resume_execution"), execution_id).message
     return message + (" (comment not recorded: this server has no approvals)" if comment else "")
 
 
 def pause(execution_id: str) -> str:
-    return services().executions.pause(require("executions.pause_execution"), execution_id)[1]
+    return services().executions.pause(require("executions.pause_execution"), execution_id).message
 
 
 def cancel(execution_id: str) -> str:
-    return services().executions.cancel(require("executions.cancel_execution"), execution_id)[1]
+    return services().executions.cancel(require("executions.cancel_execution"), execution_id).message
 
 
 def start_cleanup(source: dict[str, Any], reason: str) -> tuple[str, str]:
     """Start the cleanup phase of a finished drill, as POST /v1/executions with phase cleanup does;
     returns (new execution id, message)."""
     principal = require("executions.start_execution", Permission.EXECUTIONS_CLEANUP)
-    body = ExecutionStart(
+    request = StartRequest(
         plan_id=source["planId"], mode=Mode.DRILL, phase=Phase.CLEANUP, source_execution_id=source["id"], reason=reason
     )
-    row, message = services().executions.start(principal, body)
-    started = ActionResponse.model_validate({"message": message, "execution": row})
-    return started.execution.id, message
+    result = services().executions.start(principal, request)
+    return result.execution.id, result.message

@@ -1,4 +1,4 @@
-"""The one adapter interface (DESIGN §6): a phase method starts an operation, `status` polls it.
+"""The one adapter interface (docs/architecture.md, "Adapters"): a phase method starts an operation, `status` polls it.
 
 Adapters never talk to Postgres or Celery; the recovery service stores what they return. An adapter
 signals how an AWS error was classified (:func:`shared.aws.errors.classify`) by raising

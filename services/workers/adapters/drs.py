@@ -16,8 +16,10 @@ servers it holds and the rest of the batch starts without them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
+
+from shared.domain.batches import DRS_JOB_LIMIT
 
 from .base import BatchAdapter, BatchContext, BatchStarted, Failed, Outcome, Progress, ResourceContext, RetryLater
 from .common import AwsAdapter, DoneAlready, aws, pages, parse_arn
@@ -32,6 +34,11 @@ GONE = frozenset({"SHUTTING-DOWN", "TERMINATED"})
 NOT_RUNNING = frozenset({"STOPPING", "STOPPED", "SHUTTING-DOWN", "TERMINATED"})
 
 IP, OK, KO = Outcome.IN_PROGRESS, Outcome.SUCCEEDED, Outcome.FAILED
+
+
+def _described(drs: Any, operation: str, filters: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every page of a filtered DRS ``describe_*`` read, at the largest page size."""
+    return pages(drs, operation, f"drs.{operation}", filters=filters, PaginationConfig={"PageSize": PAGE_SIZE})
 
 
 def server_id(ctx: ResourceContext) -> str:
@@ -49,7 +56,7 @@ def server_id(ctx: ResourceContext) -> str:
 class DrsAdapter(AwsAdapter, BatchAdapter):
     name = "drs"
     service = "drs"
-    batch_limit = 100
+    batch_limit = DRS_JOB_LIMIT
 
     # --- starting a batch ------------------------------------------------------------------------
 
@@ -133,13 +140,7 @@ class DrsAdapter(AwsAdapter, BatchAdapter):
         wanted = sorted(set(servers))
         last_jobs: dict[str, str] = {}
         busy: dict[str, str] = {}
-        for page in pages(
-            drs,
-            "describe_source_servers",
-            "drs.describe_source_servers",
-            filters={"sourceServerIDs": wanted},
-            PaginationConfig={"PageSize": PAGE_SIZE},
-        ):
+        for page in _described(drs, "describe_source_servers", {"sourceServerIDs": wanted}):
             for item in page.get("items", []):
                 launch = (item.get("lifeCycle") or {}).get("lastLaunch") or {}
                 job_id = (launch.get("initiated") or {}).get("jobID")
@@ -156,13 +157,7 @@ class DrsAdapter(AwsAdapter, BatchAdapter):
     @staticmethod
     def _jobs(drs: Any, job_ids: list[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
-        for page in pages(
-            drs,
-            "describe_jobs",
-            "drs.describe_jobs",
-            filters={"jobIDs": job_ids},
-            PaginationConfig={"PageSize": PAGE_SIZE},
-        ):
+        for page in _described(drs, "describe_jobs", {"jobIDs": job_ids}):
             for job in page.get("items", []):
                 found[job["jobID"]] = job
         return found
@@ -281,26 +276,14 @@ class DrsAdapter(AwsAdapter, BatchAdapter):
     @staticmethod
     def _instances(drs: Any, servers: Iterable[str]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
-        for page in pages(
-            drs,
-            "describe_recovery_instances",
-            "drs.describe_recovery_instances",
-            filters={"sourceServerIDs": sorted(set(servers))},
-            PaginationConfig={"PageSize": PAGE_SIZE},
-        ):
+        for page in _described(drs, "describe_recovery_instances", {"sourceServerIDs": sorted(set(servers))}):
             found.extend(page.get("items", []))
         return found
 
     @staticmethod
     def _reversed(drs: Any, servers: Iterable[str]) -> dict[str, str]:
         done: dict[str, str] = {}
-        for page in pages(
-            drs,
-            "describe_source_servers",
-            "drs.describe_source_servers",
-            filters={"sourceServerIDs": sorted(set(servers))},
-            PaginationConfig={"PageSize": PAGE_SIZE},
-        ):
+        for page in _described(drs, "describe_source_servers", {"sourceServerIDs": sorted(set(servers))}):
             for item in page.get("items", []):
                 if item.get("reversedDirectionSourceServerArn"):
                     done[item["sourceServerID"]] = item["reversedDirectionSourceServerArn"]

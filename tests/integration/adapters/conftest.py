@@ -24,6 +24,7 @@ import pytest
 import requests
 from botocore.config import Config
 from sqlalchemy.engine import make_url
+from support import PATIENCE, fresh_local_aws, open_database
 
 from deploy.localaws import LocalAws
 from services.stack import Stack, StackConfig
@@ -88,10 +89,7 @@ class LocalAwsAdmin:
 @pytest.fixture
 def localaws(aws_endpoint: str) -> Iterator[LocalAwsAdmin]:
     admin = LocalAwsAdmin(aws_endpoint)
-    admin.post("reset")
-    admin.post("config", {"drsJobStepSeconds": STEP_SECONDS, "globalClusterStepSeconds": STEP_SECONDS})
-    yield admin
-    admin.clear_faults()
+    yield from fresh_local_aws(admin, STEP_SECONDS, admin.clear_faults)
 
 
 @pytest.fixture
@@ -143,7 +141,7 @@ def drive(
     phase: str = "instantiate",
     mode: str = "drill",
     source: dict[str, Any] | None = None,
-    timeout: float = 20.0,
+    timeout: float = PATIENCE,
     detail: dict[str, Any] | None = None,
     role_arn: str | None = None,
 ) -> Driven:
@@ -292,7 +290,7 @@ class Api:
     def start(self, plan_id: str, **extra: Any) -> str:
         return self.post("/v1/executions", {"planId": plan_id, **extra}, expect=202)["execution"]["id"]
 
-    def wait(self, execution_id: str, statuses: set[str] = TERMINAL, timeout: float = 90) -> dict[str, Any]:
+    def wait(self, execution_id: str, statuses: set[str] = TERMINAL, timeout: float = PATIENCE) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             execution = self.get(f"/v1/executions/{execution_id}")
@@ -304,9 +302,7 @@ class Api:
 
 @pytest.fixture(scope="session")
 def stack_db(aws_stack: Stack) -> Iterator[Database]:
-    database = Database(aws_stack.database_url)
-    yield database
-    database.dispose()
+    yield from open_database(aws_stack.database_url)
 
 
 @pytest.fixture(scope="session")

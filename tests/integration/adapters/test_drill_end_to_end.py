@@ -101,8 +101,8 @@ def test_a_drill_and_its_cleanup_with_half_of_all_aws_calls_throttled_fail_no_re
     drill_id = api.start(plan, mode="drill")  # discovery happens here, before AWS starts throttling
     localaws.throttle(0.5)
 
-    drill = api.wait(drill_id, timeout=120)
-    cleanup = api.wait(api.start(plan, mode="drill", phase="cleanup", sourceExecutionId=drill_id), timeout=120)
+    drill = api.wait(drill_id)
+    cleanup = api.wait(api.start(plan, mode="drill", phase="cleanup", sourceExecutionId=drill_id))
 
     throttled = localaws.throttled()
     localaws.clear_faults()

@@ -6,6 +6,7 @@ import time
 from dataclasses import replace
 
 import pytest
+from support import PATIENCE
 
 from services.workers.adapters.base import BatchContext, Outcome, Progress, ResourceContext
 
@@ -29,7 +30,7 @@ def batch_of(servers, phase="instantiate", mode="drill", attempt=1, sources=None
     return BatchContext(batch_id, "ex-1", mode, phase, ACCOUNT, DR, attempt=attempt, members=members)
 
 
-def settle(drs, batch, started, timeout=15.0) -> dict[str, Progress]:
+def settle(drs, batch, started, timeout=PATIENCE) -> dict[str, Progress]:
     """Poll the batch's shared look-up until every member has an outcome; outcomes by ARN."""
     polled = replace(batch, operation_id=started.operation_id, detail=started.detail, members=())
     deadline = time.monotonic() + timeout

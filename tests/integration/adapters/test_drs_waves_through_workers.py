@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import text
+from support import PATIENCE
 
 from shared.messaging import Publisher, create_celery
 from shared.settings import CommonSettings
@@ -30,7 +31,7 @@ def test_a_wave_of_250_servers_starts_three_jobs_and_every_server_launches(api, 
     servers = localaws.source_servers(*({"hostname": f"host-{n:03}"} for n in range(250)))
     plan = api.plan([{"name": "Servers", "arns": [s["arn"] for s in servers]}])
 
-    execution = api.wait(api.start(plan, mode="drill"), timeout=120)
+    execution = api.wait(api.start(plan, mode="drill"))
 
     assert execution["status"] == "COMPLETED"
     calls = localaws.calls()
@@ -57,7 +58,7 @@ def test_redelivered_tasks_never_start_a_second_job_for_a_batch(api, aws_stack, 
         for run_id in ids:
             publisher.recover_resource(run_id, "drs")
         time.sleep(0.5)
-    execution = api.wait(execution_id, timeout=120)
+    execution = api.wait(execution_id)
     celery.close()
 
     assert execution["status"] == "COMPLETED"
@@ -71,7 +72,7 @@ def test_throttling_half_of_all_calls_fails_no_server_of_the_wave(api, localaws,
     plan = api.plan([{"name": "Apps", "arns": [s["arn"] for s in servers]}])
     localaws.throttle(0.5)
 
-    execution = api.wait(api.start(plan, mode="drill"), timeout=120)
+    execution = api.wait(api.start(plan, mode="drill"))
 
     assert execution["status"] == "COMPLETED"
     assert {run["status"] for run in runs_of(execution).values()} == {"SUCCEEDED"}
@@ -93,7 +94,7 @@ def test_throttling_half_of_all_calls_fails_no_server_of_the_wave(api, localaws,
 
 def _wave_run_ids(db, execution_id) -> list[int]:
     """The execution's resource run ids, once its first wave has been dispatched."""
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + PATIENCE
     while True:
         with db.engine.connect() as conn:
             ids = list(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 
 import pytest
-from support import insert_execution
+from support import all_at_once, insert_execution
 
 from shared.domain.states import ExecutionStatus
 from shared.store import executions, launch_batches, plans, resources
@@ -42,23 +41,13 @@ def test_a_starting_wave_of_150_servers_gets_two_batches_and_every_run_knows_its
 
 def test_only_one_of_many_concurrent_claims_takes_the_start(db, batch_rows):
     batch_id = batch_rows["batches"][0].id
-    won: list[int] = []
-    barrier = threading.Barrier(12)
 
-    def claim() -> None:
-        barrier.wait()
+    def claim() -> int | None:
         with db.engine.begin() as conn:
             row = launch_batches.claim_start(conn, batch_id, stale_seconds=60)
-        if row is not None:
-            won.append(row.start_attempts)
+        return None if row is None else row.start_attempts
 
-    threads = [threading.Thread(target=claim) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert won == [1]
+    assert [won for won in all_at_once(12, claim) if won is not None] == [1]
 
 
 def test_a_claim_given_back_after_a_retryable_error_is_taken_again_at_once(db, batch_rows):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
+from support import PATIENCE
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "111111111111"
@@ -38,7 +39,7 @@ def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=PATIENCE)
     return results
 
 
@@ -49,7 +50,7 @@ def error_of(response) -> dict:
     return body["error"]
 
 
-def wait_until(check: Callable[[], Any], timeout: float = 30) -> Any:
+def wait_until(check: Callable[[], Any], timeout: float = PATIENCE) -> Any:
     """Poll ``check`` until it returns something truthy."""
     deadline = time.monotonic() + timeout
     while not (value := check()):

@@ -95,7 +95,7 @@ def test_an_auto_waved_plan_runs_its_tag_derived_waves_in_ascending_order(client
 
     response = client.post("/v1/executions", json={"planId": plan_id}, headers=admin)
     assert response.status_code == 202, response.get_json()
-    done = wait_for(client, admin, response.get_json()["execution"]["id"], TERMINAL, timeout=120)
+    done = wait_for(client, admin, response.get_json()["execution"]["id"], TERMINAL)
 
     stored = {r["arn"]: w["number"] for w in done["waves"] for r in w["resources"]}
     assert stored == expected

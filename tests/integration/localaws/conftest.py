@@ -13,6 +13,7 @@ import boto3
 import pytest
 import requests
 from botocore.config import Config
+from support import PATIENCE, fresh_local_aws
 
 from deploy.localaws import LocalAws
 
@@ -69,10 +70,7 @@ class Admin:
 @pytest.fixture
 def admin(endpoint: str) -> Iterator[Admin]:
     admin = Admin(endpoint)
-    admin.post("reset")
-    admin.post("config", {"drsJobStepSeconds": STEP_SECONDS, "globalClusterStepSeconds": STEP_SECONDS})
-    yield admin
-    admin.delete("faults")
+    yield from fresh_local_aws(admin, STEP_SECONDS, lambda: admin.delete("faults"))
 
 
 @pytest.fixture
@@ -92,7 +90,7 @@ def aws_client(endpoint: str, admin: Admin) -> Callable[..., Any]:
     return make
 
 
-def _wait_for(check: Callable[[], Any], timeout: float = 5.0, interval: float = 0.05) -> Any:
+def _wait_for(check: Callable[[], Any], timeout: float = PATIENCE, interval: float = 0.05) -> Any:
     """Poll ``check`` until it returns something truthy; fail with its last value otherwise."""
     deadline = time.monotonic() + timeout
     value = check()
@@ -105,5 +103,5 @@ def _wait_for(check: Callable[[], Any], timeout: float = 5.0, interval: float = 
 
 @pytest.fixture
 def wait_for() -> Callable[..., Any]:
-    """``wait_for(check, timeout=5)``: poll until ``check()`` is truthy and return its value."""
+    """``wait_for(check)``: poll until ``check()`` is truthy and return its value."""
     return _wait_for

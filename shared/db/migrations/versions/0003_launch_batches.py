@@ -4,7 +4,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-22 22:05:00.000000
 
-Launch batches (DESIGN §6): a wave's resources of a batching adapter (DRS) are split into batches when
+Launch batches (docs/architecture.md, "Launch batches"): a wave's resources of a batching adapter (DRS) are split into batches when
 the wave starts; the first member task to claim a batch starts the AWS operation for the whole batch.
 """
 

@@ -1,0 +1,157 @@
+"""What a worker's step works with: the resource run it loaded (:class:`Work`), what it returns
+(:class:`Envelope` or :class:`PollAgain`), how long it waits (:class:`Timing`) and how a run's end is
+recorded. Shared by the resource step (``recovery.py``) and launch-batch members (``batches.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row
+
+from shared.domain.progress import Phase
+from shared.domain.states import ExecutionStatus, ResourceStatus
+from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+from .accounts import NO_ROLE, Access
+from .adapters.base import Adapter, Outcome, Progress, ResourceContext, RetryLater
+
+log = logging.getLogger(__name__)
+ACTOR = "worker"
+RS = ResourceStatus
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The small deterministic result a recovery task returns to its chord."""
+
+    resource_run_id: int
+    status: str
+
+    def as_dict(self) -> dict:
+        return {"resource_run_id": self.resource_run_id, "status": self.status}
+
+
+@dataclass(frozen=True)
+class PollAgain:
+    after: float
+
+
+@dataclass(frozen=True)
+class Work:
+    """A resource run joined with its execution and wave (``resources.load_work``): all a step decides on."""
+
+    id: int
+    execution_id: str
+    arn: str
+    adapter: str
+    status: ResourceStatus
+    wave_number: int
+    operation_id: str | None
+    detail: dict[str, Any] | None
+    start_attempts: int
+    started_at: datetime | None
+    mode: str
+    phase: Phase
+    execution_status: ExecutionStatus
+    wave_started_at: datetime | None
+    timeout_seconds: int
+    now: datetime
+
+    @classmethod
+    def of(cls, row: Row) -> Work:
+        values = {f.name: getattr(row, f.name) for f in fields(cls)}
+        values["status"] = RS(row.status)
+        values["phase"] = Phase(row.phase)
+        values["execution_status"] = ExecutionStatus(row.execution_status)
+        return cls(**values)
+
+    def updated(self, changed: Row) -> Work:
+        """This run with the columns a write returned (a compare-and-set's ``RETURNING``)."""
+        values = {f.name: getattr(changed, f.name) for f in fields(self) if hasattr(changed, f.name)}
+        if "status" in values:
+            values["status"] = RS(values["status"])
+        return replace(self, **values)
+
+    def context(self, access: Access = NO_ROLE, source: dict | None = None) -> ResourceContext:
+        """What the adapter is told about this run."""
+        own = {name: getattr(self, name) for name in ("arn", "wave_number", "started_at", "now", "operation_id")}
+        extra = {"detail": dict(self.detail or {}), "source_detail": dict(source or {})}
+        return ResourceContext(resource_run_id=self.id, **own, **extra, **self.acting(access))
+
+    def acting(self, access: Access) -> dict[str, Any]:
+        """Who acts for which execution and phase: what the contexts of a run and of its batch share."""
+        role_arn, external_id = access
+        phase = self.phase.value
+        return {
+            "execution_id": self.execution_id,
+            "mode": self.mode,
+            "phase": phase,
+            "role_arn": role_arn,
+            "external_id": external_id,
+        }
+
+    def member_context(self, member: Row, access: Access, source: dict | None) -> ResourceContext:
+        """What the adapter is told about another run of this run's launch batch, at the batch's start."""
+        return replace(
+            self.context(access, source),
+            resource_run_id=member.id,
+            arn=member.arn,
+            detail=dict(member.detail or {}),
+            started_at=None,
+            now=None,
+            operation_id=None,
+        )
+
+    def merged_detail(self, progress: Progress) -> dict[str, Any] | None:
+        """The run's detail with what a poll reported, or None when it reported nothing new."""
+        return {**(self.detail or {}), **progress.detail} if progress.detail else None
+
+
+@dataclass(frozen=True)
+class Timing:
+    poll_interval: float
+    claim_timeout: float  # a start claim older than this is presumed dead and may be re-claimed
+    error_backoff: float  # the wait after a retryable error that named no wait of its own
+
+    def next_poll(self, progress: Progress) -> float:
+        wanted = progress.retry_after if progress.retry_after is not None else self.poll_interval
+        return max(0.0, min(wanted, self.poll_interval))
+
+    def backoff(self, error: RetryLater) -> float:
+        return error.after if error.after is not None else self.error_backoff
+
+    def short_wait(self) -> float:
+        return min(self.poll_interval, 1.0)
+
+
+def record(uow: UnitOfWork, ctx: ResourceContext, progress: Progress) -> Envelope:
+    """IN_PROGRESS -> SUCCEEDED | FAILED with what the adapter reported; another writer's end stands."""
+    target = RS.SUCCEEDED if progress.outcome is Outcome.SUCCEEDED else RS.FAILED
+    detail = {**ctx.detail, **progress.detail} or None
+    moved = uow.resources.move(
+        ctx.resource_run_id, RS.IN_PROGRESS, target, actor=ACTOR, values={"error": progress.error, "detail": detail}
+    )
+    if moved is None:
+        return Envelope(ctx.resource_run_id, uow.resources.load_work(ctx.resource_run_id).status)
+    if target is RS.FAILED:
+        log.warning("[%s] %s failed: %s", ctx.execution_id, ctx.arn, progress.error)
+    return Envelope(ctx.resource_run_id, target.value)
+
+
+def finish(units: UnitOfWorkFactory, work: Work, expected: ResourceStatus, error: str) -> Envelope:
+    """``expected`` -> FAILED with ``error``; the envelope carries whatever status the run ends up in."""
+    with units() as uow:
+        uow.resources.move(work.id, expected, RS.FAILED, actor=ACTOR, values={"error": error})
+        current = uow.resources.load_work(work.id)
+    return Envelope(work.id, current.status)
+
+
+def earlier_details(uow: UnitOfWork, adapter: Adapter, work: Work, arns: list[str]) -> dict[str, dict]:
+    """What earlier phases recorded about these resources (an instantiate has no earlier phase)."""
+    if not adapter.uses_aws or work.phase is Phase.INSTANTIATE:
+        return {}
+    return uow.resources.source_details(work.execution_id, arns)

@@ -1,0 +1,211 @@
+"""Domain errors: the rule a request broke, in the domain's words, with no HTTP in sight.
+
+The service layer raises them; the API maps each kind to a status and an error code in one table
+(``services/api/errors.py``). Each carries the one-line ``message`` a chat bot can post as is and
+``details`` that name the field or the other party (an execution id, a current status).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any, Self
+
+
+class DomainError(Exception):
+    def __init__(self, message: str, /, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def within(self, prefix: str, **details: Any) -> Self:
+        """The same error said about a part of something larger (``group pg-1: ...``)."""
+        error = copy.copy(self)
+        error.message = f"{prefix}{self.message}"
+        error.details = {**self.details, **details}
+        error.args = (error.message,)
+        return error
+
+
+def _field(field: str | None) -> tuple[str, dict[str, str]]:
+    """A message prefix and details naming the request field an error is about, when there is one."""
+    return (f"{field}: ", {"field": field}) if field else ("", {})
+
+
+# --- not found ---------------------------------------------------------------------------------
+
+
+class NotFound(DomainError):
+    """Something a request names does not exist."""
+
+
+class ExecutionNotFound(NotFound):
+    def __init__(self, execution_id: str, *, field: str | None = None) -> None:
+        prefix, details = _field(field)
+        super().__init__(f"{prefix}no execution {execution_id!r}", **details)
+
+
+class PlanNotFound(NotFound):
+    def __init__(self, plan_id: str, *, field: str | None = None) -> None:
+        prefix, details = _field(field)
+        super().__init__(f"{prefix}no recovery plan {plan_id!r}", **details)
+
+
+class MissingProtectionGroup(DomainError):
+    """A plan's wave names a protection group that does not exist (the plan is wrong, not the URL)."""
+
+    def __init__(self, where: str, group_id: str, *, field: str | None = None) -> None:
+        super().__init__(f"{where}: no protection group {group_id!r}", **({"field": field} if field else {}))
+
+
+# --- execution control ---------------------------------------------------------------------------
+
+
+class ExecutionStateConflict(DomainError):
+    """A control action the execution's current status does not allow."""
+
+    action = ""
+
+    def __init__(self, execution_id: str, status: str) -> None:
+        super().__init__(f"cannot {self.action} {execution_id}: it is {status}", status=status)
+        self.status = status
+
+
+class ExecutionNotRunning(ExecutionStateConflict):
+    action = "pause"
+
+
+class ExecutionNotPaused(ExecutionStateConflict):
+    action = "resume"
+
+
+class ExecutionNotCancellable(ExecutionStateConflict):
+    action = "cancel"
+
+
+# --- starting an execution -----------------------------------------------------------------------
+
+
+class PlanAlreadyExecuting(DomainError):
+    def __init__(self, plan_id: str, other: str | None) -> None:
+        super().__init__(f"plan {plan_id} is already executing as {other}", executionId=other)
+        self.other = other
+
+
+class ResourceInActiveExecution(DomainError):
+    """A resource of the start is held by another active execution (at most one holds each)."""
+
+    def __init__(self, taken: Mapping[str, str]) -> None:
+        arn, other = next(iter(sorted(taken.items())))
+        more = f" (and {len(taken) - 1} more)" if len(taken) > 1 else ""
+        super().__init__(
+            f"{arn} is already being recovered by active execution {other}{more}",
+            arn=arn,
+            executionId=other,
+            conflicts=[{"arn": a, "executionId": e} for a, e in sorted(taken.items())],
+        )
+
+
+class VersionConflict(DomainError):
+    """What a request was based on changed meanwhile; read it again and retry."""
+
+
+class InvalidResources(DomainError):
+    def __init__(self, invalid: list[dict[str, Any]]) -> None:
+        super().__init__(
+            f"{len(invalid)} resource(s) cannot be recovered, e.g. {invalid[0]['problem']}; "
+            f"fix them or send skipInvalid: true",
+            invalid=invalid,
+        )
+
+
+class NoResources(DomainError):
+    """A start would recover nothing."""
+
+
+class SourceExecutionRequired(DomainError):
+    def __init__(self, phase: str) -> None:
+        super().__init__(
+            f"sourceExecutionId: phase {phase} follows an earlier execution; name it", field="sourceExecutionId"
+        )
+
+
+class SourceExecutionMismatch(DomainError):
+    def __init__(self, source_id: str, source_plan: str, plan_id: str) -> None:
+        super().__init__(
+            f"sourceExecutionId: {source_id} ran plan {source_plan}, not {plan_id}", field="sourceExecutionId"
+        )
+
+
+# --- resolving selections ------------------------------------------------------------------------
+
+
+class RegionNotEnabled(DomainError):
+    """The selection's region is not one of its target account's regions."""
+
+
+class AccountNotRegistered(DomainError):
+    """The selection's account is neither a registered target account nor drwave's own."""
+
+
+class AwsUnavailable(DomainError):
+    """AWS did not answer; waiting may help."""
+
+
+class AwsRefused(DomainError):
+    """AWS answered with an error that waiting will not fix."""
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+class InvalidCursor(DomainError):
+    def __init__(self) -> None:
+        super().__init__("cursor: not a cursor returned by this API", field="cursor")
+
+
+# --- protection groups, plans, target accounts -----------------------------------------------------
+
+
+class ProtectionGroupNotFound(NotFound):
+    """No protection group has the id a request names."""
+
+
+class TargetAccountNotFound(NotFound):
+    """No target account is registered under the id a request names."""
+
+
+class NameTaken(DomainError):
+    """Another item of the kind has this name (compared case-insensitively)."""
+
+
+class RegionImmutable(DomainError):
+    """A protection group's region never changes: its resources are resolved there."""
+
+
+class InUse(DomainError):
+    """Something still needs what a request would change or delete."""
+
+
+class ProtectionGroupInUse(InUse):
+    """Plans name the group."""
+
+
+class ProtectionGroupExecuting(InUse):
+    """An active execution runs a plan that names the group."""
+
+
+class PlanExecuting(InUse):
+    """The plan has an active execution."""
+
+
+class TargetAccountInUse(InUse):
+    """Groups or auto-waved plans select resources in the account."""
+
+
+class TargetAccountExists(DomainError):
+    """The account is registered already."""
+
+
+class RoleOfAnotherAccount(DomainError):
+    """The role ARN names another account than the one it is registered for."""

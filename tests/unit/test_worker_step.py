@@ -1,0 +1,260 @@
+"""The worker's resource step over a fake unit of work and scripted adapters: claim, start once, poll,
+retry later, time out, and launch batches (one start for all members, one shared status look-up)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fakes import FakeUnits, add_execution
+
+from services.workers.adapters.base import (
+    Adapter,
+    BatchAdapter,
+    BatchContext,
+    BatchStarted,
+    Failed,
+    Outcome,
+    Progress,
+    ResourceContext,
+    RetryLater,
+    Started,
+)
+from services.workers.recovery import Recovery
+from services.workers.work import Envelope, PollAgain
+from shared.domain.states import BatchStatus, ExecutionStatus, ResourceStatus, WaveStatus
+
+ES, RS = ExecutionStatus, ResourceStatus
+POLL, CLAIM, BACKOFF = 5.0, 30.0, 2.0
+
+
+class Scripted(Adapter):
+    """Starts and polls as scripted: each script item is returned, or raised when it is an exception."""
+
+    name = "scripted"
+    uses_aws = False
+
+    def __init__(self, starts: list[Any] | None = None, polls: list[Any] | None = None) -> None:
+        self.starts, self.polls = list(starts or []), list(polls or [])
+        self.begun: list[ResourceContext] = []
+        self.polled: list[ResourceContext] = []
+
+    def _start(self, ctx: ResourceContext) -> Started:
+        self.begun.append(ctx)
+        return _play(self.starts, Started(f"op-{ctx.resource_run_id}"))
+
+    instantiate = activate = cleanup = replicate = _start
+
+    def status(self, ctx: ResourceContext) -> Progress:
+        self.polled.append(ctx)
+        return _play(self.polls, Progress(Outcome.IN_PROGRESS))
+
+
+class Batching(BatchAdapter):
+    """A batch adapter whose members succeed once the view lists them as done."""
+
+    name = "batching"
+    uses_aws = False
+    batch_limit = 100
+
+    def __init__(self, starts: list[Any] | None = None) -> None:
+        self.starts = list(starts or [])
+        self.started: list[BatchContext] = []
+        self.described: list[BatchContext] = []
+        self.done: set[int] = set()
+
+    def start_batch(self, batch: BatchContext) -> BatchStarted:
+        self.started.append(batch)
+        default = BatchStarted("job-1", {}, {m.resource_run_id: Progress(Outcome.IN_PROGRESS) for m in batch.members})
+        return _play(self.starts, default)
+
+    def describe_batch(self, batch: BatchContext) -> dict[str, Any]:
+        self.described.append(batch)
+        return {"done": sorted(self.done)}
+
+    def member_status(self, view: dict[str, Any], ctx: ResourceContext) -> Progress:
+        return Progress(Outcome.SUCCEEDED if ctx.resource_run_id in view["done"] else Outcome.IN_PROGRESS)
+
+
+def _play(script: list[Any], default: Any) -> Any:
+    item = script.pop(0) if script else default
+    if isinstance(item, Exception):
+        raise item
+    return item
+
+
+def running_wave(units: FakeUnits, adapter: str, count: int = 1, timeout: int = 3600) -> list[int]:
+    """A RUNNING execution whose RUNNING wave has ``count`` PENDING runs of ``adapter``; their ids."""
+    execution_id = add_execution(units, [count], adapter=adapter, waves={1: {"timeout_seconds": timeout}})
+    wave = units.tables.waves[(execution_id, 1)]
+    wave.status, wave.started_at = WaveStatus.RUNNING.value, units.tables.now
+    return sorted(units.tables.runs)
+
+
+def recovery(units: FakeUnits, *adapters: Adapter) -> Recovery:
+    return Recovery(
+        units, {a.name: a for a in adapters}, poll_interval=POLL, claim_timeout=CLAIM, error_backoff=BACKOFF
+    )
+
+
+def status(units: FakeUnits, run_id: int) -> str:
+    return units.tables.runs[run_id].status
+
+
+@pytest.fixture
+def units() -> FakeUnits:
+    return FakeUnits()
+
+
+def test_a_pending_run_is_claimed_started_once_and_polled_with_its_operation_id_stored_first(units):
+    (run_id,) = running_wave(units, "scripted")
+    adapter = Scripted()
+    assert recovery(units, adapter).step(run_id) == PollAgain(POLL)
+    run = units.tables.runs[run_id]
+    assert (run.status, run.operation_id, run.start_attempts) == (RS.IN_PROGRESS, f"op-{run_id}", 1)
+    assert len(adapter.begun) == 1 and adapter.polled[0].operation_id == f"op-{run_id}"
+
+
+def test_a_redelivered_task_polls_the_operation_instead_of_starting_a_second_one(units):
+    (run_id,) = running_wave(units, "scripted")
+    adapter = Scripted(polls=[Progress(Outcome.IN_PROGRESS), Progress(Outcome.SUCCEEDED)])
+    step = recovery(units, adapter).step
+    step(run_id)
+    assert step(run_id) == Envelope(run_id, RS.SUCCEEDED.value)
+    assert len(adapter.begun) == 1 and len(adapter.polled) == 2
+    assert step(run_id) == Envelope(run_id, RS.SUCCEEDED.value)  # a terminal run is only reported
+
+
+def test_a_duplicate_delivery_of_a_start_in_progress_waits_for_its_owner(units):
+    (run_id,) = running_wave(units, "scripted")
+    run = units.tables.runs[run_id]
+    run.status, run.start_attempts, run.heartbeat_at = RS.STARTING.value, 1, units.tables.now
+    adapter = Scripted()
+    assert recovery(units, adapter).step(run_id) == PollAgain(POLL)
+    assert adapter.begun == [] and run.start_attempts == 1
+
+
+def test_a_start_whose_worker_went_silent_is_reclaimed_and_started(units):
+    (run_id,) = running_wave(units, "scripted")
+    run = units.tables.runs[run_id]
+    run.status, run.start_attempts, run.heartbeat_at = RS.STARTING.value, 1, units.tables.now
+    units.tables.now += timedelta(seconds=CLAIM + 1)
+    adapter = Scripted()
+    recovery(units, adapter).step(run_id)
+    assert len(adapter.begun) == 1 and run.start_attempts == 2 and run.status == RS.IN_PROGRESS
+
+
+def test_a_throttled_start_gives_its_claim_back_and_the_next_delivery_starts_it(units):
+    (run_id,) = running_wave(units, "scripted")
+    adapter = Scripted(starts=[RetryLater("throttled", after=7)])
+    step = recovery(units, adapter).step
+    assert step(run_id) == PollAgain(7)
+    run = units.tables.runs[run_id]
+    assert run.status == RS.STARTING and run.heartbeat_at is None  # given back, not failed
+    assert step(run_id) == PollAgain(POLL)
+    assert len(adapter.begun) == 2 and run.status == RS.IN_PROGRESS
+
+
+def test_a_throttled_poll_waits_and_never_fails_the_run(units):
+    (run_id,) = running_wave(units, "scripted")
+    adapter = Scripted(polls=[RetryLater("slow down")])
+    assert recovery(units, adapter).step(run_id) == PollAgain(BACKOFF)
+    assert status(units, run_id) == RS.IN_PROGRESS
+
+
+def test_a_refused_start_fails_the_run_with_the_adapters_message(units):
+    (run_id,) = running_wave(units, "scripted")
+    result = recovery(units, Scripted(starts=[Failed("AccessDenied: no")])).step(run_id)
+    assert result == Envelope(run_id, RS.FAILED.value)
+    assert units.tables.runs[run_id].error == "AccessDenied: no"
+
+
+def test_a_pending_run_of_a_cancelling_execution_is_cancelled_without_starting(units):
+    (run_id,) = running_wave(units, "scripted")
+    units.tables.executions[units.tables.runs[run_id].execution_id].status = ES.CANCELLING.value
+    adapter = Scripted()
+    assert recovery(units, adapter).step(run_id) == Envelope(run_id, RS.CANCELLED.value)
+    assert adapter.begun == []
+
+
+def test_a_run_past_its_waves_timeout_is_timed_out(units):
+    (run_id,) = running_wave(units, "scripted", timeout=60)
+    units.tables.now += timedelta(seconds=61)
+    assert recovery(units, Scripted()).step(run_id) == Envelope(run_id, RS.TIMED_OUT.value)
+
+
+def test_a_run_whose_adapter_is_unknown_fails_and_names_it(units):
+    (run_id,) = running_wave(units, "nosuch")
+    assert recovery(units, Scripted()).step(run_id) == Envelope(run_id, RS.FAILED.value)
+    assert units.tables.runs[run_id].error == "no adapter named 'nosuch'"
+
+
+def test_a_missing_run_is_reported_missing(units):
+    assert recovery(units, Scripted()).step(404) == Envelope(404, "MISSING")
+
+
+# --- launch batches ------------------------------------------------------------------------------
+
+
+def batch_of_three(units: FakeUnits) -> tuple[list[int], int]:
+    runs = running_wave(units, "batching", count=3)
+    with units() as uow:
+        batch_id = uow.launch_batches.add(units.tables.runs[runs[0]].execution_id, 1, runs)
+    return runs, batch_id
+
+
+def every_member_steps_once(units: FakeUnits, adapter: Batching, runs: list[int]) -> None:
+    step = recovery(units, adapter).step
+    for run_id in runs:
+        step(run_id)
+
+
+def test_the_first_member_starts_the_whole_batch_once_and_the_others_join_it(units):
+    runs, batch_id = batch_of_three(units)
+    adapter = Batching()
+    every_member_steps_once(units, adapter, runs)
+    assert len(adapter.started) == 1
+    assert [m.resource_run_id for m in adapter.started[0].members] == runs
+    assert units.tables.batches[batch_id].status == BatchStatus.STARTED
+    assert {status(units, r) for r in runs} == {RS.IN_PROGRESS}
+    assert {units.tables.runs[r].operation_id for r in runs} == {"job-1"}
+
+
+def test_batch_members_share_one_status_look_up_per_poll_interval(units):
+    runs, _ = batch_of_three(units)
+    adapter = Batching()
+    every_member_steps_once(units, adapter, runs)
+    step = recovery(units, adapter).step
+    looked = len(adapter.described)
+    adapter.done = set(runs)
+    units.tables.now += timedelta(seconds=POLL + 1)
+    assert [step(r) for r in runs] == [Envelope(r, RS.SUCCEEDED.value) for r in runs]
+    assert len(adapter.described) == looked + 1
+
+
+def test_a_member_waits_while_another_member_holds_the_batchs_start(units):
+    runs, batch_id = batch_of_three(units)
+    units.tables.batches[batch_id].status = BatchStatus.STARTING.value
+    units.tables.batches[batch_id].claimed_at = units.tables.now
+    adapter = Batching()
+    assert recovery(units, adapter).step(runs[1]) == PollAgain(1.0)
+    assert adapter.started == [] and status(units, runs[1]) == RS.STARTING
+
+
+def test_a_throttled_batch_start_gives_the_batch_back_for_the_next_member(units):
+    runs, batch_id = batch_of_three(units)
+    adapter = Batching(starts=[RetryLater("throttled", after=3)])
+    step = recovery(units, adapter).step
+    assert step(runs[0]) == PollAgain(3)
+    assert units.tables.batches[batch_id].status == BatchStatus.PENDING
+    step(runs[1])
+    assert len(adapter.started) == 2 and units.tables.batches[batch_id].status == BatchStatus.STARTED
+
+
+def test_a_batch_that_cannot_start_fails_every_member_with_its_error(units):
+    runs, batch_id = batch_of_three(units)
+    step = recovery(units, Batching(starts=[Failed("quota exceeded")])).step
+    assert [step(r) for r in runs] == [Envelope(r, RS.FAILED.value) for r in runs]
+    assert {units.tables.runs[r].error for r in runs} == {"quota exceeded"}
+    assert units.tables.batches[batch_id].status == BatchStatus.FAILED
