@@ -7,6 +7,7 @@ simulated adapter. Prints a table and writes bench/results/<name>.json. Targets:
     B2  resume call -> first resource of the next wave started (p50/p95 ms)
     B3  one wave of 1,000 resources, start request -> execution finished (s)
     B5  AWS calls by operation for a 300-server DRS wave, counted at the local AWS (bench/b5_drs.py)
+    B1 with a slow subscriber, B6 report render of a 1,000-resource execution (bench/oncall.py)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from bench import oncall
 from services.demo import Api
 from services.stack import Stack, StackConfig
 from shared.db.engine import Database
@@ -144,7 +146,13 @@ class Bench:
                 text("SELECT count(*) FROM resource_runs WHERE execution_id = :id AND status = 'SUCCEEDED'"),
                 {"id": execution_id},
             )
-        return {"resources": size, "status": row[0], "succeeded": succeeded, "seconds": float(row[1])}
+        return {
+            "resources": size,
+            "status": row[0],
+            "succeeded": succeeded,
+            "seconds": float(row[1]),
+            "execution_id": execution_id,
+        }
 
 
 def main() -> None:
@@ -166,7 +174,12 @@ def main() -> None:
             api_port=free_port(),
             workers=1,
             worker_concurrency=args.worker_concurrency,
-            env={"DRWAVE_POLL_INTERVAL": "1", "DRWAVE_LOG_LEVEL": "WARNING", "DRWAVE_RECONCILE_INTERVAL": "5"},
+            env={
+                "DRWAVE_POLL_INTERVAL": "1",
+                "DRWAVE_LOG_LEVEL": "WARNING",
+                "DRWAVE_RECONCILE_INTERVAL": "5",
+                **oncall.STACK_ENV,
+            },
         )
         print(
             f"bench: starting PostgreSQL, Redis, API, scheduler and a worker (concurrency "
@@ -182,12 +195,17 @@ def main() -> None:
             results: dict = {"machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()}}
             print("bench: B1 wave-to-wave overhead ...", flush=True)
             results["B1_wave_to_wave"] = bench.b1_wave_to_wave(args.b1_runs)
+            print(f"bench: B1 with a subscriber that sleeps {oncall.SLOW_SECONDS:.0f} s per request ...", flush=True)
+            results["B1_slow_subscriber"] = oncall.b1_with_slow_subscriber(bench, args.b1_runs)
             print("bench: B2 resume -> first task ...", flush=True)
             results["B2_resume_to_first_task"] = bench.b2_resume(args.b2_samples)
             results["B3_one_wave"] = []
             for size in sizes:
                 print(f"bench: B3 one wave of {size} resources ...", flush=True)
                 results["B3_one_wave"].append(bench.b3_one_big_wave(size))
+            b3 = results["B3_one_wave"][0]
+            print(f"bench: B6 report of the {b3['resources']}-resource execution ...", flush=True)
+            results["B6_report_render"] = oncall.b6_report_render(bench, b3["execution_id"], b3["resources"])
 
     if not args.no_b5:
         from bench.b5_drs import report, run_b5
@@ -204,12 +222,21 @@ def main() -> None:
         f"| B2 resume -> first task ({b2['samples']} resumes) | p50 {b2['p50_ms']:.1f} ms, p95 {b2['p95_ms']:.1f} ms"
         f" | p50 <= 30 ms |"
     )
+    slow = results["B1_slow_subscriber"]
+    print(
+        f"| B1 with a subscriber sleeping {slow['receiver_sleep_s']:.0f} s/request ({slow['samples']} gaps) "
+        f"| p50 {slow['p50_ms']:.1f} ms, p95 {slow['p95_ms']:.1f} ms | as B1 |"
+    )
     for b3 in results["B3_one_wave"]:
         target = "<= 3 s" if b3["resources"] <= 1000 else "<= 30 s" if b3["resources"] <= 10000 else "-"
         print(
             f"| B3 one wave of {b3['resources']} resources | {b3['seconds']:.2f} s ({b3['status']}, "
             f"{b3['succeeded']} succeeded) | {target} |"
         )
+    b6 = results["B6_report_render"]
+    print(
+        f"| B6 HTML report of {b6['resources']} resources | {b6['worst_s']:.2f} s ({b6['html_bytes']} bytes) | < 2 s |"
+    )
     if "B5_drs_calls" in results:
         print("\n" + report(results["B5_drs_calls"]))
     from bench.b5_drs import save

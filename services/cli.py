@@ -1,7 +1,9 @@
 """`drwave` — the command line of the product.
 
 drwave run                                  start everything on embedded defaults and run the demo drill
-drwave tokens create --role ROLE --name N   print a new API token (and nothing else)
+drwave tokens create --role ROLE --name N [--expires-in 30d]   print a new API token (and nothing else)
+drwave tokens list                          every token: id, name, role, created, last used, expires, revoked
+drwave tokens revoke NAME_OR_ID             revoke a token (by id, or every live token of that name)
 drwave status                               the processes `drwave run` supervises (exit 0: all running)
 drwave migrate                              bring the database schema up to date
 drwave login|plans|groups|resources|exec    the REST client (services/console/cli; `drwave exec --help`)
@@ -58,6 +60,10 @@ def main(argv: list[str] | None = None) -> None:
     create = token_commands.add_parser("create", help="create a token and print it on stdout")
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--name", required=True, help="who or what uses the token (shown in the timeline)")
+    create.add_argument("--expires-in", help="lifetime such as 90s, 15m, 12h or 30d (default: never expires)")
+    token_commands.add_parser("list", help="list tokens (never their secrets)")
+    revoke = token_commands.add_parser("revoke", help="revoke a token by id, or every live token of a name")
+    revoke.add_argument("name_or_id")
 
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser(
@@ -76,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(_status(settings.state_dir))
     if args.command == "tokens":
         configure_logging("WARNING")
-        print(_with_database(settings, lambda url: _create_token(url, Role(args.role), args.name)))
+        sys.exit(_with_database(settings, lambda url: _tokens_command(url, args)))
     if args.command == "migrate":
         configure_logging(settings.log_level, settings.log_format)
         _with_database(settings, lambda url: None)
@@ -101,16 +107,72 @@ def _with_database(settings: CommonSettings, action):
             server.stop()
 
 
-def _create_token(url: str, role: Role, name: str) -> str:
+CLI_ACTOR = "cli (local)"
+
+
+def _create_token(url: str, role: Role, name: str, expires_in: str | None = None) -> str:
+    from services.api.commands.tokens import issue_token
     from shared.db.engine import Database
-    from shared.store import tokens
 
     db = Database(url, pool_size=1)
     try:
         with db.engine.begin() as conn:
-            return tokens.create(conn, name, role)
+            return issue_token(conn, CLI_ACTOR, name, role, expires_in)[1]
     finally:
         db.dispose()
+
+
+def _tokens_command(url: str, args) -> int:
+    """`drwave tokens create|list|revoke`; the exit code (2 for bad input, 1 when nothing matched)."""
+    from services.api.commands.tokens import revoke_token
+    from shared.db.engine import Database
+    from shared.domain.durations import parse_duration
+    from shared.store import tokens
+
+    if args.tokens_command == "create":
+        name = args.name.strip()
+        try:
+            if not name:
+                raise ValueError("--name: must not be blank")
+            if args.expires_in:
+                parse_duration(args.expires_in)
+        except ValueError as error:
+            print(f"drwave tokens create: {error}", file=sys.stderr)
+            return 2
+        print(_create_token(url, Role(args.role), name, args.expires_in))
+        return 0
+    db = Database(url, pool_size=1)
+    try:
+        with db.engine.begin() as conn:
+            if args.tokens_command == "list":
+                print(_token_table(tokens.list_all(conn)))
+                return 0
+            found = tokens.find(conn, args.name_or_id)
+            revoked = [row for row in found if revoke_token(conn, CLI_ACTOR, row) is not None]
+    finally:
+        db.dispose()
+    if not found:
+        print(f"drwave tokens revoke: no token with id or name {args.name_or_id!r}", file=sys.stderr)
+        return 1
+    for row in revoked:
+        print(f"revoked token {row.id} '{row.name}' ({row.role})")
+    if not revoked:
+        print(f"token(s) {', '.join(str(r.id) for r in found)} named {found[0].name!r} were revoked already")
+    return 0
+
+
+def _token_table(rows) -> str:
+    from datetime import UTC
+    def when(value) -> str:
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value is not None else "-"
+
+    header = ("ID", "NAME", "ROLE", "CREATED", "LAST USED", "EXPIRES", "REVOKED")
+    lines = [header] + [
+        (str(r.id), r.name, r.role, when(r.created_at), when(r.last_used_at), when(r.expires_at), when(r.revoked_at))
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines)
 
 
 class RunSettings(ApiSettings):
@@ -121,6 +183,7 @@ class RunSettings(ApiSettings):
     local_aws_port: int = Field(default=4566, description="port of the local AWS emulator")
     poll_interval: float = Field(default=1.0, description="seconds between AWS status polls (make run)")
     reconcile_interval: float = Field(default=5.0, description="seconds between reconciler passes (make run)")
+    readiness_interval: float = Field(default=60.0, description="seconds between readiness passes (make run)")
 
 
 def _shutdown(*_) -> None:
@@ -147,6 +210,10 @@ def _run(settings: RunSettings, args) -> int:
         env={
             "DRWAVE_POLL_INTERVAL": str(settings.poll_interval),
             "DRWAVE_RECONCILE_INTERVAL": str(settings.reconcile_interval),
+            "DRWAVE_READINESS_INTERVAL": str(settings.readiness_interval),
+            # make run is a local sandbox: webhook receivers on this machine are allowed (README "Notifications")
+            "DRWAVE_WEBHOOK_ALLOW_PRIVATE": "true",
+            "DRWAVE_PUBLIC_API_URL": f"http://{settings.api_host}:{settings.api_port}",
         },
     )
     stack = Stack(config)
@@ -166,6 +233,7 @@ def _run(settings: RunSettings, args) -> int:
   Flower   http://127.0.0.1:{settings.flower_port}   (user {config.flower_user}, password {flower_password})
   Logs     {stack.log_dir.resolve()}
   Token    {token}   (admin; more with: .venv/bin/drwave tokens create --role operator --name you)
+  Webhooks DRWAVE_WEBHOOK_ALLOW_PRIVATE=true: subscriptions may target receivers on this machine
 """,
             flush=True,
         )
@@ -174,10 +242,10 @@ def _run(settings: RunSettings, args) -> int:
         if args.demo == "estate" and not stack.aws_env:
             print("demo: the estate demo needs the local AWS emulator; skipping it (--no-local-aws)")
         elif args.demo == "estate":
-            run_estate_demo(stack.api_url, token)
+            run_estate_demo(stack.api_url, token, reports_dir=Path(config.state_dir) / "reports")
             print(f"demo: DRS recovery instances left after the cleanup: {_recovery_instances_left(stack.aws_env)}")
         elif args.demo == "simulated":
-            run_demo(stack.api_url, token)
+            run_demo(stack.api_url, token, reports_dir=Path(config.state_dir) / "reports")
         print("drwave is up. Press Ctrl-C to stop every process it started.", flush=True)
         while True:
             signal.pause()

@@ -10,6 +10,7 @@ engineer would:
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import requests
 
@@ -73,21 +74,39 @@ def ensure_estate_plan(api: Api) -> str:
     return api.ok("POST", "/v1/recovery-plans", json=body)["id"]
 
 
-def run_estate_demo(base_url: str, token: str, out=print) -> tuple[dict, dict]:
-    """Drill the seeded estate, resume at the gate, then clean the drill up. Returns both executions."""
+def run_estate_demo(base_url: str, token: str, out=print, reports_dir: Path | None = None) -> tuple[dict, dict]:
+    """Drill the seeded estate, resume at the gate, write the drill's HTML report to `reports_dir`, then
+    clean the drill up. Returns both executions."""
     api = Api(base_url, token)
     plan_id = ensure_estate_plan(api)
     preview = api.ok("POST", f"/v1/recovery-plans/{plan_id}/validate")
     out(f"demo: {preview['message']}")
     drill = _execute(api, plan_id, {"mode": "drill", "reason": "make run demo drill"}, out)
+    if reports_dir is not None:
+        write_report(api, drill["id"], reports_dir, out)
     out(f"demo: cleaning up the drill {drill['id']} (waves in descending order) ...")
     cleanup = _execute(api, plan_id, {"phase": "cleanup", "sourceExecutionId": drill["id"]}, out)
     return drill, cleanup
 
 
-def run_demo(base_url: str, token: str, out=print) -> dict:
+def run_demo(base_url: str, token: str, out=print, reports_dir: Path | None = None) -> dict:
     api = Api(base_url, token)
-    return _execute(api, ensure_demo_plan(api), {"mode": "drill", "reason": "make run demo"}, out)
+    execution = _execute(api, ensure_demo_plan(api), {"mode": "drill", "reason": "make run demo"}, out)
+    if reports_dir is not None:
+        write_report(api, execution["id"], reports_dir, out)
+    return execution
+
+
+def write_report(api: Api, execution_id: str, reports_dir: Path, out=print) -> Path:
+    """Save the execution's self-contained HTML report (GET /v1/executions/{id}/report?format=html)."""
+    response = api.call("GET", f"/v1/executions/{execution_id}/report?format=html")
+    if response.status_code != 200:
+        raise RuntimeError(f"report of {execution_id}: {response.status_code} {response.text[:200]}")
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    path = reports_dir / f"{execution_id}.html"
+    path.write_bytes(response.content)
+    out(f"demo: report of {execution_id} written to {path.resolve()}")
+    return path
 
 
 def _execute(api: Api, plan_id: str, body: dict, out) -> dict:

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 # so this is generous on purpose (a process that dies is reported at once, not after this).
 READY_TIMEOUT = 600.0
 GUNICORN_CONFIG = "python:services.api.gunicorn_conf"
-SUPERVISED = frozenset({"scheduler", "api", "flower"})  # and every worker-N
+SUPERVISED = frozenset({"scheduler", "notifier", "api", "flower"})  # and every worker-N
 
 
 @dataclass
@@ -49,6 +49,7 @@ class StackConfig:
     workers: int = 1
     worker_concurrency: int = 4
     scheduler_concurrency: int = 2
+    notifier: bool = True  # the notifications worker (queue `notifications`, issue 10)
     env: dict[str, str] = field(default_factory=dict)  # extra DRWAVE_* settings for every process
 
 
@@ -80,6 +81,8 @@ class Stack:
         self.start_scheduler()
         for index in range(self.config.workers):
             self.start_worker(index)
+        if self.config.notifier:
+            self.start_notifier()
         if self.config.api:
             self.start_api()
         if self.config.flower:
@@ -99,7 +102,7 @@ class Stack:
             self.redis_url = server.url
 
     def supervise(self, policy: RestartPolicy | None = None) -> Supervisor:
-        """Restart the scheduler, workers, API and Flower when they exit (not the local AWS: its state
+        """Restart the scheduler, workers, notifier, API and Flower when they exit (not the local AWS: its state
         lives in memory); report every process in <state dir>/processes.json."""
         restarters = {
             name: functools.partial(self.spawn, name, *self._commands[name])
@@ -163,6 +166,9 @@ class Stack:
             [sys.executable, "-m", "services.scheduler"],
             {"DRWAVE_SCHEDULER_CONCURRENCY": str(self.config.scheduler_concurrency)},
         )
+
+    def start_notifier(self) -> None:
+        self.spawn("notifier", [sys.executable, "-m", "services.notifier"])
 
     def start_worker(self, index: int) -> subprocess.Popen:
         return self.spawn(
@@ -237,7 +243,12 @@ class Stack:
         self._check_alive()
         if self.config.api:
             self.wait_for_api(timeout)
-        self.wait_for_workers(self.config.workers + 1, deadline - time.monotonic())
+        self.wait_for_workers(self.celery_nodes, deadline - time.monotonic())
+
+    @property
+    def celery_nodes(self) -> int:
+        """Celery nodes the stack runs: the scheduler, the workers and the notifier."""
+        return 1 + self.config.workers + (1 if self.config.notifier else 0)
 
     def wait_for_api(self, timeout: float = READY_TIMEOUT) -> None:
         self._wait_for_http(f"{self.api_url}/healthz", "API", time.monotonic() + timeout)

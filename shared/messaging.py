@@ -20,6 +20,10 @@ ADVANCE_EXECUTION = "scheduler.advance_execution"
 WAVE_FINISHED = "scheduler.wave_finished"
 RECONCILE = "scheduler.reconcile"
 RECOVER_RESOURCE = "workers.recover_resource"
+NOTIFICATIONS_QUEUE = "notifications"
+PUMP_NOTIFICATIONS = "notifications.pump"
+DELIVER_NOTIFICATION = "notifications.deliver"
+WRITE_REPORT = "notifications.write_report"
 
 
 def worker_queue(adapter: str) -> str:

@@ -32,6 +32,10 @@ class CommonSettings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         default="text", description="text: one readable line per record; json: one JSON object per line"
     )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="allow webhook/slack targets on loopback, link-local or private addresses (tests, make run)",
+    )
 
     @property
     def db_url(self) -> str:

@@ -25,6 +25,8 @@ from sqlalchemy import Connection
 from shared.db.engine import Database
 from shared.messaging import Message
 from shared.store import (
+    approval_grants,
+    approval_requests,
     events,
     executions,
     groups,
@@ -39,6 +41,8 @@ from shared.store import (
 log = logging.getLogger(__name__)
 
 STORES: dict[str, ModuleType] = {
+    "approval_grants": approval_grants,
+    "approval_requests": approval_requests,
     "events": events,
     "executions": executions,
     "groups": groups,
@@ -61,6 +65,8 @@ class UnitOfWork:
     Subclasses own the connection: :class:`SqlUnitOfWork` for Postgres, a fake in tests/unit.
     """
 
+    approval_grants: Any
+    approval_requests: Any
     events: Any
     executions: Any
     groups: Any

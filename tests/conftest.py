@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from support import open_database
+from support import REPORT_BUCKET, open_database
 
 from services.stack import Stack, StackConfig
 from shared.db.engine import Database
@@ -27,7 +27,18 @@ FAST = {
     "DRWAVE_STALE_AFTER": "10",
     "DRWAVE_PENDING_GRACE": "2",
     "DRWAVE_LOG_LEVEL": "INFO",
+    "DRWAVE_RATE_LIMIT": "100000/minute",  # see TEST_RATE_LIMIT
+    # the tests' webhook receivers listen on 127.0.0.1; fast retries so a failed first attempt is retried soon
+    "DRWAVE_WEBHOOK_ALLOW_PRIVATE": "true",
+    "DRWAVE_NOTIFY_POLL_INTERVAL": "0.3",
+    "DRWAVE_NOTIFY_BACKOFF_BASE": "0.5",
+    "DRWAVE_NOTIFY_BACKOFF_CAP": "2",
+    "DRWAVE_REPORT_BUCKET": REPORT_BUCKET,
 }
+# The suite polls executions many times a second with one admin token and fires bursts of concurrent
+# requests: its API runs with a per-principal limit far above production's 600/minute.
+# tests/integration/security/test_rate_limits.py checks the limit itself on apps with a low one.
+TEST_RATE_LIMIT = FAST["DRWAVE_RATE_LIMIT"]
 
 
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -44,6 +55,9 @@ def local_aws() -> Iterator[str]:
     for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
         os.environ.pop(name, None)
     os.environ.update({**AWS_ENV, "AWS_ENDPOINT_URL": aws.endpoint_url})
+    import boto3
+
+    boto3.client("s3", region_name=AWS_ENV["AWS_DEFAULT_REGION"]).create_bucket(Bucket=REPORT_BUCKET)
     try:
         yield aws.endpoint_url
     finally:
@@ -80,12 +94,13 @@ def servers(tmp_path_factory, local_aws: str) -> Iterator[Stack]:
 
 @pytest.fixture(scope="session")
 def stack(servers: Stack) -> Stack:
-    """The scheduler and two worker processes (two, so one can be killed mid-wave)."""
+    """The scheduler, two worker processes (two, so one can be killed mid-wave) and the notifier."""
     if not servers.processes:
         servers.start_scheduler()
         for index in range(servers.config.workers):
             servers.start_worker(index)
-        servers.wait_for_workers(servers.config.workers + 1)
+        servers.start_notifier()
+        servers.wait_for_workers(servers.celery_nodes)
     return servers
 
 
@@ -95,11 +110,26 @@ def db(servers: Stack) -> Iterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def app(stack: Stack):
+def make_app(stack: Stack) -> Callable[..., object]:
+    """make_app(**settings) -> an API app on the session's servers, with the test rate limit unless given."""
     from services.api.app import create_app
     from services.api.settings import ApiSettings
 
-    return create_app(ApiSettings(database_url=stack.database_url, redis_url=stack.redis_url))
+    def make(**overrides):
+        settings = {
+            "database_url": stack.database_url,
+            "redis_url": stack.redis_url,
+            "rate_limit": TEST_RATE_LIMIT,
+            **overrides,
+        }
+        return create_app(ApiSettings(**settings))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture()

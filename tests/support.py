@@ -14,6 +14,7 @@ TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
 # How long any wait in a test may take before it is called a hang. Generous on purpose: a cold start on a
 # loaded 2-core machine is slow, and a test must not fail for being slow (speed lives in `make bench`).
 PATIENCE = 600.0
+REPORT_BUCKET = "drwave-test-reports"  # DRWAVE_REPORT_BUCKET of the test stack, created in the local AWS
 
 
 def sim(name: str, ms: int = 0, fail: bool = False, region: str = "us-west-2") -> str:
@@ -25,8 +26,9 @@ def unique(name: str) -> str:
     return f"{name} {uuid.uuid4().hex[:8]}"
 
 
-def create_plan(client, headers: dict, waves: list[dict[str, Any]]) -> str:
-    """waves: [{"name", "arns": [...], optional pauseBeforeWave/onFailure/timeoutSeconds}] -> plan id."""
+def create_plan(client, headers: dict, waves: list[dict[str, Any]], **plan_fields: Any) -> str:
+    """waves: [{"name", "arns": [...], optional pauseBeforeWave/onFailure/timeoutSeconds}] -> plan id;
+    plan_fields: more fields of the plan (e.g. approvals)."""
     specs = []
     for wave in waves:
         group_ids = []
@@ -37,7 +39,8 @@ def create_plan(client, headers: dict, waves: list[dict[str, Any]]) -> str:
             group_ids.append(response.get_json()["id"])
         spec = {k: v for k, v in wave.items() if k != "arns"}
         specs.append({**spec, "protectionGroupIds": group_ids})
-    response = client.post("/v1/recovery-plans", json={"name": unique("plan"), "waves": specs}, headers=headers)
+    body = {"name": unique("plan"), "waves": specs, **plan_fields}
+    response = client.post("/v1/recovery-plans", json=body, headers=headers)
     assert response.status_code == 201, response.get_json()
     return response.get_json()["id"]
 

@@ -11,8 +11,11 @@
                                          "throttleRate": 0.5}`` → 201 ``{"fault": rule}``
 ``DELETE /_localaws/faults``             remove every rule
 ``POST /_localaws/drs/source-servers``   ``{"accountId", "region", "servers": [{"hostname", "tags",
-                                         "failLaunch", "replicationState", "originRegion"}]}`` → 201
+                                         "failLaunch", "replicationState", "originRegion",
+                                         "awsInstanceId"}]}`` → 201
                                          ``{"servers": [{"sourceServerID", "arn", "hostname", …}]}``
+``PATCH /_localaws/drs/source-servers/   ``{"accountId", "region", "replicationState": "STALLED",
+{id}``                                   "lagSeconds": 900}`` → 200 (state and lag as DRS reports them)
 ``GET /_localaws/config``                the timing config
 ``POST /_localaws/config``               ``{"drsJobStepSeconds": 0.2, "globalClusterStepSeconds": 0.2}``
 =======================================  ==============================================================
@@ -30,6 +33,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from deploy.localaws.drs_records import REPLICATION_STATES
 from deploy.localaws.state import LocalAwsState
 
 PREFIX = "/_localaws"
@@ -135,6 +139,8 @@ def _source_servers(state: LocalAwsState, request: Request) -> Response:
                 )
             except ValueError as exc:
                 raise BadRequest(str(exc)) from exc
+            if spec.get("awsInstanceId") is not None:
+                server.aws_instance_id = str(spec["awsInstanceId"])
             created.append(
                 {
                     "sourceServerID": server.source_server_id,
@@ -149,7 +155,36 @@ def _source_servers(state: LocalAwsState, request: Request) -> Response:
     return _json({"servers": created}, 201)
 
 
-Handler = Callable[[LocalAwsState, Request], Response]
+def _source_server_patch(state: LocalAwsState, request: Request, server_id: str) -> Response:
+    """Set a server's replication state and lag, as a stalled agent or a backlog would."""
+    body = _body(request)
+    account = str(body.get("accountId") or state.config.default_account)
+    region = body.get("region")
+    if not isinstance(region, str) or not region:
+        raise BadRequest("region is required")
+    state_name = body.get("replicationState")
+    if state_name is not None and state_name not in REPLICATION_STATES:
+        raise BadRequest(f"replicationState must be one of {sorted(REPLICATION_STATES)}")
+    lag = body.get("lagSeconds")
+    if lag is not None and (isinstance(lag, bool) or not isinstance(lag, int) or lag < 0):
+        raise BadRequest("lagSeconds must be a non-negative integer")
+    with state.lock:
+        server = state.drs.region(account, region).servers.get(server_id)
+        if server is None:
+            return _error("NOT_FOUND", f"no source server {server_id} in {account}/{region}", 404)
+        if state_name is not None:
+            server.replication_state = state_name
+        if lag is not None:
+            server.lag_seconds = lag
+        view = {
+            "sourceServerID": server.source_server_id,
+            "replicationState": server.replication_state,
+            "lagSeconds": server.lag_seconds,
+        }
+    return _json(view)
+
+
+Handler = Callable[..., Response]
 
 _URLS = Map(
     [
@@ -163,6 +198,7 @@ _URLS = Map(
         Rule(f"{PREFIX}/config", methods=["GET"], endpoint=_config_get),
         Rule(f"{PREFIX}/config", methods=["POST"], endpoint=_config_set),
         Rule(f"{PREFIX}/drs/source-servers", methods=["POST"], endpoint=_source_servers),
+        Rule(f"{PREFIX}/drs/source-servers/<server_id>", methods=["PATCH"], endpoint=_source_server_patch),
     ],
     strict_slashes=False,
 )
@@ -171,8 +207,8 @@ _URLS = Map(
 def handle(state: LocalAwsState, request: Request) -> Response:
     """Serve one admin request."""
     try:
-        endpoint, _ = _URLS.bind_to_environ(request.environ).match()
-        return endpoint(state, request)
+        endpoint, arguments = _URLS.bind_to_environ(request.environ).match()
+        return endpoint(state, request, **arguments)
     except BadRequest as exc:
         return _error("BAD_REQUEST", str(exc), 400)
     except NotFound:

@@ -14,8 +14,9 @@ from urllib.parse import unquote
 from werkzeug.wrappers import Response
 
 from deploy.localaws.awscall import AwsCall
+from deploy.localaws.drs_launch import launch_configuration, update_launch_configuration
 from deploy.localaws.drs_model import DrsRegion, DrsStore
-from deploy.localaws.drs_records import string_list, validation_error
+from deploy.localaws.drs_records import not_found, string_list, validation_error
 from deploy.localaws.errors import AwsError, json_response
 
 Handler = Callable[[DrsRegion, dict[str, Any], "DrsContext"], Response]
@@ -78,6 +79,18 @@ def _reverse_replication(drs: DrsRegion, body: dict[str, Any], ctx: DrsContext) 
     return json_response({"reversedDirectionSourceServerArn": arn})
 
 
+def _get_launch_configuration(drs: DrsRegion, body: dict[str, Any], ctx: DrsContext) -> Response:
+    sid = body.get("sourceServerID")
+    server = drs.servers.get(sid) if isinstance(sid, str) else None
+    if server is None:
+        raise not_found(str(sid), "SOURCE_SERVER")
+    return json_response(launch_configuration(drs.account_id, drs.region, server))
+
+
+def _update_launch_configuration(drs: DrsRegion, body: dict[str, Any], ctx: DrsContext) -> Response:
+    return json_response(update_launch_configuration(drs.account_id, drs.region, drs.servers, body))
+
+
 ROUTES: dict[str, Handler] = {
     "DescribeSourceServers": _describe_source_servers,
     "StartRecovery": _start_recovery,
@@ -86,6 +99,8 @@ ROUTES: dict[str, Handler] = {
     "DescribeRecoveryInstances": _describe_recovery_instances,
     "TerminateRecoveryInstances": _terminate_recovery_instances,
     "ReverseReplication": _reverse_replication,
+    "GetLaunchConfiguration": _get_launch_configuration,
+    "UpdateLaunchConfiguration": _update_launch_configuration,
 }
 
 

@@ -115,14 +115,14 @@ class DrsRegion:
             "lastLaunchResult": last_result,
             "dataReplicationInfo": {
                 "dataReplicationState": server.replication_state,
-                "lagDuration": "PT0S",
+                "lagDuration": f"PT{server.lag_seconds}S",
                 "replicatedDisks": [],
             },
             "lifeCycle": life_cycle,
             "sourceProperties": {
                 "lastUpdatedDateTime": iso(server.created_at),
                 "recommendedInstanceType": "m5.large",
-                "identificationHints": {"hostname": server.hostname, "fqdn": server.hostname},
+                "identificationHints": _hints(server),
                 "os": {"fullString": "Amazon Linux 2023"},
             },
             "stagingArea": {"status": "NOT_EXTENDED"},
@@ -409,6 +409,13 @@ class DrsRegion:
         item = self._taggable(arn)
         for key in keys:
             item.tags.pop(key, None)
+
+
+def _hints(server: SourceServer) -> dict[str, str]:
+    hints = {"hostname": server.hostname, "fqdn": server.hostname}
+    if server.aws_instance_id:
+        hints["awsInstanceID"] = server.aws_instance_id
+    return hints
 
 
 def _parse_time(value: Any, name: str) -> float:

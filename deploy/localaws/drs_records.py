@@ -99,6 +99,9 @@ class SourceServer:
     last_launch: dict[str, Any] | None = None  # {"jobID", "type", "apiCallDateTime", "status"}
     replication_direction: str = "FAILOVER"
     reversed_direction_arn: str | None = None
+    lag_seconds: int = 0
+    aws_instance_id: str | None = None  # the EC2 instance this server replicates (identificationHints)
+    launch_configuration: dict[str, Any] | None = None  # set when the server is created (drs_launch)
 
     def fails(self) -> bool:
         return self.fail_launch or self.tags.get(FAIL_LAUNCH_TAG, "").strip().lower() == "true"

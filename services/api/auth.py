@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import Flask, g, request
 
@@ -15,6 +16,7 @@ from shared.domain.roles import ROLE_PERMISSIONS, Permission, Role, allows
 from shared.store import tokens
 
 from .errors import ApiError
+from .oidc import OidcVerifier
 
 P = Permission
 PUBLIC_ENDPOINTS = frozenset({"health.healthz", "health.readyz", "static", "docs_redirect"})
@@ -52,6 +54,29 @@ PERMISSIONS: dict[str, Permission] = {
     "executions.pause_execution": P.EXECUTIONS_CONTROL,
     "executions.resume_execution": P.EXECUTIONS_CONTROL,
     "executions.cancel_execution": P.EXECUTIONS_CONTROL,
+    "tokens.list_tokens": P.TOKENS_ADMIN,
+    "tokens.create_token": P.TOKENS_ADMIN,
+    "tokens.revoke_token": P.TOKENS_ADMIN,
+    "audit.list_audit": P.AUDIT_READ,
+    "drs.get_launch_settings": P.READ,
+    "drs.apply_launch_settings": P.GROUPS_WRITE,
+    "drs.tag_sync": P.GROUPS_WRITE,
+    "drs.list_recovery_instances": P.READ,
+    "drs.terminate_instances": P.EXECUTIONS_CLEANUP,
+    "drs.get_job_log": P.READ,
+    "readiness.plan_readiness": P.READ,
+    "readiness.list_readiness": P.READ,
+    # the on-call loop (issue 10)
+    "approvals.list_approvals": P.READ,
+    "approvals.approve_execution": P.EXECUTIONS_APPROVE,
+    "approvals.get_report": P.READ,
+    "subscriptions.list_subscriptions": P.READ,
+    "subscriptions.get_subscription": P.READ,
+    "subscriptions.list_deliveries": P.READ,
+    "subscriptions.create_subscription": P.SUBSCRIPTIONS_WRITE,
+    "subscriptions.update_subscription": P.SUBSCRIPTIONS_WRITE,
+    "subscriptions.delete_subscription": P.SUBSCRIPTIONS_WRITE,
+    "subscriptions.test_subscription": P.SUBSCRIPTIONS_WRITE,
 }
 
 
@@ -59,6 +84,7 @@ PERMISSIONS: dict[str, Permission] = {
 class Principal:
     name: str
     role: Role
+    key: str = ""  # who it is for rate limiting: "token:<id>" or "oidc:<sub>" (set by the authenticator)
 
     @property
     def actor(self) -> str:
@@ -79,7 +105,39 @@ def current_principal() -> Principal:
     return g.principal
 
 
-def install_auth(app: Flask, db: Database, public_endpoints: frozenset[str] = PUBLIC_ENDPOINTS) -> None:
+class Authenticator:
+    """Bearer token -> Principal: drwave's own tokens (``drw_…``), else an OIDC JWT when OIDC is configured."""
+
+    def __init__(self, db: Database, oidc: OidcVerifier | None = None):
+        self.db = db
+        self.oidc = oidc
+
+    def principal(self, token: str) -> Principal:
+        if self.oidc is not None and not token.startswith(tokens.PREFIX):
+            identity = self.oidc.identity(token)
+            return Principal(identity.name, identity.role, key=f"oidc:{identity.subject}")
+        with self.db.engine.connect() as conn:
+            row = tokens.lookup(conn, token)
+            if row is not None and row.revoked_at is None and not row.expired and _stale(row.last_used_at):
+                tokens.touch(conn, row.id)
+                conn.commit()
+        if row is None:
+            raise ApiError(401, "UNAUTHENTICATED", "unknown token")
+        if row.revoked_at is not None:
+            raise ApiError(401, "TOKEN_REVOKED", f"token {row.name!r} was revoked at {row.revoked_at.isoformat()}")
+        if row.expired:
+            raise ApiError(401, "TOKEN_EXPIRED", f"token {row.name!r} expired at {row.expires_at.isoformat()}")
+        return Principal(row.name, Role(row.role), key=f"token:{row.id}")
+
+
+def _stale(last_used_at: datetime | None) -> bool:
+    """Whether the token's last use is worth rewriting (saves a write on most requests)."""
+    return last_used_at is None or datetime.now(UTC) - last_used_at >= tokens.LAST_USED_RESOLUTION
+
+
+def install_auth(
+    app: Flask, authenticator: Authenticator, public_endpoints: frozenset[str] = PUBLIC_ENDPOINTS
+) -> None:
     @app.before_request
     def _authenticate():
         endpoint = request.endpoint
@@ -89,11 +147,7 @@ def install_auth(app: Flask, db: Database, public_endpoints: frozenset[str] = PU
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(401, "UNAUTHENTICATED", "missing bearer token: send 'Authorization: Bearer <token>'")
-        with db.engine.connect() as conn:
-            row = tokens.lookup(conn, token.strip())
-        if row is None:
-            raise ApiError(401, "UNAUTHENTICATED", "unknown or revoked token")
-        principal = Principal(row.name, Role(row.role))
+        principal = authenticator.principal(token.strip())
         permission = PERMISSIONS.get(endpoint)
         if permission is None:
             raise ApiError(403, "FORBIDDEN", f"endpoint {endpoint} is not open to any role")

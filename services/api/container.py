@@ -11,11 +11,18 @@ from flask import current_app
 from shared.db.engine import Database
 from shared.messaging import Publisher
 
+from .commands.approvals import ApprovalCommands
+from .commands.audit import AuditQueries
 from .commands.catalog import Catalog
 from .commands.discovery import DiscoveryCommands
+from .commands.drs import DrsCommands
 from .commands.executions import ExecutionCommands
 from .commands.queries import ExecutionQueries
+from .commands.readiness import ReadinessQueries
+from .commands.reports import ReportQueries
+from .commands.subscriptions import SubscriptionCommands
 from .commands.target_accounts import TargetAccountCommands
+from .commands.tokens import TokenCommands
 
 
 @dataclass
@@ -29,6 +36,13 @@ class Services:
     executions: ExecutionCommands
     queries: ExecutionQueries
     state_dir: Path  # where `drwave run` reports the processes it supervises
+    tokens: TokenCommands
+    audit: AuditQueries
+    drs: DrsCommands
+    readiness: ReadinessQueries
+    subscriptions: SubscriptionCommands
+    approvals: ApprovalCommands
+    reports: ReportQueries
 
 
 def services() -> Services:

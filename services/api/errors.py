@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from shared.domain import approvals, subscriptions
 from shared.domain import errors as domain
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ DOMAIN_ERRORS: dict[type[domain.DomainError], tuple[int, str]] = {
     domain.AwsUnavailable: (503, "AWS_UNAVAILABLE"),
     domain.AwsRefused: (502, "AWS_ERROR"),
     domain.InvalidCursor: (400, "INVALID_CURSOR"),
+    domain.TokenNotFound: (404, "TOKEN_NOT_FOUND"),
+    domain.TokenAlreadyRevoked: (409, "TOKEN_ALREADY_REVOKED"),
     domain.ProtectionGroupNotFound: (404, "PROTECTION_GROUP_NOT_FOUND"),
     domain.TargetAccountNotFound: (404, "TARGET_ACCOUNT_NOT_FOUND"),
     domain.NameTaken: (409, "NAME_TAKEN"),
@@ -54,6 +57,16 @@ DOMAIN_ERRORS: dict[type[domain.DomainError], tuple[int, str]] = {
     domain.TargetAccountInUse: (409, "TARGET_ACCOUNT_IN_USE"),
     domain.TargetAccountExists: (409, "TARGET_ACCOUNT_EXISTS"),
     domain.RoleOfAnotherAccount: (400, "INVALID_REQUEST"),
+    domain.PreflightFailed: (409, "PREFLIGHT_FAILED"),
+    domain.ResourceRunNotFound: (404, "RESOURCE_RUN_NOT_FOUND"),
+    domain.NotADrsResource: (400, "NOT_A_DRS_RESOURCE"),
+    domain.NoLaunchSettings: (400, "NO_LAUNCH_SETTINGS"),
+    domain.InvalidLaunchSettings: (400, "INVALID_LAUNCH_SETTINGS"),
+    domain.RecoveryInstancesServeProduction: (409, "RECOVERY_INSTANCES_SERVE_PRODUCTION"),
+    approvals.ApproverIsStarter: (403, "APPROVER_IS_STARTER"),
+    approvals.AlreadyApproved: (409, "ALREADY_APPROVED"),
+    subscriptions.SubscriptionNotFound: (404, "SUBSCRIPTION_NOT_FOUND"),
+    subscriptions.InvalidTarget: (400, "INVALID_TARGET"),
 }
 """Every domain error the service layer raises, as the API answers it (a unit test checks none is missing)."""
 

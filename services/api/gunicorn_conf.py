@@ -1,12 +1,10 @@
 """gunicorn's configuration, read from the API's settings so they stay the one source (`drwave run` and
-`deploy/compose.yml` both start gunicorn with `--config python:services.api.gunicorn_conf`): the number of
-worker processes is `DRWAVE_API_WORKERS` (`ApiSettings.api_workers`), and the master and every worker log
-in drwave's format (`DRWAVE_LOG_FORMAT`), gunicorn's own error and access lines included, from its first
-line on.
+`deploy/compose.yml` both start gunicorn with `--config python:services.api.gunicorn_conf`): worker
+processes `DRWAVE_API_WORKERS`, threads per worker `DRWAVE_API_THREADS`, and the master and every worker
+log in drwave's format (`DRWAVE_LOG_FORMAT`), gunicorn's own error and access lines included.
 
-Workers are threaded (gthread, `DRWAVE_API_THREADS` each): an idle keep-alive socket (a browser tab of the
-web console) waits in the worker's poller instead of holding the worker, so the next API call is served
-at once."""
+Threaded workers (gthread): an idle keep-alive socket (a browser tab of the web console) waits in the
+worker's poller instead of holding the worker, so the next API call is served at once."""
 
 from __future__ import annotations
 

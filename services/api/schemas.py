@@ -7,9 +7,20 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from flask import current_app, has_app_context
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
+from shared.aws.regions import is_region
 from shared.domain.progress import (
     DEFAULT_WAVE_TIMEOUT_SECONDS,
     MAX_WAVE_TIMEOUT_SECONDS,
@@ -18,6 +29,8 @@ from shared.domain.progress import (
     Phase,
 )
 from shared.domain.tags import MAX_WAVE, MIN_WAVE
+
+from .schemas_drs import CheckOut, LaunchSettings, RtoForecast
 
 
 class Model(BaseModel):
@@ -51,6 +64,24 @@ class MessageOut(Out):
 REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
 ACCOUNT_ID = r"^\d{12}$"
 MAX_TAGS = 50
+
+
+EXTRA_REGIONS_CONFIG = "DRWAVE_EXTRA_REGIONS"  # app.config key: the API's settings.extra_regions
+
+
+def _extra_regions() -> list[str]:
+    return current_app.config.get(EXTRA_REGIONS_CONFIG, []) if has_app_context() else []
+
+
+def check_region(name: str) -> str:
+    if not is_region(name, _extra_regions()):
+        raise ValueError(f"{name[:40]!r} is not an AWS Region (such as us-east-1); DRWAVE_EXTRA_REGIONS adds names")
+    return name
+
+
+Region = Annotated[str, Field(pattern=REGION, max_length=40), AfterValidator(check_region)]
+# Names are compared and stored trimmed: " Tier-1 " is "Tier-1", and a blank name is refused.
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 def check_tags(tags: dict[str, str]) -> dict[str, str]:
@@ -109,10 +140,11 @@ LastRead = Annotated[int, Field(ge=1)]
 
 
 class GroupCreate(Model):
-    name: str = Field(min_length=1, max_length=200)
-    region: str = Field(pattern=REGION, examples=["us-east-1"])
+    name: Name
+    region: Region = Field(examples=["us-east-1"])
     account_id: str | None = Field(default=None, pattern=ACCOUNT_ID, description="default: drwave's own account")
     selection: Selection
+    launch_settings: LaunchSettings | None = Field(default=None, description="DRS launch settings of its servers")
 
 
 class GroupUpdate(GroupCreate):
@@ -131,6 +163,7 @@ class GroupOut(Out):
     region: str
     account_id: str | None
     selection: dict[str, Any]
+    launch_settings: dict[str, Any] | None = None
     version: int
     created_by: str
     created_at: datetime
@@ -142,7 +175,7 @@ class GroupList(Out):
 
 
 class PreviewRequest(Model):
-    region: str = Field(pattern=REGION, examples=["us-west-2"])
+    region: Region = Field(examples=["us-west-2"])
     account_id: str | None = Field(default=None, pattern=ACCOUNT_ID)
     selection: Selection
 
@@ -194,7 +227,7 @@ class PreviewOut(Out):
 
 
 class ResourceQuery(Model):
-    region: str = Field(pattern=REGION, description="e.g. us-west-2")
+    region: Region = Field(description="e.g. us-west-2")
     account_id: str | None = Field(default=None, pattern=ACCOUNT_ID)
     tag: list[str] = Field(default_factory=list, max_length=MAX_TAGS, description="K=V, repeatable")
 
@@ -226,7 +259,7 @@ class ResourceList(Out):
 
 
 class WaveSpec(Model):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     protection_group_ids: list[str] = Field(default_factory=list, max_length=100)
     pause_before_wave: bool = False
     on_failure: OnFailure = OnFailure.CONTINUE
@@ -237,7 +270,7 @@ class AutoWaves(Model):
     """Resources selected by tags, grouped into waves by ``dr:wave`` / ``dr:priority`` at execution time."""
 
     account_id: str | None = Field(default=None, pattern=ACCOUNT_ID, description="default: drwave's own account")
-    region: str = Field(pattern=REGION, examples=["us-west-2"])
+    region: Region = Field(examples=["us-west-2"])
     tags: dict[str, str] = Field(examples=[{"Customer": "ABCD", "Environment": "Production"}])
     pause_before_waves: list[int] = Field(
         default_factory=list, max_length=MAX_WAVE, description=f"wave numbers ({MIN_WAVE}-{MAX_WAVE})"
@@ -261,11 +294,23 @@ class AutoWaves(Model):
         return sorted(set(numbers))
 
 
+class ApprovalPolicyIn(Model):
+    """Who must approve a gate (pauseBeforeWave, onFailure: pause) before the next wave starts."""
+
+    required: int = Field(default=1, ge=1, le=10, description="approvals per gate in drill mode")
+    recovery_required: int = Field(default=1, ge=1, le=10, description="approvals per gate in recovery mode")
+    distinct_approvers: bool = Field(default=True, description="each approval from a different principal")
+    starter_may_approve: bool = Field(default=True, description="the principal who started it may approve")
+    timeout_seconds: int | None = Field(default=None, ge=1, le=7 * 24 * 3600, description="null: never expires")
+    on_timeout: Literal["abort", "stay-paused"] = "stay-paused"
+
+
 class PlanCreate(Model):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     description: str | None = Field(default=None, max_length=2000)
     waves: list[WaveSpec] | None = Field(default=None, min_length=1, max_length=50)
     auto_waves: AutoWaves | None = None
+    approvals: ApprovalPolicyIn | None = None
 
     @field_validator("auto_waves")
     @classmethod
@@ -311,6 +356,7 @@ class PlanOut(Out):
     description: str | None
     waves: list[WaveOut]
     auto_waves: AutoWavesOut | None = None
+    approvals: dict[str, Any] | None = None
     version: int
     created_by: str
     created_at: datetime
@@ -352,6 +398,8 @@ class PlanValidation(Out):
     invalid_resources: list[ResourceOut]
     errors: list[Finding]
     warnings: list[Finding]
+    checks: list[CheckOut] = Field(default_factory=list, description="preflight checks of what AWS reports now")
+    rto_forecast: RtoForecast | None = None
 
 
 # --- target accounts -----------------------------------------------------------------------------
@@ -361,7 +409,7 @@ EXTERNAL_ID = r"^[\w+=,.@:/-]+$"
 
 
 class TargetAccountFields(Model):
-    name: str | None = Field(default=None, max_length=200)
+    name: Name | None = None
     role_arn: str = Field(
         pattern=ROLE_ARN, max_length=2048, examples=["arn:aws:iam::111122223333:role/drwave-recovery"]
     )
@@ -372,8 +420,8 @@ class TargetAccountFields(Model):
     @classmethod
     def _regions(cls, regions: list[str]) -> list[str]:
         for index, region in enumerate(regions):
-            if re.match(REGION, region) is None:
-                raise ValueError(f"item {index} ({region[:40]!r}) is not a region name")
+            if re.match(REGION, region) is None or not is_region(region, _extra_regions()):
+                raise ValueError(f"item {index} ({region[:40]!r}) is not an AWS Region (such as us-east-1)")
         if len(set(regions)) != len(regions):
             raise ValueError("contains the same region twice")
         return regions
@@ -434,6 +482,7 @@ class ExecutionStart(Model):
     source_execution_id: str | None = Field(default=None, max_length=64)
     reason: str | None = Field(default=None, max_length=2000)
     skip_invalid: bool = False
+    force: bool = Field(default=False, description="start despite failed preflight checks (recovery-manager, admin)")
 
 
 class ExecutionQuery(Model):
@@ -449,6 +498,7 @@ class EventQuery(Model):
 
 
 class ResourceRunOut(Out):
+    id: int | None = Field(default=None, description="the resource run id (…/resources/{id}/log)")
     arn: str
     adapter: str
     status: str
@@ -457,6 +507,7 @@ class ResourceRunOut(Out):
     finished_at: datetime | None
     error: str | None
     detail: dict[str, Any] | None = None
+    latest_job_log: dict[str, Any] | None = Field(default=None, description="DRS: the latest job log item")
 
 
 class WaveRunOut(Out):

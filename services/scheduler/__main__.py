@@ -9,6 +9,7 @@ from shared.messaging import RECONCILE, SCHEDULER_QUEUE, Publisher, create_celer
 from shared.unit_of_work import sql_units
 
 from .orchestrator import Orchestrator
+from .readiness import install as install_readiness
 from .reconciler import Reconciler
 from .settings import SchedulerSettings
 from .tasks import register
@@ -26,6 +27,7 @@ def build(settings: SchedulerSettings):
         actions=counters.RedisCounter(counters.counters_client(settings.broker_url), counters.RECONCILER_ACTIONS),
     )
     register(app, orchestrator, reconciler)
+    install_readiness(app, settings)
     app.conf.beat_schedule = {
         "reconcile": {
             "task": RECONCILE,

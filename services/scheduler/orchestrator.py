@@ -98,7 +98,7 @@ class Orchestrator:
                 uow.launch_batches.create_for_wave(execution_id, number, runs)  # DRS: ≤ 100 servers per job
                 uow.publish(DispatchWave(execution_id, number, tuple((row.id, row.adapter, row.arn) for row in runs)))
                 log.info("[%s] wave %s started: %d resources", execution_id, number, len(runs), extra={"wave": number})
-            case Pause(before_wave, reason):
+            case Pause(before_wave, reason, gate):
                 row = uow.executions.move(
                     execution_id,
                     status,
@@ -113,6 +113,8 @@ class Orchestrator:
                 )
                 if row is None:
                     raise LostRace
+                if gate:  # a gate opens its approval request in the pause's transaction
+                    uow.approval_requests.open_gate(execution_id, before_wave, reason)
                 log.info(
                     "[%s] paused before wave %s: %s", execution_id, before_wave, reason, extra={"wave": before_wave}
                 )

@@ -17,6 +17,7 @@ from shared.domain.states import ExecutionStatus, ResourceStatus
 from shared.messaging import RecoverResource
 from shared.unit_of_work import UnitOfWorkFactory
 
+from . import oncall
 from .orchestrator import Orchestrator
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ class ReconcileReport:
     timed_out: int = 0
     republished: int = 0
     advanced: int = 0
+    approvals_expired: int = 0
 
 
 class Reconciler:
@@ -82,6 +84,10 @@ class Reconciler:
                     "[%s] reconciler: resource run %s silent, publishing its task again", run.execution_id, run.id
                 )
                 report.republished += 1
+
+        # on-call hook (issue 10): approvals past their timeout, waves past their RTO target
+        report.approvals_expired = len(oncall.expire_approvals(self.uow))
+        oncall.flag_rto_at_risk(self.uow)
 
         with self.uow() as uow:
             active = uow.executions.ids_with_status([ExecutionStatus.RUNNING, ExecutionStatus.CANCELLING])

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from shared.domain.preflight import DEFAULT_MAX_REPLICATION_LAG
 from shared.settings import CommonSettings
 
 
@@ -14,6 +15,16 @@ class SchedulerSettings(CommonSettings):
         description="seconds of silence before a resource task is re-published "
         "(default: visibility_timeout + 2 x poll_interval)",
     )
+
+    readiness_interval: float = Field(default=1800.0, gt=0, description="seconds between readiness passes")
+    tag_sync_interval: float | None = Field(
+        default=None, gt=0, description="seconds between EC2 -> DRS tag syncs; unset = no periodic sync"
+    )
+    max_replication_lag: float = Field(
+        default=DEFAULT_MAX_REPLICATION_LAG, gt=0, description="DRS replication lag (seconds) above which a warning"
+    )
+    aws_region: str | None = Field(default=None, description="region of STS and region-less clients")
+    aws_max_attempts: int = Field(default=5, ge=1, le=10, description="attempts per AWS call")
 
     @property
     def stale_seconds(self) -> float:

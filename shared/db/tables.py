@@ -34,6 +34,7 @@ ACTIVE_EXECUTION_SQL = "status IN ('PENDING','RUNNING','PAUSED','CANCELLING')"
 protection_group_seq = Sequence("protection_group_seq", metadata=metadata)
 recovery_plan_seq = Sequence("recovery_plan_seq", metadata=metadata)
 execution_seq = Sequence("execution_seq", metadata=metadata)
+subscription_seq = Sequence("subscription_seq", metadata=metadata)
 
 
 def _now() -> Column:
@@ -49,6 +50,8 @@ api_tokens = Table(
     Column("token_hash", Text, nullable=False, unique=True),
     _now(),
     Column("revoked_at", DateTime(timezone=True)),
+    Column("expires_at", DateTime(timezone=True)),  # null: never expires
+    Column("last_used_at", DateTime(timezone=True)),  # refreshed at most once a minute
 )
 
 protection_groups = Table(
@@ -59,6 +62,7 @@ protection_groups = Table(
     Column("region", Text, nullable=False),
     Column("account_id", Text),
     Column("selection", JSONB, nullable=False),
+    Column("launch_settings", JSONB),  # DRS launch settings applied to the group's source servers
     Column("version", Integer, nullable=False, server_default="1"),
     Column("created_by", Text, nullable=False),
     _now(),
@@ -79,6 +83,7 @@ recovery_plans = Table(
     _now(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("deleted_at", DateTime(timezone=True)),  # soft delete: executions keep referring to the plan
+    Column("approvals", JSONB),  # the approval policy of its gates (shared.domain.approvals.ApprovalPolicy)
 )
 Index(
     "uq_recovery_plans_lower_name",
@@ -132,6 +137,8 @@ wave_runs = Table(
     Column("timeout_seconds", Integer, nullable=False),
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
+    Column("rto_target_minutes", Integer),  # the strictest RTO target of its resources (dr:priority)
+    Column("rto_at_risk_at", DateTime(timezone=True)),  # when the reconciler saw it run past its RTO target
     UniqueConstraint("execution_id", "number"),
 )
 
@@ -235,3 +242,147 @@ launch_batch_members = Table(
     Column("batch_id", BigInteger, ForeignKey("launch_batches.id", ondelete="CASCADE"), nullable=False),
 )
 Index("ix_launch_batch_members_batch_id", launch_batch_members.c.batch_id)
+
+# Who changed what: one row per create/update/delete of a protection group, recovery plan, target account
+# or token, written in the same transaction as the change. `before` / `after` are the entity's fields
+# (null before a create, after a delete).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+    Column("actor", Text, nullable=False),
+    Column("action", Text, nullable=False),  # create / update / delete
+    Column("entity", Text, nullable=False),  # protection-group / recovery-plan / target-account / token
+    Column("entity_id", Text, nullable=False),
+    Column("before", JSONB),
+    Column("after", JSONB),
+)
+Index("ix_audit_log_entity_entity_id_id", audit_log.c.entity, audit_log.c.entity_id, audit_log.c.id)
+Index("ix_audit_log_actor_id", audit_log.c.actor, audit_log.c.id)
+# Continuous readiness: the last evaluation of each plan's preflight checks (one row per plan, replaced by
+# each evaluation) and every change of its status, oldest first.
+plan_readiness = Table(
+    "plan_readiness",
+    metadata,
+    Column("plan_id", Text, ForeignKey("recovery_plans.id", ondelete="CASCADE"), primary_key=True),
+    Column("status", Text, nullable=False),
+    Column("evaluated_at", DateTime(timezone=True), nullable=False),
+    Column("checks", JSONB, nullable=False),
+    Column("rto_forecast", JSONB),
+)
+
+readiness_changes = Table(
+    "readiness_changes",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("plan_id", Text, ForeignKey("recovery_plans.id", ondelete="CASCADE"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+    Column("from_status", Text, nullable=False),
+    Column("to_status", Text, nullable=False),
+    Column("message", Text, nullable=False),
+)
+Index("ix_readiness_changes_plan_id_id", readiness_changes.c.plan_id, readiness_changes.c.id)
+
+# --- the on-call loop: notifications, approvals -------------------------------------------------
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Text, primary_key=True, server_default=text("'sub-' || nextval('subscription_seq')")),
+    Column("name", Text, nullable=False),
+    Column("kind", Text, nullable=False),  # webhook | slack | sns | eventbridge
+    Column("target", Text, nullable=False),  # URL, topic ARN or bus name
+    Column("events", JSONB, nullable=False),  # event types, or ["*"]
+    Column("plan_ids", JSONB),  # only these plans' executions (null: every plan)
+    Column("secret", Text),  # webhook signing secret (whsec_...), shown once at create
+    Column("created_by", Text, nullable=False),
+    _now(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# The transactional outbox: a trigger on execution_events writes one row per notifiable timeline entry in
+# the transaction of the change itself (migration 0005); the notifier builds the envelope (`envelope`),
+# fans it out to matching subscriptions (`fanned_out_at`) and delivers.
+notification_outbox = Table(
+    "notification_outbox",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("event_id", Text, nullable=False, unique=True),  # the envelope's id: webhook-id on every retry
+    Column("timeline_event_id", BigInteger, ForeignKey("execution_events.id", ondelete="CASCADE")),
+    Column("execution_id", Text, ForeignKey("executions.id", ondelete="CASCADE")),
+    Column("kind", Text, nullable=False),  # the timeline kind (or "test")
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+    Column("envelope", JSONB),
+    Column("fanned_out_at", DateTime(timezone=True)),
+)
+Index(
+    "ix_notification_outbox_unfanned", notification_outbox.c.id, postgresql_where=text("fanned_out_at IS NULL")
+)
+
+notification_deliveries = Table(
+    "notification_deliveries",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("subscription_id", Text, ForeignKey("subscriptions.id", ondelete="CASCADE"), nullable=False),
+    Column("outbox_id", BigInteger, ForeignKey("notification_outbox.id", ondelete="CASCADE"), nullable=False),
+    Column("execution_id", Text),  # deliveries of one execution to one subscription go out in outbox order
+    Column("event_id", Text, nullable=False),
+    Column("event_type", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default="pending"),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+    Column("lease_until", DateTime(timezone=True)),  # a deliver task is queued or running until then
+    Column("last_error", Text),
+    Column("last_status_code", Integer),
+    _now(),
+    Column("delivered_at", DateTime(timezone=True)),
+    UniqueConstraint("subscription_id", "outbox_id"),
+)
+Index(
+    "ix_notification_deliveries_pending_stream",
+    notification_deliveries.c.subscription_id,
+    notification_deliveries.c.execution_id,
+    notification_deliveries.c.outbox_id,
+    postgresql_where=text("status = 'pending'"),
+)
+Index(
+    "ix_notification_deliveries_subscription_id_id",
+    notification_deliveries.c.subscription_id,
+    notification_deliveries.c.id,
+)
+
+approval_requests = Table(
+    "approval_requests",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("execution_id", Text, ForeignKey("executions.id", ondelete="CASCADE"), nullable=False),
+    Column("wave_number", Integer, nullable=False),
+    Column("status", Text, nullable=False, server_default="pending"),  # pending | granted | expired
+    Column("required", Integer, nullable=False),
+    Column("reason", Text),
+    Column("policy", JSONB, nullable=False),  # the plan's policy when the gate opened
+    Column("opened_at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("decided_at", DateTime(timezone=True)),
+)
+Index(
+    "uq_approval_requests_pending_gate",
+    approval_requests.c.execution_id,
+    approval_requests.c.wave_number,
+    unique=True,
+    postgresql_where=text("status = 'pending'"),
+)
+Index("ix_approval_requests_execution_id", approval_requests.c.execution_id)
+
+approval_grants = Table(
+    "approval_grants",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("request_id", BigInteger, ForeignKey("approval_requests.id", ondelete="CASCADE"), nullable=False),
+    Column("approver", Text, nullable=False),  # the token's name (distinctApprovers compares these)
+    Column("role", Text, nullable=False),
+    Column("comment", Text),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+)
+Index("ix_approval_grants_request_id", approval_grants.c.request_id)

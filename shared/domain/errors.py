@@ -164,6 +164,19 @@ class InvalidCursor(DomainError):
         super().__init__("cursor: not a cursor returned by this API", field="cursor")
 
 
+# --- tokens ------------------------------------------------------------------------------------
+
+
+class TokenNotFound(NotFound):
+    def __init__(self, token_id: int) -> None:
+        super().__init__(f"no token {token_id}")
+
+
+class TokenAlreadyRevoked(DomainError):
+    def __init__(self, token_id: int, name: str, revoked_at: str) -> None:
+        super().__init__(f"token {token_id} '{name}' was revoked at {revoked_at}")
+
+
 # --- protection groups, plans, target accounts -----------------------------------------------------
 
 
@@ -209,3 +222,59 @@ class TargetAccountExists(DomainError):
 
 class RoleOfAnotherAccount(DomainError):
     """The role ARN names another account than the one it is registered for."""
+
+
+# --- readiness and DRS depth ----------------------------------------------------------------------
+
+
+class PreflightFailed(DomainError):
+    """A start whose preflight checks have errors (``force`` overrides it)."""
+
+    def __init__(self, failed: list[dict[str, str]]) -> None:
+        first = failed[0]
+        where = f" ({first['resourceArn']})" if first.get("resourceArn") else ""
+        super().__init__(
+            f"{len(failed)} preflight check(s) failed, e.g. {first['name']}{where}: {first['message']}; "
+            f"fix them or send force: true (recovery-manager, admin)",
+            checks=failed,
+        )
+
+
+class ResourceRunNotFound(NotFound):
+    def __init__(self, execution_id: str, run_id: int) -> None:
+        super().__init__(f"resourceRunId: {execution_id} has no resource run {run_id}", field="resourceRunId")
+
+
+class NotADrsResource(DomainError):
+    def __init__(self, run_id: int, adapter: str) -> None:
+        super().__init__(
+            f"resourceRunId: {run_id} is a {adapter} resource; only DRS resources have job logs", field="resourceRunId"
+        )
+
+
+class NoLaunchSettings(DomainError):
+    def __init__(self, group_id: str) -> None:
+        super().__init__(
+            f"launchSettings: protection group {group_id} has none; PUT the group with launchSettings first",
+            field="launchSettings",
+        )
+
+
+class InvalidLaunchSettings(DomainError):
+    """Launch settings the Region cannot honour (a static IP outside the subnet, an instance type not offered)."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        field, problem = problems[0]
+        super().__init__(
+            f"{field}: {problem}", field=field, problems=[{"field": f, "problem": p} for f, p in problems]
+        )
+
+
+class RecoveryInstancesServeProduction(DomainError):
+    """Terminating a recovery's instances would take production down; only with ``force``."""
+
+    def __init__(self, execution_id: str) -> None:
+        super().__init__(
+            f"{execution_id} is a recovery: its instances serve production; send force: true to terminate them",
+            mode="recovery",
+        )

@@ -68,6 +68,7 @@ class ExecutionSnapshot:
     phase: Phase
     pause_requested: bool = False
     waves: tuple[WaveSnapshot, ...] = field(default_factory=tuple)
+    cancel_reason: str | None = None  # why a CANCELLING execution is cancelled (default "cancelled")
 
     def ordered_waves(self) -> list[WaveSnapshot]:
         by_number = {w.number: w for w in self.waves}
@@ -103,6 +104,7 @@ class SkipWave:
 class Pause:
     before_wave: int
     reason: str
+    gate: bool = True  # a gate opens an approval request; a requested pause does not
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,7 @@ def _before_pending_wave(
     remaining: tuple[int, ...],
 ) -> Step:
     if snapshot.status is ExecutionStatus.CANCELLING:
-        return Finish(ExecutionStatus.CANCELLED, "cancelled", remaining, WaveStatus.CANCELLED)
+        return Finish(ExecutionStatus.CANCELLED, snapshot.cancel_reason or "cancelled", remaining, WaveStatus.CANCELLED)
     if previous is not None and previous.status in WAVE_WITH_FAILURES:
         if previous.on_failure is OnFailure.ABORT:
             return Finish(
@@ -166,7 +168,7 @@ def _before_pending_wave(
             return Pause(wave.number, f"wave {previous.number} '{previous.name}' had failures")
     if not wave.gate_passed:
         if snapshot.pause_requested and previous is not None:
-            return Pause(wave.number, "pause requested")
+            return Pause(wave.number, "pause requested", gate=False)
         if wave.pause_before:
             return Pause(wave.number, f"approval required before wave {wave.number} '{wave.name}'")
     if wave.total == 0:
@@ -176,7 +178,7 @@ def _before_pending_wave(
 
 def _finish(snapshot: ExecutionSnapshot, waves: list[WaveSnapshot]) -> Finish:
     if snapshot.status is ExecutionStatus.CANCELLING:
-        return Finish(ExecutionStatus.CANCELLED, "cancelled")
+        return Finish(ExecutionStatus.CANCELLED, snapshot.cancel_reason or "cancelled")
     if any(w.status is WaveStatus.CANCELLED for w in waves):
         return Finish(ExecutionStatus.CANCELLED, "cancelled")
     last = waves[-1] if waves else None

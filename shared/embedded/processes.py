@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 # Generous on purpose: a cold start on a loaded 2-core machine can take tens of seconds.
-READY_TIMEOUT = 120.0
+READY_TIMEOUT = 600.0
 STOP_TIMEOUT = 60.0
 
 

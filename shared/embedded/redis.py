@@ -6,7 +6,15 @@ import subprocess
 import time
 from pathlib import Path
 
-from shared.embedded.processes import READY_TIMEOUT, EmbeddedServer, free_port, pid_alive, port_open, wait_for_port
+from shared.embedded.processes import (
+    READY_TIMEOUT,
+    EmbeddedServer,
+    EmbeddedServerError,
+    free_port,
+    pid_alive,
+    port_open,
+    wait_for_port,
+)
 
 
 def redis_server_binary() -> str:
@@ -51,10 +59,18 @@ def ensure_redis(state_dir: Path) -> EmbeddedServer:
     )
     port_file.write_text(str(port))
     wait_for_port(port, "Redis")
+    return EmbeddedServer(_url(port), port, started=True, pid=_read_pid(pid_file))
+
+
+def _read_pid(pid_file: Path) -> int:
+    """The daemonized server's pid, once it has written it whole (the file may exist empty first)."""
     deadline = time.monotonic() + READY_TIMEOUT
-    while not pid_file.exists() and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        text = pid_file.read_text().strip() if pid_file.exists() else ""
+        if text.isdigit():
+            return int(text)
         time.sleep(0.02)
-    return EmbeddedServer(_url(port), port, started=True, pid=int(pid_file.read_text()))
+    raise EmbeddedServerError(f"Redis wrote no pid to {pid_file} within {READY_TIMEOUT:.0f}s")
 
 
 def _url(port: int) -> str:

@@ -112,6 +112,7 @@ def snapshot(conn: Connection, execution_id: str) -> ExecutionSnapshot | None:
         phase=Phase(execution.phase),
         pause_requested=execution.pause_requested,
         waves=waves,
+        cancel_reason=execution.status_reason if execution.status == ExecutionStatus.CANCELLING else None,
     )
 
 

@@ -13,11 +13,25 @@ T = protection_groups
 
 
 def create(
-    conn: Connection, *, name: str, region: str, account_id: str | None, selection: dict[str, Any], created_by: str
+    conn: Connection,
+    *,
+    name: str,
+    region: str,
+    account_id: str | None,
+    selection: dict[str, Any],
+    created_by: str,
+    launch_settings: dict[str, Any] | None = None,
 ) -> Row:
     return conn.execute(
         insert(T)
-        .values(name=name, region=region, account_id=account_id, selection=selection, created_by=created_by)
+        .values(
+            name=name,
+            region=region,
+            account_id=account_id,
+            selection=selection,
+            created_by=created_by,
+            launch_settings=launch_settings,
+        )
         .returning(*T.c)
     ).one()
 
@@ -57,9 +71,10 @@ def update(
     name: str,
     account_id: str | None,
     selection: dict[str, Any],
+    launch_settings: dict[str, Any] | None = None,
 ) -> Row | None:
     """Compare-and-set on ``version``: the updated row (version + 1), or None when the version is stale."""
-    values = {"name": name, "account_id": account_id, "selection": selection}
+    values = {"name": name, "account_id": account_id, "selection": selection, "launch_settings": launch_settings}
     return bump_version(conn, T, T.c.id == group_id, expected_version, values)
 
 

@@ -196,3 +196,15 @@ def claim_view(conn: Connection, batch_id: int, max_age: float) -> bool:
 
 def store_view(conn: Connection, batch_id: int, view: dict[str, Any]) -> None:
     conn.execute(update(LB).where(LB.c.id == batch_id).values(view=view, viewed_at=literal_column("clock_timestamp()")))
+
+
+def jobs_of(conn: Connection, run_ids: list[int]) -> dict[int, str]:
+    """The DRS job of each resource run's launch batch (the batch's operation id, ``drsjob-…``)."""
+    if not run_ids:
+        return {}
+    rows = conn.execute(
+        select(M.c.resource_run_id, LB.c.operation_id)
+        .join(LB, LB.c.id == M.c.batch_id)
+        .where(M.c.resource_run_id.in_(run_ids), LB.c.operation_id.like("drsjob-%"))
+    )
+    return {row.resource_run_id: row.operation_id for row in rows}

@@ -27,10 +27,18 @@ def create(
     waves: list[dict[str, Any]],
     created_by: str,
     auto_waves: dict[str, Any] | None = None,
+    approvals: dict[str, Any] | None = None,
 ) -> Row:
     return conn.execute(
         insert(T)
-        .values(name=name, description=description, waves=waves, auto_waves=auto_waves, created_by=created_by)
+        .values(
+            name=name,
+            description=description,
+            waves=waves,
+            auto_waves=auto_waves,
+            approvals=approvals,
+            created_by=created_by,
+        )
         .returning(*T.c)
     ).one()
 
@@ -62,9 +70,16 @@ def update(
     description: str | None,
     waves: list[dict[str, Any]],
     auto_waves: dict[str, Any] | None,
+    approvals: dict[str, Any] | None = None,
 ) -> Row | None:
     """Compare-and-set on ``version``: the updated row (version + 1), or None when stale or deleted."""
-    values = {"name": name, "description": description, "waves": waves, "auto_waves": auto_waves}
+    values = {
+        "name": name,
+        "description": description,
+        "waves": waves,
+        "auto_waves": auto_waves,
+        "approvals": approvals,
+    }
     return bump_version(conn, T, (T.c.id == plan_id) & LIVE, expected_version, values)
 
 

@@ -77,3 +77,27 @@ def pass_gate(conn: Connection, execution_id: str, number: int) -> None:
         .where(wave_runs.c.execution_id == execution_id, wave_runs.c.number == number)
         .values(gate_passed=True)
     )
+
+
+def flag_past_rto(conn: Connection, limit: int = 100) -> list[Row]:
+    """RUNNING waves that just ran past their RTO target, flagged once (compare-and-set on the flag)."""
+    deadline = wave_runs.c.started_at + func.make_interval(0, 0, 0, 0, wave_runs.c.rto_target_minutes)
+    due = (
+        select(wave_runs.c.id)
+        .where(
+            wave_runs.c.status == WaveStatus.RUNNING.value,
+            wave_runs.c.rto_at_risk_at.is_(None),
+            wave_runs.c.rto_target_minutes.is_not(None),
+            deadline < func.clock_timestamp(),
+        )
+        .limit(limit)
+        .scalar_subquery()
+    )
+    return list(
+        conn.execute(
+            update(wave_runs)
+            .where(wave_runs.c.id.in_(due), wave_runs.c.rto_at_risk_at.is_(None))
+            .values(rto_at_risk_at=func.clock_timestamp())
+            .returning(*wave_runs.c)
+        )
+    )

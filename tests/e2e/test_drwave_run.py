@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import requests
@@ -59,6 +60,9 @@ def test_drwave_run_runs_the_demo_and_a_double_ctrl_c_stops_everything_it_starte
         assert "Token    drw_" in text
         assert "demo: Resumed" in text or "resume -> Resumed" in text
         assert "finished COMPLETED_WITH_FAILURES" in text
+        report = next(line for line in output if "demo: report of" in line).rsplit(" written to ", 1)[1].strip()
+        assert Path(report).parent == Path(state_dir).resolve() / "reports"
+        assert "<svg" in Path(report).read_text()
         assert requests.get(f"http://127.0.0.1:{api_port}/healthz", timeout=5).status_code == 200
         started = processes_of(state_dir)
         assert len(started) >= 5  # postgres, redis, local AWS, scheduler, worker, API, Flower (+ their children)

@@ -66,7 +66,7 @@ def test_sigkill_of_a_worker_mid_wave_still_finishes_every_resource_once(stack, 
         assert start_attempts(db, execution_id) == [1] * 7
     finally:
         stack.start_worker(int(victim.split("-")[1]))
-        stack.wait_for_workers(stack.config.workers + 1)
+        stack.wait_for_workers(stack.celery_nodes)
 
 
 def _plan_row(client, admin, db, waves_spec):

@@ -11,6 +11,8 @@ import sys
 import time
 from functools import partial
 
+from support import PATIENCE
+
 from services.supervisor import RestartPolicy, Supervisor
 from shared import processes
 
@@ -21,7 +23,7 @@ def spawn(code: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
 
 
-def wait_until(check, what: str, timeout: float = 120):
+def wait_until(check, what: str, timeout: float = PATIENCE):
     deadline = time.monotonic() + timeout
     while not (value := check()):
         assert time.monotonic() < deadline, f"{what}: not within {timeout}s"

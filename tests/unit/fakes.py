@@ -47,6 +47,7 @@ class Tables:
     batches: dict[int, SimpleNamespace] = field(default_factory=dict)
     members: dict[int, int] = field(default_factory=dict)  # resource run id -> batch id
     accounts: dict[str, SimpleNamespace] = field(default_factory=dict)
+    approvals: list[SimpleNamespace] = field(default_factory=list)  # approval requests, in order
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     now: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
 
@@ -187,6 +188,9 @@ class FakeWaves(_Store):
             wave.started_at = self.t.now
         FakeEvents(self.t).append(execution_id, f"wave.{target.value.lower()}", actor, message, wave_number=number)
         return copy.copy(wave)
+
+    def flag_past_rto(self, limit=100):
+        return []  # the fakes' clock does not run; RTO flags are tested against Postgres
 
     def pass_gate(self, execution_id, number):
         self.t.waves[(execution_id, number)].gate_passed = True
@@ -400,6 +404,21 @@ class FakeTargetAccounts(_Store):
         return copy.copy(self.t.accounts.get(account_id))
 
 
+class FakeApprovalRequests(_Store):
+    def open_gate(self, execution_id, wave_number, reason):
+        if any(
+            a.execution_id == execution_id and a.wave_number == wave_number and a.status == "pending"
+            for a in self.t.approvals
+        ):
+            return None
+        request = SimpleNamespace(execution_id=execution_id, wave_number=wave_number, reason=reason, status="pending")
+        self.t.approvals.append(request)
+        return request
+
+    def expire_due(self, limit=100):
+        return []  # the fakes have no clock that runs; expiry is tested against Postgres
+
+
 class FakeUnitOfWork(UnitOfWork):
     """One unit over shared :class:`Tables`; a rollback puts the tables back as they were at the start."""
 
@@ -416,6 +435,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.groups = FakeGroups(tables)
         self.launch_batches = FakeLaunchBatches(tables)
         self.target_accounts = FakeTargetAccounts(tables)
+        self.approval_requests = FakeApprovalRequests(tables)
 
     def _begin(self) -> None:
         self._before = None if self.autocommit else copy.deepcopy(vars(self.tables))

@@ -62,9 +62,17 @@ def test_every_service_restarts_when_it_exits_and_the_one_shot_migrate_only_when
         assert service.get("restart") == expected, name
 
 
-def test_the_api_logs_through_drwaves_gunicorn_configuration():
-    command = SERVICES["api"]["command"]
-    assert command[command.index("--config") + 1] == "python:services.api.gunicorn_conf"
+def test_gunicorn_logs_in_the_format_of_drwave_log_format(monkeypatch):
+    import importlib
+
+    import services.api.gunicorn_conf as conf
+
+    monkeypatch.setenv("DRWAVE_LOG_FORMAT", "json")
+    handler = importlib.reload(conf).logconfig_dict["handlers"]["drwave"]
+    assert handler == {"()": "shared.logs.handler", "log_format": "json"}
+    assert conf.logconfig_dict["loggers"]["gunicorn.access"] == {"level": "INFO", "handlers": [], "propagate": True}
+    monkeypatch.delenv("DRWAVE_LOG_FORMAT")
+    importlib.reload(conf)
 
 
 def test_the_commands_name_modules_that_exist():

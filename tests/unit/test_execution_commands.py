@@ -51,6 +51,20 @@ class FakeResolver:
         return resolved
 
 
+class FakePreflight:
+    """A preflight whose checks fail (``failed``) or pass; records the plans it was asked about."""
+
+    def __init__(self, failed: list[dict[str, str]] | None = None):
+        self.failed = failed or []
+        self.gated: list[tuple[str, bool]] = []
+
+    def gate(self, resolved: ResolvedPlan, *, force: bool) -> list[dict[str, str]]:
+        self.gated.append((resolved.plan_id, force))
+        if self.failed and not force:
+            raise errors.PreflightFailed(self.failed)
+        return self.failed
+
+
 @pytest.fixture
 def units() -> FakeUnits:
     units = FakeUnits()
@@ -58,8 +72,12 @@ def units() -> FakeUnits:
     return units
 
 
-def commands(units: FakeUnits, waves=(("a", "b"), ("c",)), **resolver) -> ExecutionCommands:
-    return ExecutionCommands(units, FakeResolver(units, [list(w) for w in waves], **resolver))
+def commands(
+    units: FakeUnits, waves=(("a", "b"), ("c",)), preflight: FakePreflight | None = None, **resolver
+) -> ExecutionCommands:
+    return ExecutionCommands(
+        units, FakeResolver(units, [list(w) for w in waves], **resolver), preflight or FakePreflight()
+    )
 
 
 def started(units: FakeUnits, **resolver) -> str:
@@ -105,6 +123,25 @@ def test_invalid_resources_refuse_a_start_unless_skip_invalid_is_sent(units):
     result = commands(units, invalid=2).start(ALICE, StartRequest("plan-1", skip_invalid=True))
     assert result.message.endswith("3 resources, 2 invalid skipped")
     assert "execution.invalid_skipped" in units.tables.kinds(result.execution.id)
+
+
+STALLED = {"name": "drs.replication", "status": "error", "resourceArn": "arn:x", "message": "replication is STALLED"}
+
+
+def test_a_start_whose_preflight_has_errors_is_refused_and_writes_nothing(units):
+    with pytest.raises(errors.PreflightFailed) as refused:
+        commands(units, preflight=FakePreflight([STALLED])).start(ALICE, StartRequest("plan-1"))
+    assert refused.value.details["checks"] == [STALLED]
+    assert "drs.replication (arn:x): replication is STALLED" in refused.value.message
+    assert units.tables.executions == {}
+    assert units.publisher.sent == []
+
+
+def test_a_forced_start_goes_past_failed_preflight_checks(units):
+    preflight = FakePreflight([STALLED])
+    result = commands(units, preflight=preflight).start(ALICE, StartRequest("plan-1", force=True))
+    assert preflight.gated == [("plan-1", True)]
+    assert "execution.preflight_forced" in units.tables.kinds(result.execution.id)
 
 
 def test_a_plan_that_resolves_to_nothing_is_refused(units):

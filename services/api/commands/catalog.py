@@ -29,10 +29,14 @@ from shared.domain.errors import (
     RegionImmutable,
     VersionConflict,
 )
-from shared.store import executions, groups, plans
+from shared.store import audit, executions, groups, plans
+from shared.store.audit import Action, Entity
 
 from ..auth import Principal
 from ..schemas import GroupCreate, GroupUpdate, PlanCreate, PlanUpdate
+
+CREATE, UPDATE, DELETE = Action.CREATE, Action.UPDATE, Action.DELETE
+GROUP, PLAN = Entity.PROTECTION_GROUP, Entity.RECOVERY_PLAN
 
 
 class Catalog:
@@ -46,14 +50,17 @@ class Catalog:
             if groups.name_taken(conn, request.name):
                 raise _name_taken("protection group", request.name)
             with _unique_name("protection group", request.name):
-                return groups.create(
+                row = groups.create(
                     conn,
                     name=request.name,
                     region=request.region,
                     account_id=request.account_id,
                     selection=request.selection.stored(),
                     created_by=principal.actor,
+                    launch_settings=request.launch_settings.stored() if request.launch_settings else None,
                 )
+            audit.record(conn, actor=principal.actor, action=CREATE, entity=GROUP, entity_id=row.id, after=row)
+            return row
 
     def get_group(self, group_id: str) -> Row:
         with self.db.engine.connect() as conn:
@@ -92,9 +99,13 @@ class Catalog:
                     name=request.name,
                     account_id=request.account_id,
                     selection=request.selection.stored(),
+                    launch_settings=request.launch_settings.stored() if request.launch_settings else None,
                 )
             if row is None:  # cannot happen under the row lock; kept as the compare-and-set it is
                 raise _version_conflict("protection group", group_id, request.version, current.version)
+            audit.record(
+                conn, actor=principal.actor, action=UPDATE, entity=GROUP, entity_id=group_id, before=current, after=row
+            )
             return row
 
     def delete_group(self, principal: Principal, group_id: str, version: int) -> str:
@@ -108,6 +119,7 @@ class Catalog:
                     planIds=users,
                 )
             groups.remove(conn, group_id, expected_version=version)
+            audit.record(conn, actor=principal.actor, action=DELETE, entity=GROUP, entity_id=group_id, before=current)
         return f"Deleted protection group {group_id} '{current.name}'"
 
     # --- recovery plans ----------------------------------------------------------------------------
@@ -118,7 +130,9 @@ class Catalog:
                 raise _name_taken("recovery plan", request.name)
             fields = _plan_fields(conn, request)
             with _unique_name("recovery plan", request.name):
-                return plans.create(conn, created_by=principal.actor, **fields)
+                row = plans.create(conn, created_by=principal.actor, **fields)
+            audit.record(conn, actor=principal.actor, action=CREATE, entity=PLAN, entity_id=row.id, after=row)
+            return row
 
     def get_plan(self, plan_id: str) -> Row:
         with self.db.engine.connect() as conn:
@@ -139,6 +153,9 @@ class Catalog:
                 row = plans.update(conn, plan_id, expected_version=request.version, **fields)
             if row is None:  # another writer won between the read and the compare-and-set
                 raise _version_conflict("recovery plan", plan_id, request.version, None)
+            audit.record(
+                conn, actor=principal.actor, action=UPDATE, entity=PLAN, entity_id=plan_id, before=current, after=row
+            )
             return row
 
     def delete_plan(self, principal: Principal, plan_id: str, version: int) -> str:
@@ -153,6 +170,7 @@ class Catalog:
                 )
             if plans.soft_delete(conn, plan_id, expected_version=version) is None:
                 raise _version_conflict("recovery plan", plan_id, version, None)
+            audit.record(conn, actor=principal.actor, action=DELETE, entity=PLAN, entity_id=plan_id, before=current)
         return f"Deleted recovery plan {plan_id} '{current.name}'"
 
 
@@ -181,6 +199,7 @@ def _plan_fields(conn: Connection, request: PlanCreate) -> dict[str, Any]:
             "description": request.description,
             "waves": [],
             "auto_waves": request.auto_waves.model_dump(by_alias=True, mode="json"),
+            "approvals": _approvals(request),
         }
     waves = request.waves or []
     wanted = {gid for wave in waves for gid in wave.protection_group_ids}
@@ -195,7 +214,13 @@ def _plan_fields(conn: Connection, request: PlanCreate) -> dict[str, Any]:
         "description": request.description,
         "waves": [wave.model_dump(by_alias=True, mode="json") for wave in waves],
         "auto_waves": None,
+        "approvals": _approvals(request),
     }
+
+
+def _approvals(request: PlanCreate) -> dict[str, Any] | None:
+    """The plan's approval policy as stored (issue 10); None keeps the defaults."""
+    return request.approvals.model_dump(by_alias=True, mode="json") if request.approvals is not None else None
 
 
 def _check_version(kind: str, current: Row, version: int) -> None:

@@ -23,13 +23,15 @@ from shared.store import executions, resource_locks
 
 from ..errors import code_of
 from ..schemas import PreviewRequest, ResourceQuery
+from .preflight import Preflight
 from .resolve import Found, ResolvedPlan, ResolvedWave, Resolver, tag_errors
 
 
 class DiscoveryCommands:
-    def __init__(self, db: Database, resolver: Resolver):
+    def __init__(self, db: Database, resolver: Resolver, preflight: Preflight):
         self.db = db
         self.resolver = resolver
+        self.preflight = preflight
 
     def preview(self, request: PreviewRequest) -> dict[str, Any]:
         """Resolve a selection now: every resource with its derived wave, adapter, RTO and errors."""
@@ -80,7 +82,8 @@ class DiscoveryCommands:
             *([already_executing(plan_id, active)] if active else []),
             *wave_warnings(resolved),
         ]
-        ready = not errors and not resolved.invalid and not conflicts and active is None
+        evaluation = self.preflight.evaluate(plan_id, resolved)
+        ready = not errors and not resolved.invalid and not conflicts and active is None and not evaluation.errors
         estimate = rto_estimate_minutes(as_auto_waves(resolved))
         message = (
             f"Plan '{resolved.plan_name}' ({plan_id}) would run {len(resolved.waves)} waves, "
@@ -97,6 +100,8 @@ class DiscoveryCommands:
             "invalid_resources": [resource_view(f) for f in resolved.invalid],
             "errors": errors,
             "warnings": warnings,
+            "checks": evaluation.checks_json(),
+            "rto_forecast": evaluation.rto_forecast,
         }
 
 

@@ -33,6 +33,7 @@ from shared.domain.states import ExecutionStatus
 from shared.messaging import AdvanceExecution, StartExecution
 from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
+from .preflight import Preflight
 from .resolve import ResolvedPlan, Resolver, tag_errors
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ class StartRequest:
     source_execution_id: str | None = None
     reason: str | None = None
     skip_invalid: bool = False
+    force: bool = False  # start despite failed preflight checks (the view checks the permission)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ def _wave_spec(wave) -> dict:
         "pause_before": wave.pause_before,
         "on_failure": wave.on_failure,
         "timeout_seconds": wave.timeout_seconds,
+        "rto_target_minutes": wave.rto_target_minutes,  # issue 10: the report's per-wave RTO
     }
 
 
@@ -87,9 +90,10 @@ def _accepted(
 
 
 class ExecutionCommands:
-    def __init__(self, uow: UnitOfWorkFactory, resolver: Resolver):
+    def __init__(self, uow: UnitOfWorkFactory, resolver: Resolver, preflight: Preflight):
         self.uow = uow
         self.resolver = resolver
+        self.preflight = preflight
 
     def start(self, principal: Principal, request: StartRequest) -> ActionResult:
         """Resolve the plan now, then create the execution, its waves, resource runs and resource locks in
@@ -105,7 +109,8 @@ class ExecutionCommands:
         for _ in range(START_ATTEMPTS):
             resolved = self.resolver.plan(request.plan_id)
             self._check_resolution(resolved, request.skip_invalid)
-            row = self._create(principal, request, resolved)
+            forced = self.preflight.gate(resolved, force=request.force)
+            row = self._create(principal, request, resolved, forced)
             if row is not None:
                 break
         else:
@@ -129,7 +134,9 @@ class ExecutionCommands:
         if empty is not None:
             raise empty
 
-    def _create(self, principal: Principal, request: StartRequest, resolved: ResolvedPlan) -> Row | None:
+    def _create(
+        self, principal: Principal, request: StartRequest, resolved: ResolvedPlan, forced: list[dict] | None = None
+    ) -> Row | None:
         """The start transaction; None when the plan or a group changed since it was resolved."""
         with self.uow() as uow:
             plan = uow.plans.get(resolved.plan_id, share=True)
@@ -160,6 +167,14 @@ class ExecutionCommands:
                     principal.actor,
                     f"Started with skipInvalid: {len(resolved.invalid)} invalid resource(s) left out",
                     detail={"skippedInvalid": [{"arn": f.arn, "errors": tag_errors(f)} for f in resolved.invalid]},
+                )
+            if forced:  # and who started it past failed preflight checks
+                uow.events.append(
+                    row.id,
+                    "execution.preflight_forced",
+                    principal.actor,
+                    f"Started with force: {len(forced)} failed preflight check(s) overridden",
+                    detail={"checks": forced},
                 )
         return row
 
@@ -219,6 +234,7 @@ class ExecutionCommands:
                     ES.CANCELLING,
                     actor=principal.actor,
                     message=f"Cancel requested by {principal.actor}",
+                    values={"status_reason": None},  # not a pause reason: the cancel's reason is "cancelled"
                 )
                 if row is not None:
                     uow.publish(AdvanceExecution(execution_id))

@@ -65,6 +65,12 @@ class ResolvedWave:
     timeout_seconds: int
     resources: list[Found] = field(default_factory=list)
 
+    @property
+    def rto_target_minutes(self) -> int | None:
+        """The wave's RTO target: the longest of its resources' (as validate reports it; None when none has one)."""
+        targets = [f.evaluation.rto_minutes for f in self.resources if f.evaluation.rto_minutes]
+        return max(targets) if targets else None
+
 
 @dataclass
 class ResolvedPlan:

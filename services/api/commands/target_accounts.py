@@ -23,12 +23,15 @@ from shared.domain.errors import (
     VersionConflict,
 )
 from shared.domain.tags import evaluate
-from shared.store import groups, plans, target_accounts
+from shared.store import audit, groups, plans, target_accounts
+from shared.store.audit import Action, Entity
 
 from ..auth import Principal
 from ..schemas import TargetAccountCreate, TargetAccountUpdate
 
 _ROLE_ACCOUNT = re.compile(r"^arn:[^:]+:iam::(\d{12}):role/")
+CREATE, UPDATE, DELETE = Action.CREATE, Action.UPDATE, Action.DELETE
+ACCOUNT = Entity.TARGET_ACCOUNT
 
 
 class TargetAccountCommands:
@@ -48,6 +51,10 @@ class TargetAccountCommands:
                 regions=request.regions,
                 created_by=principal.actor,
             )
+            if row is not None:
+                audit.record(
+                    conn, actor=principal.actor, action=CREATE, entity=ACCOUNT, entity_id=row.account_id, after=row
+                )
         if row is None:
             raise TargetAccountExists(
                 f"accountId: account {request.account_id} is registered already; PUT /v1/target-accounts/"
@@ -79,6 +86,15 @@ class TargetAccountCommands:
             )
             if row is None:
                 raise _version_conflict(account_id, request.version, current.version)
+            audit.record(
+                conn,
+                actor=principal.actor,
+                action=UPDATE,
+                entity=ACCOUNT,
+                entity_id=account_id,
+                before=current,
+                after=row,
+            )
             return row
 
     def delete(self, principal: Principal, account_id: str, version: int) -> str:
@@ -92,6 +108,9 @@ class TargetAccountCommands:
                 )
             if not target_accounts.remove(conn, account_id, expected_version=version):
                 raise _version_conflict(account_id, version, current.version)
+            audit.record(
+                conn, actor=principal.actor, action=DELETE, entity=ACCOUNT, entity_id=account_id, before=current
+            )
         return f"Deleted target account {account_id}"
 
     def validate(self, account_id: str) -> dict[str, Any]:

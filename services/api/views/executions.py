@@ -30,6 +30,8 @@ def start_execution(body: ExecutionStart):
     principal = current_principal()
     if body.phase is Phase.CLEANUP:
         principal.require(Permission.EXECUTIONS_CLEANUP)
+    if body.force:
+        principal.require(Permission.EXECUTIONS_FORCE)
     return _action(services().executions.start(principal, StartRequest(**body.model_dump())), 202)
 
 
@@ -45,7 +47,7 @@ def list_executions(query: ExecutionQuery):
 @bp.get("/<id>", responses={200: ExecutionOut, **ERRORS})
 def get_execution(path: IdPath):
     """One execution with its waves, counts and resource runs."""
-    return respond(ExecutionOut, services().queries.detail(path.id))
+    return respond(ExecutionOut, services().drs.with_latest_job_log(services().queries.detail(path.id)))
 
 
 @bp.get("/<id>/events", responses={200: EventList, **ERRORS})
@@ -62,8 +64,8 @@ def pause_execution(path: IdPath):
 
 @bp.post("/<id>/resume", responses={200: ActionResponse, **ERRORS})
 def resume_execution(path: IdPath):
-    """Continue a PAUSED execution with the wave it stopped before."""
-    return _action(services().executions.resume(current_principal(), path.id))
+    """Continue a PAUSED execution with the wave it stopped before: at a gate, an approval without a comment."""
+    return _action(services().approvals.approve(current_principal(), path.id, None, via_resume=True))
 
 
 @bp.post("/<id>/cancel", responses={200: ActionResponse, **ERRORS})

@@ -52,5 +52,5 @@ def start_cleanup(source: dict[str, Any], reason: str) -> tuple[str, str]:
     request = StartRequest(
         plan_id=source["planId"], mode=Mode.DRILL, phase=Phase.CLEANUP, source_execution_id=source["id"], reason=reason
     )
-    result = services().executions.start(principal, request)
-    return result.execution.id, result.message
+    started = services().executions.start(principal, request)
+    return started.execution.id, started.message

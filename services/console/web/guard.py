@@ -6,10 +6,8 @@ from __future__ import annotations
 from flask import current_app, g, redirect, request, url_for
 
 from services.api.auth import PERMISSIONS, Principal
-from services.api.container import services
 from services.api.errors import ApiError
-from shared.domain.roles import Permission, Role, allows
-from shared.store import tokens
+from shared.domain.roles import Permission, allows
 
 from .sessions import COOKIE, ConsoleSession, SessionStore, same_secret
 
@@ -25,9 +23,11 @@ def store() -> SessionStore:
 
 
 def principal_for(token: str) -> Principal | None:
-    with services().db.engine.connect() as conn:
-        row = tokens.lookup(conn, token)
-    return Principal(row.name, Role(row.role)) if row is not None else None
+    """The API's own authentication (unknown, expired and revoked tokens refused; OIDC when configured)."""
+    try:
+        return current_app.extensions["drwave_authenticator"].principal(token)
+    except ApiError:
+        return None
 
 
 def authenticate():

@@ -59,6 +59,22 @@ def test_an_unknown_token_does_not_log_in(console):
     assert response.status_code == 401 and "Unknown or revoked token" in response.text
 
 
+def test_a_revoked_token_cannot_log_in_and_revoking_it_ends_its_open_session(console, client, admin, token_for):
+    operator = token_for("operator")
+    log_in(console, operator)
+    assert console.get("/console/executions").status_code == 200
+    me = client.get("/v1/me", headers=operator).get_json()
+    listed = client.get("/v1/tokens", headers=admin).get_json()["items"]
+    token_id = next(t["id"] for t in listed if t["name"] == me["name"])
+    assert client.delete(f"/v1/tokens/{token_id}", headers=admin).status_code == 200
+
+    assert console.get("/console/executions").status_code == 302  # back to the login page
+    page = console.get("/console/login")
+    token = operator["Authorization"].split(" ", 1)[1]
+    response = console.post("/console/login", data={"token": token, "csrf_token": csrf_of(page.text)})
+    assert response.status_code == 401
+
+
 def test_a_post_without_the_sessions_csrf_token_is_refused(console, client, admin, token_for):
     plan = create_plan(client, admin, [{"name": "w", "arns": [sim("a", ms=3000)]}])
     execution_id = start(client, admin, plan)

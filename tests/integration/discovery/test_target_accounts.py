@@ -207,7 +207,11 @@ def test_an_auto_waved_plan_in_a_target_account_validates_with_that_accounts_res
     auto = {"accountId": target, "region": DR, "tags": XACCT}
     plan_id = client.post("/v1/recovery-plans", json={"name": "x-acct plan", "autoWaves": auto}, headers=admin)
     report = client.post(f"/v1/recovery-plans/{plan_id.get_json()['id']}/validate", headers=admin).get_json()
-    assert report["ready"] is True
+    assert report["errors"] == [] and report["warnings"] == []
+    # the cluster stands alone (no global cluster), so preflight says a recovery could not fail over to it
+    failed = {(c["name"], c["resourceArn"].split(":")[4]) for c in report["checks"] if c["status"] != "ok"}
+    assert failed == {("aurora.globalCluster", OTHER_ACCOUNT)} and report["ready"] is False
+    assert {c["name"] for c in report["checks"] if c["status"] == "ok"} >= {"targetAccount.role", "drs.replication"}
     assert sorted(r["arn"] for w in report["waves"] for r in w["resources"]) == other_account["other"]
 
 

@@ -236,7 +236,7 @@ def test_drs_state_is_separate_per_region(admin, aws_client):
 
 def test_a_drs_operation_localaws_does_not_emulate_says_so(admin, aws_client):
     with pytest.raises(ClientError) as caught:
-        aws_client("drs").get_launch_configuration(sourceServerID="s-0000000000000000f")
+        aws_client("drs").get_replication_configuration(sourceServerID="s-0000000000000000f")
 
     assert caught.value.response["Error"]["Code"] == "NotImplemented"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501

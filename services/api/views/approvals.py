@@ -1,0 +1,41 @@
+"""Approvals of an execution's gates, and its report."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask_openapi3 import APIBlueprint, Tag
+
+from ..auth import current_principal
+from ..container import services
+from ..oncall_schemas import ApprovalList, ApproveRequest, ApproveResponse, ReportOut, ReportQuery
+from ..schemas import ErrorResponse, IdPath
+from .common import BEARER, respond
+
+bp = APIBlueprint(
+    "approvals", __name__, url_prefix="/v1/executions", abp_tags=[Tag(name="executions")], abp_security=BEARER
+)
+ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse}
+MEDIA = {"html": "text/html; charset=utf-8", "svg": "image/svg+xml"}
+
+
+@bp.get("/<id>/approvals", responses={200: ApprovalList, **ERRORS})
+def list_approvals(path: IdPath):
+    """Every gate's approval request: pending, granted or expired, with its grants."""
+    return respond(ApprovalList, {"items": services().approvals.list(path.id)})
+
+
+@bp.post("/<id>/approve", responses={200: ApproveResponse, **ERRORS})
+def approve_execution(path: IdPath, body: ApproveRequest):
+    """Approve the gate a PAUSED execution waits at; the last required approval resumes it."""
+    result = services().approvals.approve(current_principal(), path.id, body.comment)
+    return respond(
+        ApproveResponse, {"message": result.message, "execution": result.execution, "approval": result.approval}
+    )
+
+
+@bp.get("/<id>/report", responses={200: ReportOut, **ERRORS})
+def get_report(path: IdPath, query: ReportQuery):
+    """The evidence report: JSON, or `?format=html` (one self-contained page), or `?format=svg` (the timeline)."""
+    if query.format == "json":
+        return respond(ReportOut, services().reports.report(path.id))
+    return Response(services().reports.rendered(path.id, query.format), mimetype=MEDIA[query.format])

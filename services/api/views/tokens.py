@@ -1,0 +1,32 @@
+"""Admin API of tokens: list, create (the secret is in the answer, once), revoke."""
+
+from __future__ import annotations
+
+from flask_openapi3 import APIBlueprint, Tag
+
+from ..auth import current_principal
+from ..container import services
+from ..schemas import ErrorResponse
+from ..security_schemas import TokenCreate, TokenCreated, TokenList, TokenPath, TokenRevoked
+from .common import BEARER, respond
+
+bp = APIBlueprint("tokens", __name__, url_prefix="/v1/tokens", abp_tags=[Tag(name="tokens")], abp_security=BEARER)
+ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse}
+
+
+@bp.get("", responses={200: TokenList, **ERRORS})
+def list_tokens():
+    """Every token: id, name, role, created, last used, expiry, revocation. Never the secret."""
+    return respond(TokenList, {"items": services().tokens.list()})
+
+
+@bp.post("", responses={201: TokenCreated, **ERRORS})
+def create_token(body: TokenCreate):
+    """Create a token; `expiresIn` such as `30d` (units s, m, h, d). The secret is returned only here."""
+    return respond(TokenCreated, services().tokens.create(current_principal(), body), 201)
+
+
+@bp.delete("/<int:id>", responses={200: TokenRevoked, **ERRORS})
+def revoke_token(path: TokenPath):
+    """Revoke a token: it answers 401 `TOKEN_REVOKED` from now on."""
+    return respond(TokenRevoked, services().tokens.revoke(current_principal(), path.id))

@@ -1,0 +1,1 @@
+"""Sending notifications: target checks and one sender per subscription kind."""

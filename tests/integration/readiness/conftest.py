@@ -1,0 +1,120 @@
+"""A drwave stack of its own for readiness, preflight and DRS depth: API, scheduler (readiness and tag
+sync every 2 s) and one worker whose processes reach a local AWS of their own through boto3's standard environment.
+It runs on the session's PostgreSQL and Redis servers in a database and a Redis database of its own.
+Every test starts from a reset local AWS with short DRS steps."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from ready_support import (
+    DR,
+    READINESS_INTERVAL,
+    STACK_REDIS_DB,
+    STATIC,
+    STEP_SECONDS,
+    Api,
+    LocalAwsAdmin,
+    own_database,
+)
+
+from deploy.localaws import LocalAws
+from services.stack import Stack, StackConfig
+from shared.db.engine import Database
+from shared.domain.roles import Role
+from shared.embedded import free_port
+from shared.store import tokens
+
+
+@pytest.fixture(scope="session")
+def ready_endpoint() -> Iterator[str]:
+    aws = LocalAws(port=0).start()
+    try:
+        yield aws.endpoint_url
+    finally:
+        aws.stop()
+
+
+@pytest.fixture
+def localaws(ready_endpoint: str) -> LocalAwsAdmin:
+    admin = LocalAwsAdmin(ready_endpoint)
+    admin.post("reset")
+    admin.post("config", {"drsJobStepSeconds": STEP_SECONDS, "globalClusterStepSeconds": STEP_SECONDS})
+    return admin
+
+
+@pytest.fixture
+def aws(ready_endpoint: str, localaws: LocalAwsAdmin) -> Callable[..., Any]:
+    """``aws("drs")``: a boto3 client for checking what happened, as an operator would."""
+    return lambda service, region=DR: boto3.client(
+        service,
+        endpoint_url=ready_endpoint,
+        region_name=region,
+        config=Config(retries={"total_max_attempts": 1}),
+        **STATIC,
+    )
+
+
+@pytest.fixture(scope="session")
+def ready_stack(servers: Stack, ready_endpoint: str, tmp_path_factory) -> Iterator[Stack]:
+    base = servers.redis_url.rsplit("/", 1)[0] if servers.redis_url.count("/") > 2 else servers.redis_url.rstrip("/")
+    stack = Stack(
+        StackConfig(
+            state_dir=tmp_path_factory.mktemp("drwave-ready"),
+            database_url=own_database(servers.database_url),
+            redis_url=f"{base}/{STACK_REDIS_DB}",
+            api=True,
+            api_port=free_port(),
+            workers=1,
+            worker_concurrency=4,
+            env={
+                "DRWAVE_POLL_INTERVAL": "0.3",
+                "DRWAVE_RECONCILE_INTERVAL": "1",
+                "DRWAVE_VISIBILITY_TIMEOUT": "30",
+                "DRWAVE_CLAIM_TIMEOUT": "3",
+                "DRWAVE_STALE_AFTER": "15",
+                "DRWAVE_PENDING_GRACE": "2",
+                "DRWAVE_READINESS_INTERVAL": str(READINESS_INTERVAL),
+                "DRWAVE_TAG_SYNC_INTERVAL": str(READINESS_INTERVAL),
+                "DRWAVE_LOG_LEVEL": "INFO",
+                "AWS_ENDPOINT_URL": ready_endpoint,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_DEFAULT_REGION": DR,
+            },
+        )
+    )
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def ready_db(ready_stack: Stack) -> Iterator[Database]:
+    database = Database(ready_stack.database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def api_as(ready_stack: Stack, ready_db: Database) -> Callable[[str], Api]:
+    """``api_as("operator")``: the stack's API with a fresh token of that role."""
+
+    def make(role: str) -> Api:
+        with ready_db.engine.begin() as conn:
+            token = tokens.create(conn, f"ready-{role}-{uuid.uuid4().hex[:6]}", Role(role))
+        return Api(ready_stack.api_url, token)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def api(api_as: Callable[[str], Api]) -> Api:
+    return api_as("admin")

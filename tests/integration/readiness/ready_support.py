@@ -1,0 +1,106 @@
+"""Constants and helpers of the readiness tests: the local AWS admin API and the stack's REST API."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import psycopg
+import requests
+from sqlalchemy.engine import make_url
+
+ACCOUNT = "123456789012"
+PRIMARY, DR = "us-east-1", "us-west-2"
+STATIC = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+STEP_SECONDS = 0.2
+READINESS_INTERVAL = 2
+STACK_REDIS_DB = 9
+TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
+
+
+class LocalAwsAdmin:
+    """The ``/_localaws`` admin API."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.base = f"{endpoint}/_localaws"
+
+    def post(self, path: str, payload: dict[str, Any] | None = None) -> Any:
+        response = requests.post(f"{self.base}/{path}", json=payload, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def source_servers(self, *servers: dict[str, Any], region: str = DR) -> list[dict[str, Any]]:
+        specs = [{"originRegion": PRIMARY, **s} for s in servers]
+        return self.post("drs/source-servers", {"accountId": ACCOUNT, "region": region, "servers": specs})["servers"]
+
+    def replication(self, server_id: str, state: str | None = None, lag: int | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"accountId": ACCOUNT, "region": DR}
+        if state is not None:
+            body["replicationState"] = state
+        if lag is not None:
+            body["lagSeconds"] = lag
+        response = requests.patch(f"{self.base}/drs/source-servers/{server_id}", json=body, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+
+def own_database(database_url: str) -> str:
+    url = make_url(database_url)
+    name = f"drwave_ready_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(
+        host=url.host, port=url.port, user=url.username, password=url.password, dbname="postgres", autocommit=True
+    ) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+class Api:
+    """The stack's REST API as an operator (or chat bot) calls it."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        self.base = base_url
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> requests.Response:
+        return self.http.request(method, self.base + path, json=body, timeout=60)
+
+    def post(self, path: str, body: dict[str, Any] | None = None, expect: int = 200) -> dict[str, Any]:
+        response = self.call("POST", path, body if body is not None else {})
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    def get(self, path: str, expect: int = 200) -> dict[str, Any]:
+        response = self.call("GET", path)
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    def group(self, arns: list[str], region: str = DR, **extra: Any) -> str:
+        body = {"name": f"group {uuid.uuid4().hex[:8]}", "region": region, "selection": {"resourceArns": arns}, **extra}
+        return self.post("/v1/protection-groups", body, expect=201)["id"]
+
+    def plan(self, *waves: list[str], region: str = DR) -> str:
+        specs = [
+            {"name": f"wave {n}", "protectionGroupIds": [self.group(arns, region)]} for n, arns in enumerate(waves, 1)
+        ]
+        body = {"name": f"plan {uuid.uuid4().hex[:8]}", "waves": specs}
+        return self.post("/v1/recovery-plans", body, expect=201)["id"]
+
+    def start(self, plan_id: str, **extra: Any) -> str:
+        return self.post("/v1/executions", {"planId": plan_id, **extra}, expect=202)["execution"]["id"]
+
+    def wait(self, execution_id: str, timeout: float = 120) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            execution = self.get(f"/v1/executions/{execution_id}")
+            if execution["status"] in TERMINAL:
+                return execution
+            assert time.monotonic() < deadline, f"{execution_id} is {execution['status']} after {timeout}s"
+            time.sleep(0.2)
+
+
+def sim_arn(name: str, ms: int = 0, region: str = DR) -> str:
+    """A simulated resource (in the DR Region by default) that takes ``ms`` to recover."""
+    arn = f"arn:drwave:simulated:{region}:{ACCOUNT}:resource/{name}-{uuid.uuid4().hex[:8]}"
+    return arn + (f"/{ms}ms" if ms else "")

@@ -1,0 +1,267 @@
+"""Notifications through the outbox and the notifier process: a signed webhook to a local receiver that
+fails some first attempts, SNS and EventBridge on the local AWS read back through SQS, subscriptions'
+rules and target checks."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import boto3
+import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+from support import TERMINAL, create_plan, sim, start, wait_for
+
+REGION = "us-east-1"
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1 that checks every signature and answers 500 to the first attempt of
+    the event types in `fail_first`."""
+
+    def __init__(self, fail_first: set[str] = frozenset()):
+        self.fail_first = set(fail_first)
+        self.secret: str | None = None
+        self.requests: list[dict] = []  # every attempt: id, type, status answered, verified
+        self.accepted: list[dict] = []  # envelopes answered 2xx, in arrival order
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                receiver.handle(self, body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def handle(self, handler: BaseHTTPRequestHandler, body: str) -> None:
+        if self.secret is None:  # a Slack incoming webhook: unsigned, {text, blocks}
+            with self.lock:
+                self.accepted.append(json.loads(body))
+            handler.send_response(200)
+            handler.end_headers()
+            return
+        try:
+            envelope = Webhook(self.secret).verify(body, dict(handler.headers))
+            verified = True
+        except WebhookVerificationError:
+            envelope, verified = json.loads(body), False
+        with self.lock:
+            seen = [r for r in self.requests if r["id"] == handler.headers["webhook-id"]]
+            status = 500 if envelope["type"] in self.fail_first and not seen else 200
+            if not verified:
+                status = 401
+            self.requests.append(
+                {"id": handler.headers["webhook-id"], "type": envelope["type"], "status": status, "verified": verified}
+            )
+            if status == 200:
+                self.accepted.append(envelope)
+        handler.send_response(status)
+        handler.end_headers()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def private_client(stack):
+    """An API that allows internal webhook targets, as DRWAVE_WEBHOOK_ALLOW_PRIVATE=true does."""
+    from services.api.app import create_app
+    from services.api.settings import ApiSettings
+
+    app = create_app(
+        ApiSettings(database_url=stack.database_url, redis_url=stack.redis_url, webhook_allow_private=True)
+    )
+    return app.test_client()
+
+
+@pytest.fixture()
+def receiver() -> Iterator[Receiver]:
+    hook = Receiver(fail_first={"wave.started", "execution.paused"})
+    yield hook
+    hook.close()
+
+
+def subscribe(client, headers, **body) -> dict:
+    response = client.post("/v1/subscriptions", json={"name": "test", "events": ["*"], **body}, headers=headers)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def wait_until(predicate, timeout: float = 90, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached after {timeout}s")
+        time.sleep(0.2)
+
+
+def test_a_signed_webhook_receives_each_event_of_a_drill_once_in_order_after_retries(private_client, admin, receiver):
+    client = private_client
+    failing = sim("app-broken", fail=True)
+    plan = create_plan(
+        client,
+        admin,
+        [
+            {"name": "db", "arns": [sim("db")]},
+            {"name": "app", "arns": [sim("app"), failing], "pauseBeforeWave": True},
+        ],
+    )
+    subscription = subscribe(client, admin, kind="webhook", target=receiver.url, planIds=[plan])
+    assert subscription["secret"].startswith("whsec_")
+    receiver.secret = subscription["secret"]
+    assert "secret" not in client.get(f"/v1/subscriptions/{subscription['id']}", headers=admin).get_json()
+
+    execution_id = start(client, admin, plan)
+    wait_for(client, admin, execution_id, {"PAUSED"} | TERMINAL)
+    paused = wait_until(
+        lambda: next((e for e in receiver.accepted if e["type"] == "execution.paused"), None), what="paused event"
+    )
+    assert client.post(f"/v1/executions/{execution_id}/resume", headers=admin).status_code == 200
+    assert wait_for(client, admin, execution_id, TERMINAL)["status"] == "COMPLETED_WITH_FAILURES"
+    finished = wait_until(
+        lambda: next((e for e in receiver.accepted if e["type"] == "execution.finished"), None), what="finished event"
+    )
+
+    assert [e["type"] for e in receiver.accepted] == [
+        "execution.started",
+        "wave.started",
+        "wave.finished",
+        "execution.paused",
+        "approval.granted",
+        "execution.resumed",
+        "wave.started",
+        "resource.failed",
+        "wave.finished",
+        "execution.finished",
+    ]
+    assert all(r["verified"] for r in receiver.requests)
+    ids = [e["id"] for e in receiver.accepted]
+    assert len(set(ids)) == len(ids)  # each event accepted once
+    refused = [r for r in receiver.requests if r["status"] == 500]
+    assert {r["type"] for r in refused} == {"wave.started", "execution.paused"}
+    assert {r["id"] for r in refused} <= set(ids)  # the retry carried the same webhook-id
+
+    assert paused["data"]["executionId"] == execution_id
+    assert paused["data"]["wave"]["number"] == 2
+    assert paused["data"]["approvalsRequired"] == 1
+    assert paused["data"]["approveCall"] == f"POST /v1/executions/{execution_id}/approve"
+    assert paused["data"]["message"].startswith("Paused before wave 2")
+    assert finished["data"]["status"] == "COMPLETED_WITH_FAILURES"
+    assert finished["data"]["counts"] == {"SUCCEEDED": 2, "FAILED": 1}
+    assert "rtoMet" in finished["data"]
+    failed = next(e for e in receiver.accepted if e["type"] == "resource.failed")
+    assert failed["data"]["arn"] == failing
+
+    deliveries = client.get(f"/v1/subscriptions/{subscription['id']}/deliveries", headers=admin).get_json()["items"]
+    assert {d["status"] for d in deliveries} == {"delivered"}
+    attempts = {d["eventId"]: d["attempts"] for d in deliveries}
+    assert {attempts[r["id"]] for r in refused} == {2}
+
+
+def test_the_test_endpoint_sends_a_signed_test_event_at_once(private_client, admin, receiver):
+    subscription = subscribe(private_client, admin, kind="webhook", target=receiver.url)
+    receiver.secret = subscription["secret"]
+    response = private_client.post(f"/v1/subscriptions/{subscription['id']}/test", headers=admin)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["delivery"]["status"] == "delivered"
+    assert [e["type"] for e in receiver.accepted] == ["test"]
+    assert receiver.requests[0]["verified"]
+    private_client.delete(f"/v1/subscriptions/{subscription['id']}", headers=admin)
+
+
+def test_a_slack_subscription_posts_text_and_blocks(private_client, admin, receiver):
+    subscription = subscribe(private_client, admin, kind="slack", target=receiver.url, events=["execution.paused"])
+    assert subscription["secret"] is None
+    response = private_client.post(f"/v1/subscriptions/{subscription['id']}/test", headers=admin)
+    assert response.status_code == 200, response.get_json()
+    [message] = receiver.accepted
+    assert message["text"].startswith(f"Test notification for subscription {subscription['id']}")
+    assert message["blocks"][0]["text"]["text"] == message["text"]
+    private_client.delete(f"/v1/subscriptions/{subscription['id']}", headers=admin)
+
+
+def test_sns_and_eventbridge_subscriptions_publish_to_the_local_aws(client, admin, local_aws):
+    sqs = boto3.client("sqs", region_name=REGION)
+    sns = boto3.client("sns", region_name=REGION)
+    events = boto3.client("events", region_name=REGION)
+    queues = {}
+    for name in ("drwave-sns", "drwave-eb"):
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queues[name] = (url, arn)
+    topic = sns.create_topic(Name="drwave-events")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queues["drwave-sns"][1])
+    events.create_event_bus(Name="drwave-bus")
+    events.put_rule(Name="drwave-all", EventBusName="drwave-bus", EventPattern=json.dumps({"source": ["drwave"]}))
+    events.put_targets(
+        Rule="drwave-all", EventBusName="drwave-bus", Targets=[{"Id": "q", "Arn": queues["drwave-eb"][1]}]
+    )
+
+    plan = create_plan(client, admin, [{"name": "db", "arns": [sim("db")]}])
+    subscribe(client, admin, kind="sns", target=topic, events=["execution.finished"], planIds=[plan])
+    subscribe(client, admin, kind="eventbridge", target="drwave-bus", events=["execution.finished"], planIds=[plan])
+    execution_id = start(client, admin, plan)
+    assert wait_for(client, admin, execution_id, TERMINAL)["status"] == "COMPLETED"
+
+    def receive(name):
+        messages = sqs.receive_message(QueueUrl=queues[name][0], MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        return messages.get("Messages")
+
+    [sns_message] = wait_until(lambda: receive("drwave-sns"), what="the SNS message in SQS")
+    notification = json.loads(sns_message["Body"])
+    assert notification["MessageAttributes"]["eventType"]["Value"] == "execution.finished"
+    assert notification["MessageAttributes"]["executionId"]["Value"] == execution_id
+    assert json.loads(notification["Message"])["data"]["status"] == "COMPLETED"
+
+    [eb_message] = wait_until(lambda: receive("drwave-eb"), what="the EventBridge event in SQS")
+    event = json.loads(eb_message["Body"])
+    assert (event["source"], event["detail-type"]) == ("drwave", "execution.finished")
+    assert event["detail"]["data"]["executionId"] == execution_id
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["http://127.0.0.1:9/hook", "http://169.254.169.254/latest/meta-data/", "http://10.1.2.3/x", "http://[::1]/x"],
+)
+def test_internal_webhook_targets_are_refused_unless_allowed(client, admin, target):
+    response = client.post(
+        "/v1/subscriptions", json={"name": "x", "kind": "webhook", "target": target, "events": ["*"]}, headers=admin
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "INVALID_TARGET"
+    assert response.get_json()["error"]["details"]["field"] == "target"
+
+
+def test_subscriptions_are_written_by_admins_and_recovery_managers_and_read_by_everyone(private_client, token_for):
+    body = {"name": "chat", "kind": "slack", "target": "http://127.0.0.1:9/slack", "events": ["execution.paused"]}
+    for role in ("operator", "plan-manager", "read-only"):
+        assert private_client.post("/v1/subscriptions", json=body, headers=token_for(role)).status_code == 403
+    created = private_client.post("/v1/subscriptions", json=body, headers=token_for("recovery-manager"))
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["secret"] is None  # only webhooks are signed
+    sub_id = created.get_json()["id"]
+    listed = private_client.get("/v1/subscriptions", headers=token_for("read-only")).get_json()["items"]
+    assert sub_id in [s["id"] for s in listed]
+    changed = private_client.put(
+        f"/v1/subscriptions/{sub_id}", json={**body, "events": ["*"]}, headers=token_for("admin")
+    )
+    assert changed.status_code == 200 and changed.get_json()["events"] == ["*"]
+    unknown = private_client.post(
+        "/v1/subscriptions", json={**body, "events": ["execution.exploded"]}, headers=token_for("admin")
+    )
+    assert unknown.status_code == 400
+    assert unknown.get_json()["error"]["details"]["errors"][0]["field"] == "events"
+    assert private_client.delete(f"/v1/subscriptions/{sub_id}", headers=token_for("admin")).status_code == 200
+    assert private_client.get(f"/v1/subscriptions/{sub_id}", headers=token_for("admin")).status_code == 404

@@ -1,0 +1,129 @@
+"""The report document, its HTML page and SVG timeline, from plain rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+from shared.reports import html, model, svg
+
+T0 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def inputs(resources_per_wave: int = 2) -> model.Inputs:
+    execution = SimpleNamespace(
+        id="ex-7",
+        plan_id="plan-1",
+        plan_name="Payments",
+        mode="drill",
+        phase="instantiate",
+        status="COMPLETED_WITH_FAILURES",
+        status_reason="finished; some resources failed",
+        created_by="alice (operator)",
+        reason="drill",
+        source_execution_id=None,
+        created_at=at(-1),
+        started_at=at(0),
+        finished_at=at(700),
+        updated_at=at(700),
+    )
+    waves = [
+        SimpleNamespace(
+            number=1,
+            name="db",
+            status="SUCCEEDED",
+            status_reason=None,
+            started_at=at(0),
+            finished_at=at(100),
+            rto_target_minutes=15,
+        ),
+        SimpleNamespace(
+            number=2,
+            name="app",
+            status="COMPLETED_WITH_FAILURES",
+            status_reason=None,
+            started_at=at(400),
+            finished_at=at(700),
+            rto_target_minutes=4,
+        ),
+    ]
+    runs = []
+    for wave in waves:
+        start = (wave.started_at - T0).total_seconds()
+        for i in range(resources_per_wave):
+            failed = wave.number == 2 and i == 0
+            runs.append(
+                SimpleNamespace(
+                    wave_number=wave.number,
+                    arn=f"arn:drwave:simulated:us-west-2:1:resource/w{wave.number}-{i}",
+                    adapter="simulated",
+                    status="FAILED" if failed else "SUCCEEDED",
+                    error="boom" if failed else None,
+                    operation_id=f"op-{wave.number}-{i}",
+                    started_at=at(start),
+                    finished_at=at(start + 50),
+                )
+            )
+    events = [
+        SimpleNamespace(kind="execution.running", at=at(0), message="Execution started"),
+        SimpleNamespace(kind="execution.paused", at=at(100), message="Paused before wave 2: approval required"),
+        SimpleNamespace(kind="execution.running", at=at(400), message="Resumed"),
+    ]
+    grant = SimpleNamespace(approver="bob", role="operator", comment="go", at=at(399))
+    approvals = [SimpleNamespace(wave_number=2, status="granted", grants=[grant])]
+    return model.Inputs(execution=execution, waves=waves, runs=runs, events=events, approvals=approvals)
+
+
+def test_gate_waits_are_counted_and_the_rto_excludes_them():
+    report = model.build(inputs())
+    assert report["durationSeconds"] == 700
+    assert report["gateWaitSeconds"] == 300
+    assert report["rto"] == {
+        "targetMinutes": 19,
+        "actualSeconds": 700,
+        "actualExcludingGatesSeconds": 400,
+        "met": True,
+    }
+    db, app = report["waves"]
+    assert (db["rtoMet"], app["rtoMet"]) == (True, False)  # 300 s against a 4 min target
+    assert app["failures"] == [
+        {
+            "arn": "arn:drwave:simulated:us-west-2:1:resource/w2-0",
+            "status": "FAILED",
+            "error": "boom",
+            "operationId": "op-2-0",
+        }
+    ]
+    assert app["approvals"][0] | {"at": None} == {
+        "by": "bob",
+        "role": "operator",
+        "comment": "go",
+        "at": None,
+        "status": "granted",
+    }
+
+
+def test_the_timeline_draws_a_bar_per_wave_and_resource_a_gate_and_marks_failures():
+    timeline = svg.render(model.build(inputs()))
+    assert timeline.startswith("<svg") and timeline.endswith("</svg>")
+    assert timeline.count("<title>") == 2 + 4 + 1  # waves, resources, the gate
+    assert timeline.count("✕") == 1
+    assert "gate 300s" in timeline
+
+
+def test_the_html_page_is_self_contained():
+    page = html.render(model.build(inputs()))
+    assert page.startswith("<!DOCTYPE html>")
+    for external in ("<script", "<link", "src=", "@import", "url(http"):
+        assert external not in page
+    assert "Payments" in page and "bob" in page and "boom" in page and "<svg" in page
+
+
+def test_names_are_escaped():
+    data = inputs()
+    data.execution.plan_name = "<b>x</b>"
+    assert "<b>x</b>" not in html.render(model.build(data))
