@@ -1,5 +1,5 @@
 """Debian's headless Chromium driven by selenium (no browser download: /usr/bin/chromium + chromedriver).
-Used by the browser tests and by `python -m bench.b6_console`."""
+Used by the browser tests and by `python -m bench.console_healthz`."""
 
 from __future__ import annotations
 

@@ -128,8 +128,8 @@ def test_at_a_gate_approve_runs_the_next_wave(browser, api_url, client, admin, t
     log_in(browser, api_url, token_for("recovery-manager"))
     execution_id = start(client, admin, plan, reason="quarterly DR drill")
     browser.get(f"{api_url}/console/executions/{execution_id}")
-    until(browser, lambda: "Approve" in buttons(browser))
-    assert "Waiting at the gate before wave 2" in browser.find_element(By.ID, "gate").text
+    until(browser, lambda: "Approve" in buttons(browser))  # the actions and the details refresh separately
+    until(browser, lambda: "Waiting at the gate before wave 2" in browser.find_element(By.ID, "gate").text)
     shot(browser, "execution-gate")
     browser.find_element(By.ID, "comment").send_keys("databases verified", Keys.TAB)  # by keyboard only
     focused = browser.switch_to.active_element

@@ -1,7 +1,7 @@
-"""B6: /healthz latency while a headless Chromium holds two web console pages open (their idle
+"""/healthz latency while a headless Chromium holds two web console pages open (their idle
 keep-alive sockets parked in the API's gunicorn gthread workers).
 
-    python -m bench.b6_console [--requests 50]
+    python -m bench.console_healthz [--requests 50]
 
 Starts its own stack (embedded PostgreSQL/Redis, API, scheduler, one worker) under a temp dir and needs
 Debian's chromium + chromium-driver (`make browser`)."""
@@ -27,14 +27,13 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 from chromium import start_chromium  # the browser tests' launcher: one set of flags
 
 
-def run_b6(count: int) -> dict:
-    with (
-        tempfile.TemporaryDirectory(prefix="drwave-b6-") as state,
-        Stack(StackConfig(state_dir=Path(state), api_port=free_port(), workers=1)) as stack,
-    ):
+def run_console_healthz(count: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="drwave-console-healthz-") as state, Stack(
+        StackConfig(state_dir=Path(state), api_port=free_port(), workers=1)
+    ) as stack:
         db = Database(stack.database_url)
         with db.engine.begin() as conn:
-            token = tokens.create(conn, "bench-b6", Role.READ_ONLY)
+            token = tokens.create(conn, "bench-console-healthz", Role.READ_ONLY)
         db.dispose()
         browser = start_chromium(str(Path(state) / "chromium"))
         try:
@@ -62,10 +61,10 @@ def run_b6(count: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.b6_console", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.console_healthz", description=__doc__)
     parser.add_argument("--requests", type=int, default=50)
-    result = run_b6(parser.parse_args().requests)
-    print(f"B6 /healthz beside an open console (2 tabs): {result}")
+    result = run_console_healthz(parser.parse_args().requests)
+    print(f"/healthz beside an open console (2 tabs): {result}")
 
 
 if __name__ == "__main__":
