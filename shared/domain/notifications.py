@@ -124,10 +124,12 @@ def envelope(
 
 
 def approve_hint(api_url: str, execution_id: str) -> dict[str, str]:
-    """The exact API call and CLI command that approve a paused execution (for execution.paused)."""
+    """The exact API call (and a curl line for it) and the CLI command that approve a paused execution
+    (for execution.paused)."""
     path = f"/v1/executions/{execution_id}/approve"
-    command = (
+    curl = (
         f"curl -X POST -H \"Authorization: Bearer $DRWAVE_TOKEN\" -H 'Content-Type: application/json' "
         f'-d \'{{"comment": "..."}}\' {api_url.rstrip("/")}{path}'
     )
-    return {"approveCall": f"POST {path}", "approveCommand": command}
+    command = f'DRWAVE_URL={api_url.rstrip("/")} drwave exec approve {execution_id} --comment "..."'
+    return {"approveCall": f"POST {path}", "approveCurl": curl, "approveCommand": command}

@@ -157,6 +157,7 @@ def test_a_signed_webhook_receives_each_event_of_a_drill_once_in_order_after_ret
     assert paused["data"]["wave"]["number"] == 2
     assert paused["data"]["approvalsRequired"] == 1
     assert paused["data"]["approveCall"] == f"POST /v1/executions/{execution_id}/approve"
+    assert paused["data"]["approveCommand"].endswith(f'drwave exec approve {execution_id} --comment "..."')
     assert paused["data"]["message"].startswith("Paused before wave 2")
     assert finished["data"]["status"] == "COMPLETED_WITH_FAILURES"
     assert finished["data"]["counts"] == {"SUCCEEDED": 2, "FAILED": 1}
