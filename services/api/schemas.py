@@ -526,7 +526,8 @@ class WaveRunOut(Out):
     status_reason: str | None = None
     pause_before_wave: bool
     on_failure: str
-    timeout_seconds: int | None = Field(default=None, description="the wave's time limit (its RTO target)")
+    timeout_seconds: int | None = Field(default=None, description="the wave's time limit")
+    rto_target_minutes: int | None = Field(default=None, description="the wave's RTO target, when its plan sets one")
     started_at: datetime | None
     finished_at: datetime | None
     counts: dict[str, int]

@@ -51,15 +51,25 @@ def counts_text(counts: dict[str, int]) -> str:
     return " ".join(f"{status} {n}" for status, n in sorted(counts.items())) or "no resources"
 
 
+def target_seconds(wave: dict[str, Any]) -> int | None:
+    """What a wave's elapsed time is measured against: its RTO target, else its timeout."""
+    if wave.get("rtoTargetMinutes"):
+        return wave["rtoTargetMinutes"] * 60
+    return wave.get("timeoutSeconds")
+
+
+def target_label(wave: dict[str, Any]) -> str:
+    return "RTO target" if wave.get("rtoTargetMinutes") else "wave timeout"
+
+
 def wave_line(wave: dict[str, Any], now: datetime | None = None, elapsed: bool = True) -> str:
-    """`wave 2 'App tier' RUNNING [##########..........] 2/4 IN_PROGRESS 2 SUCCEEDED 2 elapsed 0:42 / target 60:00`.
-    The target shown is the wave's timeout (timeoutSeconds), the bound drwave enforces per wave: execution
-    waves do not store the tag-derived RTO target."""
+    """`wave 2 'App tier' RUNNING [##########..........] 2/4 IN_PROGRESS 2 SUCCEEDED 2 elapsed 0:42 / target 60:00`
+    (the wave's RTO target, else its timeout)."""
     done, total = wave_progress(wave)
     line = f"wave {wave['number']} '{wave['name']}' {wave['status']} {bar(done, total)} {done}/{total}"
     line += f" {counts_text(wave.get('counts') or {})}"
     if elapsed:
-        target = wave.get("timeoutSeconds")
+        target = target_seconds(wave)
         line += f" elapsed {duration(wave_elapsed(wave, now))}" + (f" / target {duration(target)}" if target else "")
     return line
 

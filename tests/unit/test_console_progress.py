@@ -8,6 +8,7 @@ from services.console.progress import (
     duration,
     gate_lines,
     snapshot_lines,
+    target_label,
     wave_line,
     wave_progress,
 )
@@ -48,6 +49,12 @@ def test_a_wave_line_shows_status_progress_counts_and_elapsed_against_its_target
     )
     expected = "wave 1 'w1' RUNNING [##########..........] 1/2 IN_PROGRESS 1 SUCCEEDED 1 elapsed 0:42 / target 15:00"
     assert line == expected
+
+
+def test_a_wave_with_an_rto_target_is_measured_against_it_rather_than_its_timeout():
+    with_rto = {**wave(timeout=3600), "rtoTargetMinutes": 15}
+    assert wave_line(with_rto).endswith("/ target 15:00")
+    assert target_label(with_rto) == "RTO target" and target_label(wave()) == "wave timeout"
 
 
 def test_a_wave_not_started_has_no_elapsed_time():

@@ -25,6 +25,7 @@ from ..progress import (
     gate_lines,
     headline,
     is_finished,
+    target_seconds,
     wave_elapsed,
     wave_line,
     wave_progress,
@@ -99,7 +100,7 @@ def panel(execution: dict[str, Any], profile: str | None) -> Group:
         table.add_column(column)
     for wave in execution["waves"]:
         done, total = wave_progress(wave)
-        target = wave.get("timeoutSeconds")
+        target = target_seconds(wave)
         table.add_row(
             f"{wave['number']} {wave['name']}",
             wave["status"],
