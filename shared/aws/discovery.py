@@ -47,6 +47,16 @@ class AccountAccess:
     role_arn: str | None = None
     external_id: str | None = None
 
+    def client(self, sessions: SessionFactory, service: str, region: str) -> Any:
+        """A boto3 client of `service` in `region` for this account (its role assumed when it has one)."""
+        return sessions.client(
+            service,
+            region=region,
+            account_id=self.account_id if self.role_arn else None,
+            role_arn=self.role_arn,
+            external_id=self.external_id,
+        )
+
 
 @dataclass(frozen=True)
 class DiscoveredResource:
@@ -158,13 +168,7 @@ class Discovery:
     # --- plumbing ------------------------------------------------------------------------------
 
     def _client(self, service: str, access: AccountAccess, region: str) -> Any:
-        return self.sessions.client(
-            service,
-            region=region,
-            account_id=access.account_id if access.role_arn else None,
-            role_arn=access.role_arn,
-            external_id=access.external_id,
-        )
+        return access.client(self.sessions, service, region)
 
     def _pages(self, pages: Any, region: str) -> Iterator[dict[str, Any]]:
         iterator = iter(pages)

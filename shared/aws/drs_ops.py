@@ -93,13 +93,7 @@ class DrsOperations:
         self.sessions = sessions
 
     def client(self, service: str, access: AccountAccess, region: str) -> Any:
-        return self.sessions.client(
-            service,
-            region=region,
-            account_id=access.account_id if access.role_arn else None,
-            role_arn=access.role_arn,
-            external_id=access.external_id,
-        )
+        return access.client(self.sessions, service, region)
 
     # --- tag sync --------------------------------------------------------------------------------
 

@@ -256,13 +256,7 @@ class PreflightProbe:
         return rules.ok("route53.record", f"record {name} {kind} exists in zone {zone}", arn)
 
     def _client(self, service: str, access: AccountAccess, region: str) -> Any:
-        return self.sessions.client(
-            service,
-            region=region,
-            account_id=access.account_id if access.role_arn else None,
-            role_arn=access.role_arn,
-            external_id=access.external_id,
-        )
+        return access.client(self.sessions, service, region)
 
 
 class _NotFound(_Refused):

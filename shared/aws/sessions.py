@@ -178,9 +178,7 @@ class SessionFactory:
             if match is None:
                 raise ValueError(f"role_arn {role_arn!r} is not an IAM role ARN")
             if account_id is not None and match["account"] != account_id:
-                raise ValueError(
-                    f"role_arn {role_arn} belongs to account {match['account']}, not {account_id}"
-                )
+                raise ValueError(f"role_arn {role_arn} belongs to account {match['account']}, not {account_id}")
         return ClientKey(
             account_id=account_id,
             role_arn=role_arn,
@@ -192,9 +190,7 @@ class SessionFactory:
     def _base(self) -> boto3.session.Session:
         if self._base_session is None:
             self._base_core = botocore.session.Session()
-            self._base_session = boto3.session.Session(
-                botocore_session=self._base_core, **self._base_session_kwargs
-            )
+            self._base_session = boto3.session.Session(botocore_session=self._base_core, **self._base_session_kwargs)
         return self._base_session
 
     def _sts(self) -> Any:
@@ -242,9 +238,7 @@ class SessionFactory:
             self._role_sessions[(role_arn, external_id)] = session
         return session
 
-    def _assume_role_fetcher(
-        self, sts: Any, role_arn: str, external_id: str | None
-    ) -> Callable[[], dict[str, str]]:
+    def _assume_role_fetcher(self, sts: Any, role_arn: str, external_id: str | None) -> Callable[[], dict[str, str]]:
         """The ``refresh_using`` callable: assumes the role, returns botocore credential metadata.
 
         It runs on a client's first call and before expiry, outside the factory lock; the STS client

@@ -8,6 +8,8 @@ import socket
 import time
 from dataclasses import dataclass
 
+from shared.processes import pid_alive
+
 # Generous on purpose: a cold start on a loaded 2-core machine can take tens of seconds.
 READY_TIMEOUT = 600.0
 STOP_TIMEOUT = 60.0
@@ -35,16 +37,6 @@ def wait_for_port(port: int, what: str, timeout: float = READY_TIMEOUT) -> None:
         if time.monotonic() > deadline:
             raise EmbeddedServerError(f"{what} did not open port {port} within {timeout:.0f}s")
         time.sleep(0.05)
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass
