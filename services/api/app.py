@@ -38,12 +38,12 @@ from .commands.target_accounts import TargetAccountCommands
 from .commands.tokens import TokenCommands
 from .container import Services
 from .errors import register_error_handlers, validation_error_response
+from .fields import EXTRA_REGIONS_CONFIG
 from .idempotency import install_idempotency
 from .input_checks import install_input_checks
 from .metrics import DrwaveCollector, registry_for
 from .oidc import OidcVerifier
 from .rate_limits import install_rate_limits
-from .schemas import EXTRA_REGIONS_CONFIG
 from .settings import ApiSettings
 from .views import (
     approvals,

@@ -135,9 +135,7 @@ def _stale(last_used_at: datetime | None) -> bool:
     return last_used_at is None or datetime.now(UTC) - last_used_at >= tokens.LAST_USED_RESOLUTION
 
 
-def install_auth(
-    app: Flask, authenticator: Authenticator, public_endpoints: frozenset[str] = PUBLIC_ENDPOINTS
-) -> None:
+def install_auth(app: Flask, authenticator: Authenticator, public_endpoints: frozenset[str] = PUBLIC_ENDPOINTS) -> None:
     @app.before_request
     def _authenticate():
         endpoint = request.endpoint

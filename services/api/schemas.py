@@ -7,9 +7,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from flask import current_app, has_app_context
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -30,6 +28,7 @@ from shared.domain.progress import (
 )
 from shared.domain.tags import MAX_WAVE, MIN_WAVE
 
+from .fields import ACCOUNT_ID, REGION, Region, extra_regions
 from .schemas_drs import CheckOut, LaunchSettings, RtoForecast
 
 
@@ -61,25 +60,7 @@ class MessageOut(Out):
 
 # --- selections and protection groups ----------------------------------------------------------
 
-REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
-ACCOUNT_ID = r"^\d{12}$"
 MAX_TAGS = 50
-
-
-EXTRA_REGIONS_CONFIG = "DRWAVE_EXTRA_REGIONS"  # app.config key: the API's settings.extra_regions
-
-
-def _extra_regions() -> list[str]:
-    return current_app.config.get(EXTRA_REGIONS_CONFIG, []) if has_app_context() else []
-
-
-def check_region(name: str) -> str:
-    if not is_region(name, _extra_regions()):
-        raise ValueError(f"{name[:40]!r} is not an AWS Region (such as us-east-1); DRWAVE_EXTRA_REGIONS adds names")
-    return name
-
-
-Region = Annotated[str, Field(pattern=REGION, max_length=40), AfterValidator(check_region)]
 # Names are compared and stored trimmed: " Tier-1 " is "Tier-1", and a blank name is refused.
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -420,7 +401,7 @@ class TargetAccountFields(Model):
     @classmethod
     def _regions(cls, regions: list[str]) -> list[str]:
         for index, region in enumerate(regions):
-            if re.match(REGION, region) is None or not is_region(region, _extra_regions()):
+            if re.match(REGION, region) is None or not is_region(region, extra_regions()):
                 raise ValueError(f"item {index} ({region[:40]!r}) is not an AWS Region (such as us-east-1)")
         if len(set(regions)) != len(regions):
             raise ValueError("contains the same region twice")

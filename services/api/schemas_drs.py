@@ -10,9 +10,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from .fields import ACCOUNT_ID, Region
+
 SOURCE_SERVER_ID = re.compile(r"^s-[0-9a-f]{17}$")
-REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
-ACCOUNT_ID = r"^\d{12}$"
 
 
 class _In(BaseModel):
@@ -86,7 +86,7 @@ class LaunchSettingsOut(_Out):
 
 
 class TagSyncRequest(_In):
-    region: str = Field(pattern=REGION, description="the DRS Region of the source servers")
+    region: Region = Field(description="the DRS Region of the source servers")
     account_id: str | None = Field(default=None, pattern=ACCOUNT_ID)
     tag_keys: list[str] | None = Field(default=None, min_length=1, max_length=50)
     dry_run: bool = False

@@ -63,6 +63,7 @@ class ApiSettings(CommonSettings):
         if self.oidc_issuer and not self.oidc_audience:
             raise ValueError("DRWAVE_OIDC_AUDIENCE is required when DRWAVE_OIDC_ISSUER is set")
         return self
+
     max_replication_lag: float = Field(
         default=DEFAULT_MAX_REPLICATION_LAG, gt=0, description="DRS replication lag (seconds) above which a warning"
     )

@@ -8,13 +8,13 @@ from flask_openapi3 import APIBlueprint, Tag
 from ..auth import current_principal
 from ..container import services
 from ..oncall_schemas import ApprovalList, ApproveRequest, ApproveResponse, ReportOut, ReportQuery
-from ..schemas import ErrorResponse, IdPath
-from .common import BEARER, respond
+from ..schemas import IdPath
+from .common import BEARER, CLIENT_ERRORS, respond
 
 bp = APIBlueprint(
     "approvals", __name__, url_prefix="/v1/executions", abp_tags=[Tag(name="executions")], abp_security=BEARER
 )
-ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse}
+ERRORS = CLIENT_ERRORS
 MEDIA = {"html": "text/html; charset=utf-8", "svg": "image/svg+xml"}
 
 

@@ -8,7 +8,7 @@ from ..schemas_drs import ReadinessList, ReadinessOut
 from .common import errors, respond, secured_blueprint
 
 bp = secured_blueprint("readiness", __name__, "/v1", "readiness")
-ERRORS = errors(401, 403, 404)
+ERRORS = errors(400, 401, 403, 404)
 
 
 @bp.get("/recovery-plans/<id>/readiness", responses={200: ReadinessOut, **ERRORS})

@@ -15,13 +15,13 @@ from ..oncall_schemas import (
     SubscriptionOut,
     TestDeliveryOut,
 )
-from ..schemas import ErrorResponse, IdPath, MessageOut
-from .common import BEARER, respond
+from ..schemas import IdPath, MessageOut
+from .common import BEARER, CLIENT_ERRORS, respond
 
 bp = APIBlueprint(
     "subscriptions", __name__, url_prefix="/v1/subscriptions", abp_tags=[Tag(name="subscriptions")], abp_security=BEARER
 )
-ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse}
+ERRORS = CLIENT_ERRORS
 
 
 @bp.post("", responses={201: SubscriptionCreated, **ERRORS})

@@ -6,12 +6,11 @@ from flask_openapi3 import APIBlueprint, Tag
 
 from ..auth import current_principal
 from ..container import services
-from ..schemas import ErrorResponse
 from ..security_schemas import TokenCreate, TokenCreated, TokenList, TokenPath, TokenRevoked
-from .common import BEARER, respond
+from .common import BEARER, CLIENT_ERRORS, respond
 
 bp = APIBlueprint("tokens", __name__, url_prefix="/v1/tokens", abp_tags=[Tag(name="tokens")], abp_security=BEARER)
-ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse}
+ERRORS = CLIENT_ERRORS
 
 
 @bp.get("", responses={200: TokenList, **ERRORS})
