@@ -111,6 +111,11 @@ def test_a_batch_that_cannot_be_started_is_failed_once_with_its_reason_on_the_ti
 def test_batches_of_one_account_and_region_are_looked_up_at_most_once_per_scope_gap(db, batch_rows):
     first, second = (b.id for b in batch_rows["batches"])
     with db.engine.begin() as conn:
+        # an account of their own: other tests' batches looked up a moment ago must not share the scope
+        conn.exec_driver_sql(
+            "UPDATE launch_batches SET account_id = %s WHERE id IN (%s, %s)",
+            (f"9{uuid.uuid4().int % 10**11:011d}", first, second),
+        )
         for batch_id in (first, second):
             claim = launch_batches.claim_start(conn, batch_id, stale_seconds=60)
             launch_batches.record_start(
