@@ -55,9 +55,6 @@ def local_aws() -> Iterator[str]:
     for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
         os.environ.pop(name, None)
     os.environ.update({**AWS_ENV, "AWS_ENDPOINT_URL": aws.endpoint_url})
-    import boto3
-
-    boto3.client("s3", region_name=AWS_ENV["AWS_DEFAULT_REGION"]).create_bucket(Bucket=REPORT_BUCKET)
     try:
         yield aws.endpoint_url
     finally:
@@ -67,6 +64,15 @@ def local_aws() -> Iterator[str]:
             else:
                 os.environ[name] = value
         aws.stop()
+
+
+@pytest.fixture
+def report_bucket(local_aws: str) -> str:
+    """DRWAVE_REPORT_BUCKET, made in the local AWS for this test (other modules reset the local AWS)."""
+    import boto3
+
+    boto3.client("s3", region_name=AWS_ENV["AWS_DEFAULT_REGION"]).create_bucket(Bucket=REPORT_BUCKET)
+    return REPORT_BUCKET
 
 
 @pytest.fixture(scope="session")

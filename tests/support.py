@@ -14,7 +14,7 @@ TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
 # How long any wait in a test may take before it is called a hang. Generous on purpose: a cold start on a
 # loaded 2-core machine is slow, and a test must not fail for being slow (speed lives in `make bench`).
 PATIENCE = 600.0
-REPORT_BUCKET = "drwave-test-reports"  # DRWAVE_REPORT_BUCKET of the test stack, created in the local AWS
+REPORT_BUCKET = "drwave-test-reports"  # DRWAVE_REPORT_BUCKET of the test stack; the report_bucket fixture makes it
 
 
 def sim(name: str, ms: int = 0, fail: bool = False, region: str = "us-west-2") -> str:

@@ -6,11 +6,11 @@ import json
 import time
 
 import boto3
-from support import REPORT_BUCKET, TERMINAL, create_plan, sim, start, wait_for
+from support import TERMINAL, create_plan, sim, start, wait_for
 
 
 def test_the_report_of_a_drill_with_a_failure_and_a_gate_tells_who_approved_what_failed_and_the_rto(
-    client, admin, token_for
+    client, admin, token_for, report_bucket
 ):
     failing = sim("app-broken", 200, fail=True)
     plan = create_plan(
@@ -67,7 +67,7 @@ def test_the_report_of_a_drill_with_a_failure_and_a_gate_tells_who_approved_what
     assert "✕" in timeline and "gate" in timeline
 
     s3 = boto3.client("s3", region_name="us-east-1")
-    bucket = REPORT_BUCKET
+    bucket = report_bucket
     prefix = f"reports/{execution_id}/"
     deadline = time.monotonic() + 60
     while True:
