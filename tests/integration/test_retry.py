@@ -19,7 +19,7 @@ def count(db, sql: str, **params) -> int:
         return conn.scalar(text(sql), params)
 
 
-def test_a_fail1_resource_paused_after_its_wave_succeeds_on_attempt_two_and_keeps_its_history(client, admin):
+def test_a_fail1_resource_paused_after_its_wave_succeeds_on_attempt_two_and_keeps_its_history(client, admin, db):
     flaky, steady = sim("db-flaky", 100, fail_first=1), sim("db-ok", 100)
     plan = create_plan(
         client,
@@ -52,6 +52,8 @@ def test_a_fail1_resource_paused_after_its_wave_succeeds_on_attempt_two_and_keep
     assert retried["actor"].endswith("(admin)") and "replica was lagging" in retried["message"]
     approvals = client.get(f"/v1/executions/{execution_id}/approvals", headers=admin).get_json()["items"]
     assert [a["status"] for a in approvals] == ["superseded"]
+    notified = "SELECT count(*) FROM notification_outbox WHERE execution_id = :id AND kind = 'execution.retried'"
+    assert count(db, notified, id=execution_id) == 1  # the outbox trigger copies the retry
 
 
 def test_a_retry_after_completed_with_failures_runs_only_the_failed_resource(client, admin, db):
