@@ -58,7 +58,7 @@ class Recovery:
             work = Work.of(row)
             if work.status in RESOURCE_TERMINAL:
                 return Envelope(run_id, work.status.value)
-            if False:
+            if work.status is RS.PENDING and work.wave_started_at is None:
                 # its wave has not started (again): a stale task, redelivered after a retry put the run
                 # back to PENDING; the wave's start dispatches it, so claim nothing (wave order holds)
                 return Envelope(run_id, work.status.value)
