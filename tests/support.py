@@ -17,9 +17,10 @@ PATIENCE = 600.0
 REPORT_BUCKET = "drwave-test-reports"  # DRWAVE_REPORT_BUCKET of the test stack; the report_bucket fixture makes it
 
 
-def sim(name: str, ms: int = 0, fail: bool = False, region: str = "us-west-2") -> str:
+def sim(name: str, ms: int = 0, fail: bool = False, region: str = "us-west-2", *, fail_first: int = 0) -> str:
+    """A simulated ARN: `ms` long; `fail` always fails, `fail_first` fails its first N attempts."""
     arn = f"arn:drwave:simulated:{region}:123456789012:resource/{name}-{uuid.uuid4().hex[:8]}"
-    return arn + (f"/{ms}ms" if ms else "") + ("/fail" if fail else "")
+    return arn + (f"/{ms}ms" if ms else "") + ("/fail" if fail else "") + (f"/fail{fail_first}" if fail_first else "")
 
 
 def unique(name: str) -> str:

@@ -96,7 +96,7 @@ class GrantOut(Out):
 
 class ApprovalOut(Out):
     wave: int
-    status: Literal["pending", "granted", "expired"]
+    status: Literal["pending", "granted", "expired", "superseded"]  # superseded: a retry left its pause
     required: int
     reason: str | None
     grants: list[GrantOut]

@@ -493,6 +493,12 @@ class RetryRequest(Model):
     )
     comment: str | None = Field(default=None, max_length=2000, description="why; recorded on the timeline")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _optional_body(cls, data: Any) -> Any:
+        """The body is optional: a POST without one retries every failed resource."""
+        return {} if data is None else data
+
 
 class SkipRequest(Model):
     arn: str = Field(min_length=1, max_length=2048, description="a FAILED or TIMED_OUT resource run's ARN")

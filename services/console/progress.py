@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-TERMINAL_RESOURCE = {"SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT"}
+from shared.domain.states import RESOURCE_TERMINAL
+
+TERMINAL_RESOURCE = frozenset(s.value for s in RESOURCE_TERMINAL)
 EXIT_CODES = {"COMPLETED": 0, "COMPLETED_WITH_FAILURES": 2, "FAILED": 1, "CANCELLED": 1}
 PAUSED_EXIT = 3
 BAR_WIDTH = 20

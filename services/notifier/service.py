@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Row
 from shared.db.engine import Database
 from shared.domain import notifications as domain
 from shared.domain.notifications import EventType, Retry
+from shared.domain.states import ExecutionStatus
 from shared.notify.senders import Sender
 from shared.reports import load
 from shared.store import approval_requests, deliveries, executions, outbox, resources, subscriptions, waves
@@ -112,7 +113,9 @@ class Notifier:
             row.kind, was_paused=outbox.was_paused_before(conn, row.execution_id, row.timeline_event_id)
         )
         facts = dict(execution)
-        if row.kind.startswith("execution."):
+        if kind is EventType.EXECUTION_RETRIED:  # a retry moves the execution to RUNNING
+            facts["status"] = ExecutionStatus.RUNNING.value
+        elif row.kind.startswith("execution."):
             facts["status"] = row.kind.split(".", 1)[1].upper()
         wave = waves.get(conn, row.execution_id, row.wave_number) if row.wave_number is not None else None
         extra: dict[str, Any] = {"actor": row.actor}

@@ -58,6 +58,10 @@ class Recovery:
             work = Work.of(row)
             if work.status in RESOURCE_TERMINAL:
                 return Envelope(run_id, work.status.value)
+            if work.status is RS.PENDING and work.wave_started_at is None:
+                # its wave has not started (again): a stale task, redelivered after a retry put the run
+                # back to PENDING; the wave's start dispatches it, so claim nothing (wave order holds)
+                return Envelope(run_id, work.status.value)
             early = self._refuse_or_expire(uow, work)
             if early is not None:
                 return early

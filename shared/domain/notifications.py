@@ -20,6 +20,7 @@ class EventType(StrEnum):
     EXECUTION_STARTED = "execution.started"
     EXECUTION_PAUSED = "execution.paused"
     EXECUTION_RESUMED = "execution.resumed"
+    EXECUTION_RETRIED = "execution.retried"  # failed resources got a new attempt; it runs again (issue 12)
     EXECUTION_FINISHED = "execution.finished"
     WAVE_STARTED = "wave.started"
     WAVE_FINISHED = "wave.finished"
@@ -37,6 +38,7 @@ SUBSCRIBABLE = frozenset(EventType) - {EventType.TEST}
 TIMELINE_TYPES: Mapping[str, EventType] = {
     "execution.running": EventType.EXECUTION_STARTED,
     "execution.paused": EventType.EXECUTION_PAUSED,
+    "execution.retried": EventType.EXECUTION_RETRIED,
     "execution.completed": EventType.EXECUTION_FINISHED,
     "execution.completed_with_failures": EventType.EXECUTION_FINISHED,
     "execution.failed": EventType.EXECUTION_FINISHED,

@@ -143,7 +143,9 @@ def next_step(snapshot: ExecutionSnapshot) -> Step:
         if wave.status in WAVE_TERMINAL:
             previous = wave
             continue
-        remaining = tuple(w.number for w in waves[index:])
+        # only the waves still PENDING: after a retry a finished wave may follow a PENDING one, and a
+        # Finish must not try to move it (PENDING -> CANCELLED would never match: a lost race forever)
+        remaining = tuple(w.number for w in waves[index:] if w.status is WaveStatus.PENDING)
         return _before_pending_wave(snapshot, previous, wave, remaining)
     return _finish(snapshot, waves)
 

@@ -79,6 +79,28 @@ def render(report: dict[str, Any]) -> str:
         for w in report["waves"]
         for f in w["failures"]
     ]
+    attempts = [
+        [
+            f"{w['number']}",
+            _e(r["arn"]),
+            f"{a['attempt']}",
+            _e(a["status"]),
+            _e(a["error"]),
+            f"<code>{_e(a['operationId'])}</code>",
+            f"{_e(a['startedAt'])} → {_e(a['finishedAt'])}",
+        ]
+        for w in report["waves"]
+        for r in w["resources"]
+        if len(r.get("attempts", ())) > 1
+        for a in r["attempts"]
+    ]
+    skipped = [
+        [f"{w['number']}", _e(r["arn"]), _e(r.get("skipReason"))]
+        for w in report["waves"]
+        for r in w["resources"]
+        if r["status"] == "SKIPPED"
+    ]
+    retries = [[_e(r["at"]), _e(r["by"]), _e(r["message"])] for r in report.get("retries", [])]
     approvals = [
         [f"{w['number']}", _e(a["by"]), _e(a["role"]), _e(a["comment"]), _e(a["at"])]
         for w in report["waves"]
@@ -91,6 +113,10 @@ def render(report: dict[str, Any]) -> str:
         f'<h2>Timeline</h2><div class="timeline">{svg.render(report)}</div>'
         f"<h2>Waves</h2>{waves}"
         f"<h2>Failures</h2>{_or_none(['wave', 'resource', 'status', 'error', 'AWS operation'], failures)}"
+        f"<h2>Retries</h2>{_or_none(['at', 'by', 'what'], retries)}"
+        f"<h2>Attempts of retried resources</h2>"
+        f"{_or_none(['wave', 'resource', 'attempt', 'status', 'error', 'AWS operation', 'start → finish'], attempts)}"
+        f"<h2>Skipped</h2>{_or_none(['wave', 'resource', 'reason'], skipped)}"
         f"<h2>Approvals</h2>{_or_none(['wave', 'by', 'role', 'comment', 'at'], approvals)}"
         f"<p><small>generated {_e(report.get('generatedAt'))} by drwave</small></p></body></html>"
     )

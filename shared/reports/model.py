@@ -13,7 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-FAILED_STATUSES = frozenset({"FAILED", "TIMED_OUT"})
+from shared.domain.retry import attempts_of
+from shared.domain.states import RESOURCE_FAILED
+
+FAILED_STATUSES = frozenset(s.value for s in RESOURCE_FAILED)
+PAUSE_ENDS = ("execution.running", "execution.retried", "execution.cancelling")
 
 
 @dataclass(frozen=True)
@@ -40,13 +44,13 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
 
 
 def gate_waits(events: Iterable[Any], end: datetime) -> list[dict[str, Any]]:
-    """Each pause of the execution: from `execution.paused` to the next `execution.running` (or the end)."""
+    """Each pause of the execution: from `execution.paused` to the next resume, retry or cancel (or the end)."""
     waits: list[dict[str, Any]] = []
     opened: Any = None
     for event in events:
         if event.kind == "execution.paused":
             opened = event
-        elif event.kind in ("execution.running", "execution.cancelling") and opened is not None:
+        elif event.kind in PAUSE_ENDS and opened is not None:
             waits.append({"from": opened.at, "to": event.at, "message": opened.message})
             opened = None
     if opened is not None:
@@ -105,6 +109,11 @@ def build(inputs: Inputs) -> dict[str, Any]:
             "met": None if target is None or excluding is None else excluding <= target * 60,
         },
         "counts": dict(Counter(r.status for r in inputs.runs)),
+        "retries": [
+            {"at": _iso(e.at), "by": e.actor, "message": e.message}
+            for e in inputs.events
+            if e.kind == "execution.retried"
+        ],
         "waves": waves,
         **dict(inputs.extra),
     }
@@ -139,6 +148,9 @@ def _wave(wave: Any, runs: list[Any], approvals: list[dict[str, Any]]) -> dict[s
                 "startedAt": _iso(r.started_at),
                 "finishedAt": _iso(r.finished_at),
                 "operationId": r.operation_id,
+                "attempt": getattr(r, "attempt", 1),
+                "attempts": attempts_of(r),  # every attempt, oldest first (issue 12)
+                "skipReason": getattr(r, "skip_reason", None),
             }
             for r in runs
         ],

@@ -47,8 +47,9 @@ def move(
         changes["started_at"] = func.clock_timestamp()
     if target in WAVE_TERMINAL:
         changes["finished_at"] = func.clock_timestamp()
-    if target is WaveStatus.PENDING:  # retried: it runs again
-        changes["finished_at"] = None
+    if target is WaveStatus.PENDING:  # retried: it runs again, and may run past its RTO target again
+        # started_at too: RUNNING sets it again, and until then a stale task of its runs claims nothing
+        changes |= {"started_at": None, "finished_at": None, "rto_at_risk_at": None}
     row = conn.execute(
         update(wave_runs)
         .where(

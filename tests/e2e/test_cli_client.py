@@ -202,6 +202,30 @@ def test_watch_on_a_terminal_redraws_in_place(drwave, client, admin):
     assert output.count(b"elapsed / target") >= 2  # redrawn more than once while the waves ran
 
 
+def test_exec_skip_and_executions_retry_drive_a_paused_execution_to_completed(drwave, client, admin):
+    broken, flaky = sim("db-broken", fail=True), sim("db-flaky", fail_first=1)
+    plan = create_plan(
+        client,
+        admin,
+        [{"name": "Data", "arns": [broken, flaky], "onFailure": "pause"}, {"name": "App", "arns": [sim("app")]}],
+    )
+    execution_id = start(client, admin, plan)
+    wait_for(client, admin, execution_id, {"PAUSED"})
+
+    missing = drwave("exec", "skip", execution_id, "--arn", broken)
+    assert missing.returncode != 0 and "--reason" in missing.stderr
+    skipped = drwave("exec", "skip", execution_id, "--arn", broken, "--reason", "retired host", "--json")
+    assert skipped.returncode == 0, skipped.stderr
+    assert json.loads(skipped.stdout)["execution"]["status"] == "PAUSED"
+    retried = drwave("executions", "retry", execution_id, "--resource", flaky, "--comment", "flaky replica")
+    assert retried.returncode == 0, retried.stderr
+    assert f"Retrying {execution_id}: 1 failed resource(s)" in retried.stdout
+    done = wait_for(client, admin, execution_id, {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"})
+    assert done["status"] == "COMPLETED"
+    again = drwave("exec", "retry", execution_id)
+    assert again.returncode != 0 and "EXECUTION_NOT_RETRYABLE" in again.stderr
+
+
 def test_shell_completion_completes_client_commands(drwave):
     completed = drwave("", COMP_WORDS="drwave exec ap", COMP_CWORD="2", _DRWAVE_COMPLETE="complete_bash")
     assert completed.returncode == 0 and completed.stdout.split() == ["approve"]

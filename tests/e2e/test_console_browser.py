@@ -13,7 +13,7 @@ from chromium import installed, start_chromium
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from support import create_plan, sim, start, unique, wait_for
 
 ARTIFACTS = Path(__file__).parents[1] / "artifacts"
@@ -139,6 +139,32 @@ def test_at_a_gate_approve_runs_the_next_wave(browser, api_url, client, admin, t
     until(browser, lambda: wave_status(browser, 3) == "SUCCEEDED")
     until(browser, lambda: "Start cleanup" in buttons(browser))  # a finished drill, and the role may clean up
     shot(browser, "execution")
+
+
+def test_skip_a_failed_resource_with_a_reason_then_retry_the_other_to_completion(
+    browser, api_url, client, admin, token_for
+):
+    broken, flaky = sim("db-broken", fail=True), sim("db-flaky", fail_first=1)
+    plan = create_plan(
+        client,
+        admin,
+        [{"name": "Databases", "arns": [broken, flaky], "onFailure": "pause"}, {"name": "App", "arns": [sim("app")]}],
+    )
+    log_in(browser, api_url, token_for("operator"))
+    execution_id = start(client, admin, plan)
+    wait_for(client, admin, execution_id, {"PAUSED"})
+    browser.get(f"{api_url}/console/executions/{execution_id}")
+    until(browser, lambda: {"Retry failed resources", "Skip"} <= set(buttons(browser)))
+    Select(browser.find_element(By.ID, "skip-arn")).select_by_value(broken)
+    browser.find_element(By.ID, "skip-reason").send_keys("host retired")
+    browser.find_element(By.XPATH, "//button[text()='Skip']").click()
+    until(browser, lambda: "Skipped" in browser.page_source and "host retired" in browser.page_source)
+    shot(browser, "execution-skipped")
+    browser.find_element(By.ID, "retry-comment").send_keys("replica flapped")
+    browser.find_element(By.XPATH, "//button[text()='Retry failed resources']").click()
+    until(browser, lambda: wave_status(browser, 2) == "SUCCEEDED")
+    until(browser, lambda: "COMPLETED" in browser.find_element(By.ID, "execution-status").text)
+    assert "Retry failed resources" not in buttons(browser)
 
 
 def test_read_only_sees_no_action_buttons_and_a_forged_post_gets_403(browser, api_url, client, admin, token_for):

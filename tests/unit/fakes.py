@@ -199,7 +199,7 @@ class FakeWaves(_Store):
             return None
         wave.status, wave.status_reason = target.value, reason
         if target is WS.PENDING:
-            wave.finished_at = None
+            wave.started_at = wave.finished_at = None
         if target is WS.RUNNING:
             wave.started_at = self.t.now
         FakeEvents(self.t).append(execution_id, f"wave.{target.value.lower()}", actor, message, wave_number=number)

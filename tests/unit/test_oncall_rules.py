@@ -54,6 +54,21 @@ def test_running_after_a_pause_is_a_resume_and_terminal_statuses_are_a_finish():
     assert event_type("execution.running", was_paused=True) is EventType.EXECUTION_RESUMED
     assert event_type("execution.cancelled", was_paused=True) is EventType.EXECUTION_FINISHED
     assert event_type("resource.timed_out", was_paused=False) is EventType.RESOURCE_FAILED
+    assert event_type("execution.retried", was_paused=True) is EventType.EXECUTION_RETRIED
+
+
+def test_the_latest_outbox_trigger_copies_every_notifiable_timeline_kind():
+    import importlib.util
+    from pathlib import Path
+
+    from shared.domain.notifications import TIMELINE_TYPES
+
+    versions = Path(__file__).parents[2] / "shared/db/migrations/versions"
+    latest = max((p for p in versions.glob("*.py") if "NOTIFIABLE_KINDS = (" in p.read_text()), key=lambda p: p.name)
+    spec = importlib.util.spec_from_file_location(latest.stem, latest)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert set(module.NOTIFIABLE_KINDS) == set(TIMELINE_TYPES)
 
 
 def test_subscriptions_filter_by_event_type_and_plan_and_never_receive_another_ones_test():

@@ -127,3 +127,26 @@ def test_names_are_escaped():
     data = inputs()
     data.execution.plan_name = "<b>x</b>"
     assert "<b>x</b>" not in html.render(model.build(data))
+
+
+def test_a_retried_resource_shows_every_attempt_and_the_retry_ends_the_pause():
+    data = inputs()
+    run = data.runs[2]  # wave 2's failed run, retried: attempt 2 succeeded
+    earlier = {"attempt": 1, "status": "FAILED", "error": "boom", "operationId": "op-2-0"}
+    earlier |= {"startedAt": at(400).isoformat(), "finishedAt": at(450).isoformat()}
+    run.status, run.error, run.operation_id, run.attempt, run.attempts = "SUCCEEDED", None, "op-2-0-b", 2, [earlier]
+    data.events.append(SimpleNamespace(kind="execution.paused", at=at(450), message="Paused: wave 2 had failures"))
+    retried = SimpleNamespace(kind="execution.retried", at=at(500), actor="alice (operator)", message="Retried: flaky")
+    data.events.append(retried)
+
+    report = model.build(data)
+
+    shown = next(r for r in report["waves"][1]["resources"] if r["arn"] == run.arn)
+    assert [(a["attempt"], a["status"], a["operationId"]) for a in shown["attempts"]] == [
+        (1, "FAILED", "op-2-0"),
+        (2, "SUCCEEDED", "op-2-0-b"),
+    ]
+    assert report["retries"] == [{"at": at(500).isoformat(), "by": "alice (operator)", "message": "Retried: flaky"}]
+    assert report["gates"][-1]["seconds"] == 50  # paused at 450, retried at 500
+    page = html.render(report)
+    assert "Attempts of retried resources" in page and "op-2-0-b" in page and "Retried: flaky" in page

@@ -166,3 +166,12 @@ def test_skip_needs_a_paused_execution_and_a_failed_run(units):
     with pytest.raises(errors.ExecutionNotPaused) as refused:
         RetryCommands(units).skip(ALICE, execution_id, ok.arn, "why not")
     assert refused.value.details == {"status": "RUNNING"}
+
+
+def test_a_caller_holding_run_ids_retries_those_runs_only(units):
+    execution_id = started(units, add_execution(units, [2], status=ES.PENDING), [[RS.FAILED, RS.FAILED]])
+    with pytest.raises(errors.ResourceNotInExecution):
+        RetryCommands(units).retry(execution_id, "scheduler", RetryOptions(run_ids=[999]))
+    first, second = sorted(units.tables.runs.values(), key=lambda r: r.id)  # read after the rollback
+    RetryCommands(units).retry(execution_id, "scheduler", RetryOptions(run_ids=[second.id]))
+    assert (first.status, first.attempt, second.status, second.attempt) == (RS.FAILED, 1, RS.PENDING, 2)

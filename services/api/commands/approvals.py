@@ -93,7 +93,8 @@ class ApprovalCommands:
         current = self._paused(uow, execution_id)  # re-read after the lock: an approval before us may have resumed
         if request is None:
             latest = uow.approval_requests.latest(execution_id, wave) if wave else None
-            if latest is None:
+            # no request, or only one a retry superseded: this pause opened none (a requested pause)
+            if latest is None or latest.status == RequestStatus.SUPERSEDED:
                 return NO_GATE
             if latest.status != RequestStatus.EXPIRED:
                 raise ExecutionNotPaused(execution_id, current.status)

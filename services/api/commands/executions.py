@@ -76,6 +76,12 @@ def _wave_spec(wave) -> dict:
     }
 
 
+def _ever_started(run: Row) -> bool:
+    """Cleanup undoes every run that was started in any attempt: a retried run whose latest attempt never
+    started (the retry was cancelled first) may still have left what an earlier attempt launched."""
+    return run.started_at is not None or any(a.get("startedAt") for a in run.attempts or ())
+
+
 def _accepted(
     principal: Principal, row: Row, waves: int, resources: int, *, following: str = "", note: str = ""
 ) -> ActionResult:
@@ -260,11 +266,7 @@ class ExecutionCommands:
                 raise PlanNotFound(request.plan_id, field="planId")
             source = self._source(uow, request)
             wave_specs = [_wave_spec(w) for w in uow.waves.list_for(source.id)]
-            wanted = (
-                (lambda r: r.started_at is not None)
-                if request.phase is Phase.CLEANUP
-                else (lambda r: r.status == "SUCCEEDED")
-            )
+            wanted = _ever_started if request.phase is Phase.CLEANUP else (lambda r: r.status == "SUCCEEDED")
             runs = [
                 {"wave_number": r.wave_number, "arn": r.arn, "adapter": r.adapter}
                 for r in uow.resources.list_for(source.id)

@@ -42,10 +42,11 @@ ES, WS = ExecutionStatus, WaveStatus
 
 @dataclass(frozen=True)
 class RetryOptions:
-    """Which runs to retry: `arns` (None: every FAILED or TIMED_OUT run) and why."""
+    """Which runs to retry — `arns` or resource `run_ids` (neither: every FAILED or TIMED_OUT run) — and why."""
 
     arns: Sequence[str] | None = None
     comment: str | None = None
+    run_ids: Sequence[int] | None = None  # for callers that hold resource run ids (e.g. a scheduler-side pause)
 
 
 class RetryCommands:
@@ -71,7 +72,7 @@ class RetryCommands:
                 for r in uow.resources.list_for(execution_id)
             ]
             waves = {w.number: WS(w.status) for w in uow.waves.list_for(execution_id)}
-            plan = plan_retry(execution_id, status, waves, runs, options.arns)
+            plan = plan_retry(execution_id, status, waves, runs, _wanted(execution_id, runs, options))
             listed = [run.arn for run in plan.retried]
             comment = f' — "{options.comment}"' if options.comment else ""
             row = uow.executions.reopen(
@@ -152,6 +153,17 @@ class RetryCommands:
         message = f"Wave {number} {outcome.value} after a skip"
         if uow.waves.move(execution_id, number, wave.status, outcome, actor=actor, message=message) is None:
             raise VersionConflict(f"wave {number} of {execution_id} changed meanwhile")
+
+
+def _wanted(execution_id: str, runs: list[RunRef], options: RetryOptions) -> list[str] | None:
+    """The ARNs to retry: `options.arns`, plus those of `options.run_ids`; None for every failed run."""
+    if options.arns is None and options.run_ids is None:
+        return None
+    by_id = {run.id: run.arn for run in runs}
+    unknown = [str(i) for i in options.run_ids or () if i not in by_id]
+    if unknown:
+        raise ResourceNotInExecution(execution_id, unknown, field="runIds")
+    return [*(options.arns or ()), *(by_id[i] for i in options.run_ids or ())]
 
 
 def _get(uow: UnitOfWork, execution_id: str):

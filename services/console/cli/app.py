@@ -28,8 +28,9 @@ app.add_typer(plans, name="plans")
 app.add_typer(groups, name="groups")
 app.add_typer(resources, name="resources")
 app.add_typer(executions, name="exec")
+app.add_typer(executions, name="executions", hidden=True)  # the long spelling of `exec`
 CLIENT_COMMANDS = frozenset(
-    {"login", "plans", "groups", "resources", "exec", "--install-completion", "--show-completion"}
+    {"login", "plans", "groups", "resources", "exec", "executions", "--install-completion", "--show-completion"}
 )
 COMPLETION_VARIABLE = "_DRWAVE_COMPLETE"
 

@@ -17,7 +17,9 @@ from .client import ApiFailure
 from .common import Json, client, new_table, out, print_json, target
 from .watch import watch
 
-executions = typer.Typer(help="executions: start, watch, approve, pause, cancel, events, report", no_args_is_help=True)
+executions = typer.Typer(
+    help="executions: start, watch, approve, pause, cancel, retry, skip, events, report", no_args_is_help=True
+)
 
 @executions.command("list")
 def exec_list(
@@ -154,6 +156,41 @@ def exec_pause(ctx: typer.Context, execution_id: str, comment: Comment = None, a
 def exec_cancel(ctx: typer.Context, execution_id: str, comment: Comment = None, as_json: Json = False) -> None:
     """Stop starting new work; later waves become CANCELLED."""
     _control(ctx, execution_id, "cancel", comment, as_json)
+
+
+@executions.command("retry")
+def exec_retry(
+    ctx: typer.Context,
+    execution_id: str,
+    resources: Annotated[
+        list[str] | None, typer.Option("--resource", help="an ARN to retry (repeat it); default every failed one")
+    ] = None,
+    comment: Annotated[str | None, typer.Option("--comment", help="why (recorded on the timeline)")] = None,
+    as_json: Json = False,
+) -> None:
+    """Give the FAILED or TIMED_OUT resources of a PAUSED or failed execution a new attempt.
+
+    Calls POST /v1/executions/{id}/retry; resources that succeeded are never started again."""
+    body = {"resources": resources or None, "comment": comment}
+    data = client(ctx).post(f"/v1/executions/{execution_id}/retry", {k: v for k, v in body.items() if v})
+    if as_json:
+        return print_json(data)
+    out.print(data["message"])
+
+
+@executions.command("skip")
+def exec_skip(
+    ctx: typer.Context,
+    execution_id: str,
+    arn: Annotated[str, typer.Option("--arn", help="the FAILED or TIMED_OUT resource to accept")],
+    reason: Annotated[str, typer.Option("--reason", help="why it is accepted (required, on the timeline)")],
+    as_json: Json = False,
+) -> None:
+    """Accept a failed resource of a PAUSED execution as SKIPPED; then resume or approve continues."""
+    data = client(ctx).post(f"/v1/executions/{execution_id}/skip", {"arn": arn, "reason": reason})
+    if as_json:
+        return print_json(data)
+    out.print(data["message"])
 
 
 def _event_line(event: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from services.api.auth import PERMISSIONS
 from services.api.commands.executions import StartRequest
+from services.api.commands.retry import RetryOptions
 from services.api.container import services
 from shared.domain.progress import Mode, Phase
 from shared.domain.roles import Permission
@@ -43,6 +44,15 @@ def pause(execution_id: str) -> str:
 
 def cancel(execution_id: str) -> str:
     return services().executions.cancel(require("executions.cancel_execution"), execution_id).message
+
+
+def retry(execution_id: str, comment: str | None) -> str:
+    principal = require("executions.retry_execution")
+    return services().retry.retry_as(principal, execution_id, RetryOptions(comment=comment)).message
+
+
+def skip(execution_id: str, arn: str, reason: str) -> str:
+    return services().retry.skip(require("executions.skip_resource"), execution_id, arn, reason).message
 
 
 def start_cleanup(source: dict[str, Any], reason: str) -> tuple[str, str]:

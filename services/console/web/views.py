@@ -24,7 +24,7 @@ from services.api.schemas import (
 from services.api.views.catalog import _plan_view
 from shared.domain.progress import Mode, Phase
 from shared.domain.roles import Permission
-from shared.domain.states import ExecutionStatus
+from shared.domain.states import EXECUTION_RETRYABLE, RESOURCE_FAILED, ExecutionStatus
 
 from .. import progress
 from . import commands
@@ -37,6 +37,7 @@ bp = Blueprint(
 bp.before_request(authenticate)
 bp.after_request(secure_headers)
 ES = ExecutionStatus
+FAILED_RUN = frozenset(s.value for s in RESOURCE_FAILED)
 FINISHED = {ES.COMPLETED, ES.COMPLETED_WITH_FAILURES, ES.FAILED, ES.CANCELLED}
 EVENTS_SHOWN = 200
 
@@ -158,6 +159,11 @@ def actions_for(execution: dict) -> list[str]:
         shown.append("pause")
     if status in (ES.PENDING, ES.RUNNING, ES.PAUSED) and may("executions.cancel_execution"):
         shown.append("cancel")
+    failed = [run for wave in execution["waves"] for run in wave["resources"] if run["status"] in FAILED_RUN]
+    if status in EXECUTION_RETRYABLE and failed and may("executions.retry_execution"):
+        shown.append("retry")
+    if status is ES.PAUSED and failed and may("executions.skip_resource"):
+        shown.append("skip")
     finished_drill = status in FINISHED and execution["mode"] == Mode.DRILL and execution["phase"] == Phase.INSTANTIATE
     if finished_drill and may("executions.start_execution") and may(Permission.EXECUTIONS_CLEANUP):
         shown.append("cleanup")
@@ -205,6 +211,20 @@ def pause(execution_id: str):
 @bp.post("/executions/<execution_id>/cancel")
 def cancel(execution_id: str):
     return _done(execution_id, commands.cancel(execution_id))
+
+
+@bp.post("/executions/<execution_id>/retry")
+def retry(execution_id: str):
+    comment = request.form.get("comment", "").strip() or None
+    return _done(execution_id, commands.retry(execution_id, comment))
+
+
+@bp.post("/executions/<execution_id>/skip")
+def skip(execution_id: str):
+    reason = request.form.get("reason", "").strip()
+    if not reason:
+        raise ApiError(400, "INVALID_REQUEST", "reason: a reason is required to skip a resource", field="reason")
+    return _done(execution_id, commands.skip(execution_id, request.form.get("arn", ""), reason))
 
 
 @bp.post("/executions/<execution_id>/cleanup")

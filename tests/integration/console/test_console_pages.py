@@ -166,3 +166,40 @@ def test_validate_and_preview_forms_show_their_results(console, client, admin, t
     assert preview.status_code == 200 and 'id="preview-result"' in preview.text
     bad = console.post("/console/groups/preview", data={"csrf_token": csrf, "region": "mars", "tags": "x"})
     assert bad.status_code == 400 and "is not K=V" in bad.text
+
+
+def test_an_operator_skips_a_failed_resource_then_retries_another_from_the_console(console, client, admin, token_for):
+    broken, flaky = sim("db-broken", fail=True), sim("db-flaky", fail_first=1)
+    plan = create_plan(
+        client,
+        admin,
+        [{"name": "w1", "arns": [broken, flaky], "onFailure": "pause"}, {"name": "w2", "arns": [sim("b")]}],
+    )
+    execution_id = start(client, admin, plan)
+    wait_for(client, admin, execution_id, {"PAUSED"})
+    csrf = log_in(console, token_for("operator"))
+    html = console.get(f"/console/executions/{execution_id}").text
+    assert re.search(r"<button[^>]*>Retry failed resources</button>", html)
+    assert re.search(r"<button[^>]*>Skip</button>", html) and f'<option value="{broken}">' in html
+
+    no_reason = console.post(f"/console/executions/{execution_id}/skip", data={"csrf_token": csrf, "arn": broken})
+    assert no_reason.status_code == 400
+    skipped = console.post(
+        f"/console/executions/{execution_id}/skip", data={"csrf_token": csrf, "arn": broken, "reason": "retired host"}
+    )
+    assert skipped.status_code == 302
+    retried = console.post(f"/console/executions/{execution_id}/retry", data={"csrf_token": csrf, "comment": "flaky"})
+    assert retried.status_code == 302
+    done = wait_for(client, admin, execution_id, {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"})
+    assert done["status"] == "COMPLETED"
+    page = console.get(f"/console/executions/{execution_id}").text
+    assert not re.search(r"<button[^>]*>Retry failed resources</button>", page)
+
+
+def test_read_only_sees_no_retry_or_skip_button(console, client, admin, token_for):
+    plan = create_plan(client, admin, [{"name": "w1", "arns": [sim("a", fail=True)]}])
+    execution_id = start(client, admin, plan)
+    wait_for(client, admin, execution_id, {"COMPLETED_WITH_FAILURES"})
+    log_in(console, token_for("read-only"))
+    html = console.get(f"/console/executions/{execution_id}").text
+    assert "Retry failed resources" not in html and "<select" not in html
