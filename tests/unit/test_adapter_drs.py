@@ -1,12 +1,16 @@
-"""The DRS adapter's reading of a shared job view (pure): one describe answers every server of a batch."""
+"""The DRS adapter's reading of a shared job view (pure): one describe answers every server of a batch; and
+which instances a cleanup terminates (against a stubbed client)."""
 
 from __future__ import annotations
 
+import boto3
 import pytest
+from botocore.stub import ANY, Stubber
 
-from services.workers.adapters.base import Failed, Outcome, ResourceContext
+from services.workers.adapters.base import BatchContext, Failed, Outcome, ResourceContext
 from services.workers.adapters.drs import DrsAdapter, server_id
 from shared.aws.sessions import SessionFactory
+from shared.domain.batches import EarlierOperations
 
 SERVER = "s-0123456789abcdef0"
 ARN = f"arn:aws:drs:us-west-2:123456789012:source-server/{SERVER}"
@@ -88,3 +92,73 @@ def test_the_source_server_id_comes_from_the_arn_unless_recorded():
     assert server_id(ctx(sourceServerID="s-0000000000000000f")) == "s-0000000000000000f"
     with pytest.raises(Failed):
         server_id(ResourceContext(1, "ex-1", "arn:aws:ecs:us-west-2:1:service/c/s", "drill", "instantiate", 1))
+
+
+RECORDED, STRAY, UNTOLD, FOREIGN, TERMINATE = (f"drsjob-{n:017x}" for n in range(1, 6))
+I_REC, I_STRAY, I_UNTOLD, I_FOREIGN = (f"i-{n:017x}" for n in range(1, 5))
+
+
+def test_a_cleanup_terminates_the_drill_instances_of_every_job_of_the_drill_recorded_stray_or_tagged(drs):
+    s1, s2 = "s-00000000000000001", "s-00000000000000002"
+    arn = "arn:aws:drs:us-west-2:123456789012:source-server/{}".format
+    members = tuple(
+        ResourceContext(n, "ex-cleanup", arn(sid), "drill", "cleanup", 1, source_detail={"jobID": RECORDED, **rec})
+        for n, (sid, rec) in enumerate(
+            [(s1, {"recoveryInstanceID": I_REC}), (s2, {"recoveryInstanceID": "i-00000000000000002"})], 1
+        )
+    )
+    earlier = EarlierOperations(("ex-drill",), (RECORDED, STRAY))
+    batch = BatchContext(
+        7, "ex-cleanup", "drill", "cleanup", "123456789012", "us-west-2", members=members, earlier=earlier
+    )
+
+    def instance(iid: str, sid: str, job: str, drill: bool = True) -> dict:
+        return {"recoveryInstanceID": iid, "sourceServerID": sid, "jobID": job, "isDrill": drill}
+
+    client = boto3.client("drs", region_name="us-west-2", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(client)
+    stub.add_response(
+        "describe_recovery_instances",
+        {
+            "items": [
+                instance(I_REC, s1, RECORDED),  # recorded
+                instance(I_STRAY, s1, STRAY),  # a stray job on record
+                instance(I_UNTOLD, s2, UNTOLD),  # never recorded, but tagged with the drill
+                instance(I_FOREIGN, s2, FOREIGN),  # someone else's drill: left alone
+            ]
+        },
+        {"filters": {"sourceServerIDs": [s1, s2]}, "maxResults": ANY},
+    )
+    tagged = {
+        "arn": "arn:aws:drs:us-west-2:123456789012:job/x",
+        "type": "LAUNCH",
+        "tags": {"drwave:execution": "ex-drill"},
+    }
+    stub.add_response(
+        "describe_jobs",
+        {
+            "items": [
+                {"jobID": UNTOLD, **tagged},
+                {"jobID": FOREIGN, **tagged, "tags": {"drwave:execution": "ex-other"}},
+            ]
+        },
+        {"filters": {"jobIDs": sorted([FOREIGN, UNTOLD])}, "maxResults": ANY},
+    )
+    stub.add_response(
+        "terminate_recovery_instances",
+        {"job": {"jobID": TERMINATE, "arn": "arn:aws:drs:us-west-2:123456789012:job/y", "type": "TERMINATE"}},
+        {"recoveryInstanceIDs": [I_REC, I_STRAY, I_UNTOLD]},
+    )
+    drs._drs = lambda _batch: client
+
+    with stub:
+        started = drs.start_batch(batch)
+
+    stub.assert_no_pending_responses()
+    assert started.operation_id == TERMINATE
+    assert started.members[1].detail["recoveryInstanceIDs"] == [I_REC, I_STRAY]
+    assert started.members[2].detail["recoveryInstanceID"] == I_UNTOLD
+    view = {"instances": {I_STRAY: {"sourceServerID": s1, "state": "SHUTTING-DOWN"}}}
+    member = ResourceContext(1, "ex-cleanup", arn(s1), "drill", "cleanup", 1, detail=started.members[1].detail)
+    assert drs.member_status(view, member).outcome is Outcome.IN_PROGRESS  # the stray's instance is not gone yet
+    assert drs.member_status({"instances": {}}, member).outcome is Outcome.SUCCEEDED

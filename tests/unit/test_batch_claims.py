@@ -22,6 +22,7 @@ from shared.domain.states import BatchStatus, ResourceStatus, WaveStatus
 
 RS = ResourceStatus
 POLL, BACKOFF = 5.0, 2.0
+DAY = 86400  # the waves' timeout: longer than any jump of the fake clock
 
 
 class Racing(BatchAdapter):
@@ -56,7 +57,7 @@ def units() -> FakeUnits:
 
 
 def batch_of_two(units: FakeUnits, execution_id: str | None = None) -> tuple[str, list[int], int]:
-    execution_id = execution_id or add_execution(units, [2], adapter="batching")
+    execution_id = execution_id or add_execution(units, [2], adapter="batching", waves={1: {"timeout_seconds": DAY}})
     wave = units.tables.waves[(execution_id, 1)]
     wave.status, wave.started_at = WaveStatus.RUNNING.value, units.tables.now
     runs = sorted(r.id for r in units.tables.runs.values() if r.execution_id == execution_id)
@@ -115,7 +116,7 @@ def test_a_start_that_lost_its_claim_keeps_the_operation_it_started_on_record_as
 
 
 def test_a_stray_recorded_before_the_winning_claim_records_its_start_stays_on_record(units):
-    _, runs, batch_id = batch_of_two(units)
+    _, _, batch_id = batch_of_two(units)
     with units() as uow:
         lost = uow.launch_batches.claim_start(batch_id, 30)
         units.tables.now += timedelta(hours=1)
@@ -142,7 +143,7 @@ def test_a_cleanup_is_told_every_operation_of_the_execution_it_follows_strays_in
     drilled.status, drilled.operation_id = BatchStatus.STARTED.value, "job-2"
     drilled.detail = {"jobID": "job-2", "strays": [{"operationId": "job-1", "attempt": 1}]}
     units.tables.executions[drill_id].status = "COMPLETED"
-    cleanup_id = add_execution(units, [2], adapter="batching")
+    cleanup_id = add_execution(units, [2], adapter="batching", waves={1: {"timeout_seconds": DAY}})
     units.tables.executions[cleanup_id].source_execution_id = drill_id
     units.tables.executions[cleanup_id].phase = "cleanup"
     _, runs, _ = batch_of_two(units, cleanup_id)
