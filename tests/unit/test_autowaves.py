@@ -121,7 +121,9 @@ def test_an_empty_wave_counts_zero_towards_the_rto():
 PRIORITY = st.sampled_from(["critical", "high", "medium", "low", "urgent", None])
 WAVE = st.sampled_from([None, "1", "2", "3", "4", "5", "6", "x"])
 ENABLED = st.sampled_from(["true", "false", "yes"])
-RESOURCES = st.lists(st.tuples(st.text("abcdef", min_size=1, max_size=4), PRIORITY, WAVE, ENABLED), max_size=30)
+RESOURCES = st.lists(
+    st.tuples(st.text("abcdef", min_size=1, max_size=4), PRIORITY, WAVE, ENABLED), max_size=30
+)
 
 
 @given(RESOURCES, st.randoms())

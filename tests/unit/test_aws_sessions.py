@@ -168,7 +168,9 @@ def test_every_client_uses_standard_retries_with_the_configured_attempts_and_tim
 
 
 def test_without_an_endpoint_setting_clients_use_the_aws_endpoint():
-    assert factory().client("ecs", region="eu-west-1").meta.endpoint_url == "https://ecs.eu-west-1.amazonaws.com"
+    assert (
+        factory().client("ecs", region="eu-west-1").meta.endpoint_url == "https://ecs.eu-west-1.amazonaws.com"
+    )
 
 
 def test_the_standard_endpoint_environment_variables_are_honoured(monkeypatch):
@@ -185,7 +187,9 @@ def test_an_endpoint_given_to_the_factory_applies_to_every_client(monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL_DRS", "http://localhost:5100")
     sessions = factory(endpoint_url="http://localhost:4566")
     assert sessions.client("drs", region="us-east-1").meta.endpoint_url == "http://localhost:4566"
-    assert sessions.client("ecs", region="us-east-1", role_arn=ROLE).meta.endpoint_url == "http://localhost:4566"
+    assert (
+        sessions.client("ecs", region="us-east-1", role_arn=ROLE).meta.endpoint_url == "http://localhost:4566"
+    )
 
 
 def test_base_clients_sign_with_the_base_session_credentials():
@@ -215,7 +219,9 @@ def test_a_role_in_the_named_account_is_accepted():
     assert client.meta.region_name == "us-east-1"
 
 
-@pytest.mark.parametrize("kwargs", [{"max_attempts": 0}, {"role_session_name": "x"}, {"role_duration_seconds": 60}])
+@pytest.mark.parametrize(
+    "kwargs", [{"max_attempts": 0}, {"role_session_name": "x"}, {"role_duration_seconds": 60}]
+)
 def test_nonsensical_factory_settings_are_refused(kwargs):
     with pytest.raises(ValueError):
         factory(**kwargs)

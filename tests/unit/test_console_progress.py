@@ -16,24 +16,14 @@ from services.console.progress import (
 
 def wave(number=1, status="RUNNING", counts=None, started="2026-01-01T00:00:00+00:00", finished=None, timeout=3600):
     return {
-        "number": number,
-        "name": f"w{number}",
-        "status": status,
-        "counts": counts or {},
-        "startedAt": started,
-        "finishedAt": finished,
-        "timeoutSeconds": timeout,
+        "number": number, "name": f"w{number}", "status": status, "counts": counts or {},
+        "startedAt": started, "finishedAt": finished, "timeoutSeconds": timeout,
     }
 
 
 def execution(status="RUNNING", waves=(), **extra):
     return {
-        "id": "ex-7",
-        "status": status,
-        "mode": "drill",
-        "phase": "instantiate",
-        "planName": "p",
-        "waves": list(waves),
+        "id": "ex-7", "status": status, "mode": "drill", "phase": "instantiate", "planName": "p", "waves": list(waves),
         **extra,
     }
 
@@ -72,12 +62,8 @@ def test_a_wave_not_started_has_no_elapsed_time():
 
 
 def test_at_a_gate_the_reason_and_the_exact_approving_command_are_printed():
-    parked = execution(
-        "PAUSED",
-        [wave(1, "SUCCEEDED"), wave(2, "PENDING")],
-        pausedBeforeWave=2,
-        statusReason="approval required before wave 2 'w2'",
-    )
+    parked = execution("PAUSED", [wave(1, "SUCCEEDED"), wave(2, "PENDING")], pausedBeforeWave=2,
+                       statusReason="approval required before wave 2 'w2'")
     assert gate_lines(parked, None) == [
         "PAUSED before wave 2 'w2': approval required before wave 2 'w2'",
         "to approve: drwave exec approve ex-7",

@@ -160,7 +160,9 @@ def test_low_priority_resources_may_use_wave_5():
     assert result.valid and (result.wave, result.rto_minutes) == (5, 240)
 
 
-@pytest.mark.parametrize(("value", "wave"), [("1", 1), ("2", 2), ("3", 3), ("4", 4), ("5", 5), (" 2 ", 2), ("01", 1)])
+@pytest.mark.parametrize(
+    ("value", "wave"), [("1", 1), ("2", 2), ("3", 3), ("4", 4), ("5", 5), (" 2 ", 2), ("01", 1)]
+)
 def test_every_wave_from_1_to_5_is_accepted(value, wave):
     result = evaluate(ECS, enrolled("high", wave=value))
     assert result.valid and result.wave == wave
@@ -261,7 +263,9 @@ def test_a_supported_strategy_names_the_adapter_of_an_arn_drwave_does_not_recogn
     assert result.valid and result.adapter == strategy
 
 
-@pytest.mark.parametrize(("arn", "strategy"), [(DRS, "drs"), (AURORA, "Aurora"), (ECS, " ECS "), (LAMBDA, "lambda")])
+@pytest.mark.parametrize(
+    ("arn", "strategy"), [(DRS, "drs"), (AURORA, "Aurora"), (ECS, " ECS "), (LAMBDA, "lambda")]
+)
 def test_a_strategy_that_agrees_with_the_arn_is_accepted_in_any_case(arn, strategy):
     result = evaluate(arn, enrolled("high", recovery_strategy=strategy))
     assert result.valid and result.adapter == strategy.strip().lower()
@@ -356,7 +360,9 @@ def test_scoping_matches_customer_and_environment_exactly():
 # --- properties --------------------------------------------------------------------------------
 
 tag_keys = st.one_of(
-    st.sampled_from([t.TAG_ENABLED, t.TAG_PRIORITY, t.TAG_WAVE, t.TAG_STRATEGY, t.TAG_CUSTOMER, t.TAG_ENVIRONMENT]),
+    st.sampled_from(
+        [t.TAG_ENABLED, t.TAG_PRIORITY, t.TAG_WAVE, t.TAG_STRATEGY, t.TAG_CUSTOMER, t.TAG_ENVIRONMENT]
+    ),
     st.text(max_size=20),
 )
 SAMPLE_VALUES = [
@@ -394,7 +400,9 @@ def test_evaluate_is_deterministic(arn, tags):
     arn=st.sampled_from([DRS, AURORA, ECS, LAMBDA, HEALTHCHECK, SIMULATED]),
     priority=st.sampled_from(t.PRIORITIES),
     wave=st.one_of(st.none(), st.integers(t.MIN_WAVE, t.MAX_WAVE)),
-    noise=st.dictionaries(st.text(max_size=10).filter(lambda k: not k.startswith("dr:")), st.text(max_size=10)),
+    noise=st.dictionaries(
+        st.text(max_size=10).filter(lambda k: not k.startswith("dr:")), st.text(max_size=10)
+    ),
 )
 def test_well_tagged_resources_are_always_valid_whatever_other_tags_they_carry(arn, priority, wave, noise):
     tags = {**noise, "dr:enabled": "true", "dr:priority": priority}
