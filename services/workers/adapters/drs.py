@@ -141,10 +141,19 @@ class DrsAdapter(AwsAdapter, BatchAdapter):
 
     def _lookup(self, drs: Any, servers: Iterable[str], token: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
         """The job of this batch, if one exists, and ``{server: active launch job}`` for the others."""
-        wanted = sorted(set(servers))
+        last_jobs, busy = self._launches(drs, servers)
+        if not last_jobs:
+            return None, busy
+        jobs = self._jobs(drs, sorted(set(last_jobs.values())))
+        own = next((j for j in jobs.values() if (j.get("tags") or {}).get(TAG_BATCH) == token), None)
+        return own, busy
+
+    @staticmethod
+    def _launches(drs: Any, servers: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
+        """``{server: its last launch job}`` and ``{server: its launch job still running}``."""
         last_jobs: dict[str, str] = {}
         busy: dict[str, str] = {}
-        for page in _described(drs, "describe_source_servers", {"sourceServerIDs": wanted}):
+        for page in _described(drs, "describe_source_servers", {"sourceServerIDs": sorted(set(servers))}):
             for item in page.get("items", []):
                 launch = (item.get("lifeCycle") or {}).get("lastLaunch") or {}
                 job_id = (launch.get("initiated") or {}).get("jobID")
@@ -152,11 +161,7 @@ class DrsAdapter(AwsAdapter, BatchAdapter):
                     last_jobs[item["sourceServerID"]] = job_id
                     if launch.get("status") in ACTIVE_LAUNCH:
                         busy[item["sourceServerID"]] = job_id
-        if not last_jobs:
-            return None, busy
-        jobs = self._jobs(drs, sorted(set(last_jobs.values())))
-        own = next((j for j in jobs.values() if (j.get("tags") or {}).get(TAG_BATCH) == token), None)
-        return own, busy
+        return last_jobs, busy
 
     @staticmethod
     def _jobs(drs: Any, job_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -179,6 +184,7 @@ class DrsAdapter(AwsAdapter, BatchAdapter):
     def _terminate(self, batch: BatchContext) -> BatchStarted:
         drs = self._drs(batch)
         servers = {m.resource_run_id: server_id(m) for m in batch.members}
+        self._wait_for_earlier_launches(drs, batch, servers.values())
         instances = self._instances(drs, servers.values())
         ours = self._launched_by_earlier(drs, batch, instances)
         decided: dict[int, Progress] = {}
@@ -215,18 +221,33 @@ class DrsAdapter(AwsAdapter, BatchAdapter):
         detail = {"jobID": job_id, "sourceServerIDs": sorted(set(servers.values())), "terminating": len(targets)}
         return BatchStarted(job_id or f"terminate:{batch.token}", detail, decided)
 
+    def _wait_for_earlier_launches(self, drs: Any, batch: BatchContext, servers: Iterable[str]) -> None:
+        """A launch job of the executions this cleanup follows still running (a stray's, started late)
+        would bring up instances after the cleanup: raise ``RetryLater`` until it has ended."""
+        _, busy = self._launches(drs, servers)
+        if not busy:
+            return
+        jobs = self._jobs(drs, sorted(set(busy.values())))
+        earlier = [job_id for job_id, job in jobs.items() if self._is_earlier(batch, job_id, job)]
+        if earlier:
+            raise RetryLater(f"DRS launch job {earlier[0]} of the execution this cleanup follows is still running")
+
     def _launched_by_earlier(self, drs: Any, batch: BatchContext, instances: list[dict[str, Any]]) -> set[str]:
         """The recovery instances launched by a job of the executions this cleanup follows: a job on record
         (a batch's, a stray, a member's) or one tagged ``drwave:execution`` with one of them (never recorded)."""
-        known = set(batch.earlier.operation_ids) | {
-            str(m.source_detail["jobID"]) for m in batch.members if m.source_detail.get("jobID")
-        }
+        known = _recorded_jobs(batch)
         unknown = sorted({str(i["jobID"]) for i in instances if i.get("jobID") and i["jobID"] not in known})
         if unknown and batch.earlier.execution_ids:
-            wanted = set(batch.earlier.execution_ids)
-            jobs = self._jobs(drs, unknown)
-            known |= {job_id for job_id, job in jobs.items() if (job.get("tags") or {}).get(TAG_EXECUTION) in wanted}
+            known |= {
+                job_id for job_id, job in self._jobs(drs, unknown).items() if self._is_earlier(batch, job_id, job)
+            }
         return {i["recoveryInstanceID"] for i in instances if i.get("jobID") in known}
+
+    @staticmethod
+    def _is_earlier(batch: BatchContext, job_id: str, job: dict[str, Any]) -> bool:
+        """Whether a DRS job was started by the executions this cleanup follows: on record, or so tagged."""
+        tagged = (job.get("tags") or {}).get(TAG_EXECUTION)
+        return job_id in _recorded_jobs(batch) or (tagged is not None and tagged in batch.earlier.execution_ids)
 
     def _reverse(self, batch: BatchContext) -> BatchStarted:
         drs = self._drs(batch)
@@ -464,6 +485,13 @@ def _instance_for(instances: list[dict[str, Any]], sid: str, recorded: str | Non
     if recorded:
         return next((i for i in instances if i.get("recoveryInstanceID") == recorded), None)
     return next((i for i in instances if i.get("sourceServerID") == sid), None)
+
+
+def _recorded_jobs(batch: BatchContext) -> set[str]:
+    """The DRS jobs on record for a later phase's batch: its earlier executions' (strays included) and
+    the jobs its members' earlier runs recorded."""
+    members = {str(m.source_detail["jobID"]) for m in batch.members if m.source_detail.get("jobID")}
+    return set(batch.earlier.operation_ids) | members
 
 
 def _compact(values: dict[str, Any]) -> dict[str, Any]:
