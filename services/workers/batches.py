@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 RS = ResourceStatus
 CLAIM_BEATS = 3
 """Heartbeats of a start claim per claim timeout while its claimant is inside AWS."""
+LEAST_BEAT = 0.1
+"""The shortest wait between two such heartbeats (a claim timeout near zero must not spin)."""
 
 
 class LaunchBatchMember:
@@ -121,7 +123,7 @@ class LaunchBatchMember:
         started: BatchStarted | None = None
         error: str | None = None
         try:
-            with KeptClaim(self.units, claim, work.id, self.timing.claim_timeout / CLAIM_BEATS):
+            with KeptClaim(self.units, claim, work.id, max(self.timing.claim_timeout / CLAIM_BEATS, LEAST_BEAT)):
                 started = adapter.start_batch(batch_ctx)
         except RetryLater as deferred:
             log.warning("[%s] batch %s: start deferred: %s", work.execution_id, batch_id, deferred)
