@@ -45,6 +45,7 @@ class ResourceContext:
     role_arn: str | None = None  # the target account's role, when the ARN's account is a registered one
     external_id: str | None = None
     source_detail: dict[str, Any] = field(default_factory=dict)  # what earlier phases recorded (snapshots)
+    attempt: int = 1  # the run's attempt: a retry (issue 12) starts attempt 2, 3, ...
 
     @property
     def is_drill(self) -> bool:
