@@ -8,7 +8,8 @@
 ``POST /_localaws/calls/reset``          zero the counts
 ``GET /_localaws/faults``                ``{"faults": [rule, …]}``
 ``POST /_localaws/faults``               ``{"service": "drs", "operation": "StartRecovery" | "*",
-                                         "throttleRate": 0.5}`` → 201 ``{"fault": rule}``
+                                         "throttleRate": 0.5}`` or ``{…, "delaySeconds": 8,
+                                         "calls": 1}`` (slow calls) → 201 ``{"fault": rule}``
 ``DELETE /_localaws/faults``             remove every rule
 ``POST /_localaws/drs/source-servers``   ``{"accountId", "region", "servers": [{"hostname", "tags",
                                          "failLaunch", "replicationState", "originRegion",

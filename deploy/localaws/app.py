@@ -6,7 +6,7 @@ One request's way through :meth:`LocalAwsApp.__call__`:
 2. Recognise the AWS call (``awscall.identify``); unsigned requests go straight to moto.
 3. Decide the account the way moto does and pin it with moto's ``x-moto-account-id`` header, so
    moto and our emulators agree (``--account`` changes the default account).
-4. Count the call; answer an injected throttling error if a fault rule says so.
+4. Count the call; answer an injected throttling error, or wait first, if a fault rule says so.
 5. DRS → ``drs_api``; Aurora global switchover/failover/describe → ``aurora``; anything else → moto.
 """
 
@@ -63,8 +63,11 @@ class LocalAwsApp:
             return self._moto(None, environ, recording_start_response)
 
         account = self._pin_account(environ, call)
-        throttled = self.state.faults.should_throttle(call.names, call.operation)
+        fault = self.state.faults.fault_for(call.names, call.operation)
+        throttled = fault.throttled
         self.state.calls.record(call.key, throttled=throttled, scope=f"{account}/{call.region}")
+        if fault.delay:  # a slow call: served as usual, later (holding no lock, so other calls go on)
+            time.sleep(fault.delay)
         try:
             if throttled:
                 return error_response(call, throttling_error(call))(environ, recording_start_response)

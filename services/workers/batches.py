@@ -3,17 +3,23 @@
 The first member task to claim the batch starts the adapter's operation for every member and stores
 its id on the batch; the others find it there. One member at a time refreshes the batch's stored
 status view (at most once per poll interval); every member reads its own outcome from it. A
-retryable AWS error gives the claim back. See docs/architecture.md, "Launch batches".
+retryable AWS error gives the claim back. While the claimant is inside AWS (throttled retries can
+outlast the claim timeout) a background thread keeps its claim fresh; a start that lost its claim all
+the same records what it started as a stray of the batch. See docs/architecture.md, "Launch batches".
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import replace
+from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Row
 
+from shared.domain.batches import EarlierOperations
+from shared.domain.progress import Phase
 from shared.domain.states import RESOURCE_TERMINAL, BatchStatus, ResourceStatus
 from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -23,6 +29,10 @@ from .work import ACTOR, Envelope, LearnedDurations, PollAgain, Timing, Work, ea
 
 log = logging.getLogger(__name__)
 RS = ResourceStatus
+CLAIM_BEATS = 3
+"""Heartbeats of a start claim per claim timeout while its claimant is inside AWS."""
+LEAST_BEAT = 0.1
+"""The shortest wait between two such heartbeats (a claim timeout near zero must not spin)."""
 
 
 class LaunchBatchMember:
@@ -96,6 +106,9 @@ class LaunchBatchMember:
         with self.units() as uow:
             members = [m for m in uow.launch_batches.members(batch_id) if m.status not in RESOURCE_TERMINAL]
             sources = earlier_details(uow, adapter, work, [m.arn for m in members])
+            earlier = EarlierOperations()
+            if adapter.uses_aws and work.phase is not Phase.INSTANTIATE:
+                earlier = uow.launch_batches.earlier_operations(work.execution_id, adapter.name)
             access = self.roles.access(uow, adapter, claim.account_id or work.arn, work.detail)
         if claim.start_attempts > 1:
             log.warning("[%s] batch %s: re-claimed a start whose worker went silent", work.execution_id, batch_id)
@@ -105,11 +118,13 @@ class LaunchBatchMember:
             access,
             attempt=claim.start_attempts,
             members=tuple(work.member_context(m, access, sources.get(m.arn, {})) for m in members),
+            earlier=earlier,
         )
         started: BatchStarted | None = None
         error: str | None = None
         try:
-            started = adapter.start_batch(batch_ctx)
+            with KeptClaim(self.units, claim, work.id, max(self.timing.claim_timeout / CLAIM_BEATS, LEAST_BEAT)):
+                started = adapter.start_batch(batch_ctx)
         except RetryLater as deferred:
             log.warning("[%s] batch %s: start deferred: %s", work.execution_id, batch_id, deferred)
             with self.units() as uow:
@@ -149,8 +164,16 @@ class LaunchBatchMember:
             message=f"{adapter.name} {work.phase.value}: operation {started.operation_id} started for "
             f"{count} resources (batch {claim.id})",
         )
-        if recorded is None:
-            log.warning("[%s] batch %s: claim lost while starting it", work.execution_id, claim.id)
+        if recorded is None:  # re-claimed meanwhile: what this claim started must stay on record all the same
+            log.warning(
+                "[%s] batch %s: claim lost while starting it; operation %s kept as a stray",
+                work.execution_id,
+                claim.id,
+                started.operation_id,
+            )
+            uow.launch_batches.record_stray(
+                claim.id, claim.start_attempts, operation_id=started.operation_id, detail=started.detail, actor=ACTOR
+            )
 
     def _take_outcome(
         self, uow: UnitOfWork, adapter: BatchAdapter, work: Work, batch: Row
@@ -203,6 +226,44 @@ class LaunchBatchMember:
         except Exception as error:
             log.exception("[%s] batch %s: status look-up failed", work.execution_id, batches[0].id)
             return {batch.id: {"error": f"status failed: {error}"} for batch in batches}
+
+
+class KeptClaim:
+    """Keeps a batch's start claim (and the claimant's run) fresh from a background thread while the
+    claimant is inside AWS, every ``every`` seconds, so no other member re-claims a start that is alive.
+    A worker that dies takes the thread with it: its claim goes stale and is re-claimed, as designed."""
+
+    def __init__(self, units: UnitOfWorkFactory, claim: Row, run_id: int, every: float) -> None:
+        self.units = units
+        self.batch_id = claim.id
+        self.attempts = claim.start_attempts
+        self.run_id = run_id
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"claim-{claim.id}", daemon=True)
+
+    def __enter__(self) -> KeptClaim:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                with self.units(autocommit=True) as uow:
+                    kept = uow.launch_batches.keep_claim(self.batch_id, self.attempts)
+                    uow.resources.heartbeat(self.run_id)
+            except Exception:  # Postgres unreachable for a moment: try again at the next beat
+                log.exception("batch %s: keeping the start claim failed", self.batch_id)
+                continue
+            if not kept:
+                log.warning("batch %s: start claim %s was taken over while starting", self.batch_id, self.attempts)
+                return
 
 
 def _batch_context(work: Work, batch: Row, access: Access, **known: Any) -> BatchContext:

@@ -5,12 +5,17 @@ Some AWS operations take many resources at once (DRS ``start_recovery``: up to 1
 job). When a wave starts, its resources of such an adapter are split into batches of at most the
 adapter's limit, per (account, region) — one AWS call cannot span accounts or regions. Each resource
 keeps its own task; the first task to claim the batch starts the operation for all of it.
+
+A batch knows every operation started for it: the one its claim recorded (``operation_id``) and the
+strays (``detail.strays``) — started by a claim that was taken over while it was inside AWS. A later
+phase (a drill's cleanup) is told all of them (:class:`EarlierOperations`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from shared.domain.arns import location
 
@@ -19,6 +24,26 @@ DRS_JOB_LIMIT = 100
 
 BATCH_LIMITS: Mapping[str, int] = {"drs": DRS_JOB_LIMIT}
 """Adapters whose resources are started in batches, and the most resources one AWS call takes."""
+
+STRAYS = "strays"
+"""The key of a batch's ``detail`` listing the operations started by claims that were taken over."""
+
+
+@dataclass(frozen=True)
+class EarlierOperations:
+    """What earlier executions (the chain a later phase follows) started in their launch batches."""
+
+    execution_ids: tuple[str, ...] = ()
+    operation_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, execution_ids: Iterable[str], batches: Iterable[Any]) -> EarlierOperations:
+        """From batch rows (``operation_id``, ``detail``): each recorded and stray operation once, in order."""
+        found: list[str] = []
+        for batch in batches:
+            strays = (batch.detail or {}).get(STRAYS) or []
+            found.extend(op for op in (batch.operation_id, *(s.get("operationId") for s in strays)) if op)
+        return cls(tuple(execution_ids), tuple(dict.fromkeys(found)))
 
 
 @dataclass(frozen=True)

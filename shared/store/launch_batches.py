@@ -4,7 +4,9 @@
 The scheduler creates a wave's batches in the transaction that starts the wave. A member task claims
 its batch with a compare-and-set (``PENDING → STARTING``, or a re-claim of a start whose worker went
 silent); only the claimant calls AWS, then stores the operation id (``STARTED``) or gives the claim
-back after a retryable error. Status look-ups are shared the same way: one member at a time takes the
+back after a retryable error; while it is inside AWS its claimant keeps the claim fresh (``keep_claim``),
+and a start that lost its claim anyway records what it started as a stray (``record_stray``), so the
+batch knows every operation started for it. Status look-ups are shared the same way: one member at a time takes the
 ``viewed_at`` lease, asks AWS once and stores the answer in ``view`` for every member to read.
 """
 
@@ -13,12 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, literal_column, or_, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, literal, literal_column, or_, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db.tables import executions, launch_batch_members, launch_batches, resource_runs
-from shared.domain.batches import BATCH_LIMITS, RunRef, split
+from shared.domain.batches import BATCH_LIMITS, STRAYS, EarlierOperations, RunRef, split
 from shared.domain.states import BatchStatus
 from shared.store import events
+from shared.store.resources import source_chain
 from shared.store.transition import guard
 
 LB, M, R = launch_batches, launch_batch_members, resource_runs
@@ -139,6 +143,17 @@ def _end_claim(conn: Connection, batch_id: int, attempts: int, target: BatchStat
     ).first()
 
 
+def keep_claim(conn: Connection, batch_id: int, attempts: int) -> bool:
+    """The claimant's heartbeat while it is inside AWS: refresh ``claimed_at`` of the claim ``attempts``;
+    False once the claim is lost (re-claimed, or ended)."""
+    kept = conn.execute(
+        update(LB)
+        .where(LB.c.id == batch_id, guard(LB.c.status, BS.STARTING, BS.STARTING), LB.c.start_attempts == attempts)
+        .values(claimed_at=func.clock_timestamp())
+    )
+    return bool(kept.rowcount)
+
+
 def release(conn: Connection, batch_id: int, attempts: int) -> bool:
     """Give a claim back after a retryable error, so the next member task may start the batch at once."""
     return _end_claim(conn, batch_id, attempts, BS.PENDING, claimed_at=None) is not None
@@ -162,7 +177,7 @@ def record_start(
         attempts,
         BS.STARTED,
         operation_id=operation_id,
-        detail=detail,
+        detail=func.coalesce(LB.c.detail, literal({}, JSONB)).op("||")(literal(detail, JSONB)),  # strays stay
         outcomes=outcomes,
         started_at=func.clock_timestamp(),
     )
@@ -170,6 +185,32 @@ def record_start(
         timeline = {"batchId": row.id, "operationId": operation_id, **detail}
         events.append(
             conn, row.execution_id, "batch.started", actor, message, wave_number=row.wave_number, detail=timeline
+        )
+    return row
+
+
+def record_stray(
+    conn: Connection, batch_id: int, attempts: int, *, operation_id: str, detail: dict[str, Any], actor: str
+) -> Row | None:
+    """Keep an operation started by the claim ``attempts`` after that claim was lost (re-claimed while it
+    was inside AWS): appended to the batch's ``detail.strays`` and logged on the timeline, so the batch's
+    cleanup knows it (docs/architecture.md, "Launch batches")."""
+    entry = {"operationId": operation_id, "attempt": attempts, **detail}
+    strays = func.coalesce(LB.c.detail[STRAYS], literal([], JSONB)).op("||")(literal([entry], JSONB))
+    row = conn.execute(
+        update(LB)
+        .where(LB.c.id == batch_id)
+        .values(detail=func.coalesce(LB.c.detail, literal({}, JSONB)).op("||")(func.jsonb_build_object(STRAYS, strays)))
+        .returning(*LB.c)
+    ).first()
+    if row is not None:
+        message = (
+            f"Batch {row.id} ({row.adapter}): operation {operation_id} was started by a claim that was taken over "
+            "meanwhile; kept on record as a stray for cleanup"
+        )
+        timeline = {"batchId": row.id, "operationId": operation_id, "attempt": attempts}
+        events.append(
+            conn, row.execution_id, "batch.stray", actor, message, wave_number=row.wave_number, detail=timeline
         )
     return row
 
@@ -235,6 +276,21 @@ def jobs_of(conn: Connection, run_ids: list[int]) -> dict[int, str]:
         .where(M.c.resource_run_id.in_(run_ids), LB.c.operation_id.like("drsjob-%"))
     )
     return {row.resource_run_id: row.operation_id for row in rows}
+
+
+def earlier_operations(conn: Connection, execution_id: str, adapter: str) -> EarlierOperations:
+    """What the executions this one follows started in ``adapter``'s batches: their ids and every
+    operation of those batches — recorded and stray — so a cleanup can undo all of it."""
+    chain = source_chain(execution_id)
+    ids = tuple(conn.scalars(select(chain.c.id).order_by(chain.c.depth)).all())
+    if not ids:
+        return EarlierOperations()
+    rows = conn.execute(
+        select(LB.c.operation_id, LB.c.detail)
+        .where(LB.c.execution_id.in_(ids), LB.c.adapter == adapter)
+        .order_by(LB.c.id)
+    )
+    return EarlierOperations.of(ids, rows)
 
 
 def claim_scope_views(conn: Connection, batch_id: int, max_age: float) -> list[Row]:

@@ -178,6 +178,21 @@ def release_start(conn: Connection, run_id: int, attempts: int) -> bool:
     return bool(released.rowcount)
 
 
+def source_chain(execution_id: str, max_depth: int = 10) -> Any:
+    """The chain of earlier executions an execution follows (``source_execution_id``, then its source, …):
+    a recursive CTE of ``id`` and ``depth`` (1: the direct source)."""
+    chain = (
+        select(executions.c.source_execution_id.label("id"), literal_column("1").label("depth"))
+        .where(executions.c.id == execution_id, executions.c.source_execution_id.is_not(None))
+        .cte("chain", recursive=True)
+    )
+    return chain.union_all(
+        select(executions.c.source_execution_id, chain.c.depth + 1)
+        .select_from(executions.join(chain, executions.c.id == chain.c.id))
+        .where(executions.c.source_execution_id.is_not(None), chain.c.depth < max_depth)
+    )
+
+
 def source_details(conn: Connection, execution_id: str, arns: Iterable[str], max_depth: int = 10) -> dict[str, dict]:
     """What earlier phases recorded about each ARN: the ``detail`` of its runs along the chain of source
     executions (``source_execution_id``), merged oldest first, so a cleanup finds the snapshot its
@@ -185,16 +200,7 @@ def source_details(conn: Connection, execution_id: str, arns: Iterable[str], max
     wanted = list(arns)
     if not wanted:
         return {}
-    chain = (
-        select(executions.c.source_execution_id.label("id"), literal_column("1").label("depth"))
-        .where(executions.c.id == execution_id, executions.c.source_execution_id.is_not(None))
-        .cte("chain", recursive=True)
-    )
-    chain = chain.union_all(
-        select(executions.c.source_execution_id, chain.c.depth + 1)
-        .select_from(executions.join(chain, executions.c.id == chain.c.id))
-        .where(executions.c.source_execution_id.is_not(None), chain.c.depth < max_depth)
-    )
+    chain = source_chain(execution_id, max_depth)
     rows = conn.execute(
         select(R.c.arn, R.c.detail)
         .select_from(R.join(chain, R.c.execution_id == chain.c.id))

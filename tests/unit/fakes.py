@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from shared.domain.batches import STRAYS, EarlierOperations
 from shared.domain.progress import ExecutionSnapshot, OnFailure, Phase, WaveSnapshot
 from shared.domain.states import (
     EXECUTION_ACTIVE,
@@ -415,6 +416,28 @@ class FakeLaunchBatches(_Store):
         batch.start_attempts += 1
         return copy.copy(batch)
 
+    def keep_claim(self, batch_id, attempts):
+        batch = self._claimed(batch_id, attempts)
+        if batch is not None:
+            batch.claimed_at = self.t.now
+        return batch is not None
+
+    def record_stray(self, batch_id, attempts, *, operation_id, detail, actor):
+        batch = self.t.batches[batch_id]
+        old = dict(batch.detail or {})
+        entry = {"operationId": operation_id, "attempt": attempts, **detail}
+        batch.detail = {**old, STRAYS: [*old.get(STRAYS, []), entry]}
+        FakeEvents(self.t).append(batch.execution_id, "batch.stray", actor, f"stray {operation_id}")
+        return copy.copy(batch)
+
+    def earlier_operations(self, execution_id, adapter):
+        chain, source = [], self.t.executions[execution_id].source_execution_id
+        while source is not None:
+            chain.append(source)
+            source = self.t.executions[source].source_execution_id
+        batches = [b for b in self.t.batches.values() if b.execution_id in chain and b.adapter == adapter]
+        return EarlierOperations.of(chain, batches)
+
     def release(self, batch_id, attempts):
         batch = self._claimed(batch_id, attempts)
         if batch is not None:
@@ -427,7 +450,7 @@ class FakeLaunchBatches(_Store):
             batch.status, batch.operation_id, batch.detail, batch.outcomes = (
                 BS.STARTED.value,
                 operation_id,
-                detail,
+                {**(batch.detail or {}), **detail},
                 outcomes,
             )
         return copy.copy(batch)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from shared.domain.arns import Arn, InvalidArn, location
-from shared.domain.batches import RunRef, split
+from shared.domain.batches import EarlierOperations, RunRef, split
 from shared.domain.states import BatchStatus, IllegalTransition, check_move
 
 DRS = "arn:aws:drs:{region}:{account}:source-server/s-{n:017x}"
@@ -103,3 +105,15 @@ def test_malformed_arns_are_refused(text):
     with pytest.raises(InvalidArn):
         Arn.parse(text)
     assert location(text) == (None, None)
+
+
+def test_earlier_operations_list_each_recorded_and_stray_operation_once_in_batch_order():
+    batches = [
+        SimpleNamespace(operation_id="job-2", detail={"strays": [{"operationId": "job-1"}, {"operationId": "job-2"}]}),
+        SimpleNamespace(operation_id=None, detail=None),  # never started
+        SimpleNamespace(operation_id="job-3", detail={"jobID": "job-3"}),
+    ]
+
+    earlier = EarlierOperations.of(["ex-2", "ex-1"], batches)
+
+    assert earlier == EarlierOperations(("ex-2", "ex-1"), ("job-2", "job-1", "job-3"))

@@ -19,6 +19,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from shared.domain.batches import EarlierOperations
+
 
 class Outcome(StrEnum):
     IN_PROGRESS = "IN_PROGRESS"
@@ -135,6 +137,9 @@ class BatchContext:
     operation_id: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     members: tuple[ResourceContext, ...] = ()
+    earlier: EarlierOperations = field(
+        default_factory=EarlierOperations
+    )  # a later phase: what the executions it follows started
 
     @property
     def is_drill(self) -> bool:

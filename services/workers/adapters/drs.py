@@ -12,6 +12,10 @@ worker went silent) first looks for the job the earlier claim may have started �
 ``drwave:batch`` — and a ``ConflictException`` (a server already in an active job) is classified as
 done-already and resolved by looking that job up: ours is adopted, a foreign job fails only the
 servers it holds and the rest of the batch starts without them.
+
+A cleanup terminates the drill instances of every job the executions it follows started — the jobs on
+record (the batches', strays included) and any job tagged ``drwave:execution`` with one of them — so a
+job whose start lost its claim leaves no instance behind (docs/architecture.md, "Launch batches").
 """
 
 from __future__ import annotations
@@ -137,10 +141,19 @@ class DrsAdapter(AwsAdapter, BatchAdapter):
 
     def _lookup(self, drs: Any, servers: Iterable[str], token: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
         """The job of this batch, if one exists, and ``{server: active launch job}`` for the others."""
-        wanted = sorted(set(servers))
+        last_jobs, busy = self._launches(drs, servers)
+        if not last_jobs:
+            return None, busy
+        jobs = self._jobs(drs, sorted(set(last_jobs.values())))
+        own = next((j for j in jobs.values() if (j.get("tags") or {}).get(TAG_BATCH) == token), None)
+        return own, busy
+
+    @staticmethod
+    def _launches(drs: Any, servers: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
+        """``{server: its last launch job}`` and ``{server: its launch job still running}``."""
         last_jobs: dict[str, str] = {}
         busy: dict[str, str] = {}
-        for page in _described(drs, "describe_source_servers", {"sourceServerIDs": wanted}):
+        for page in _described(drs, "describe_source_servers", {"sourceServerIDs": sorted(set(servers))}):
             for item in page.get("items", []):
                 launch = (item.get("lifeCycle") or {}).get("lastLaunch") or {}
                 job_id = (launch.get("initiated") or {}).get("jobID")
@@ -148,11 +161,7 @@ class DrsAdapter(AwsAdapter, BatchAdapter):
                     last_jobs[item["sourceServerID"]] = job_id
                     if launch.get("status") in ACTIVE_LAUNCH:
                         busy[item["sourceServerID"]] = job_id
-        if not last_jobs:
-            return None, busy
-        jobs = self._jobs(drs, sorted(set(last_jobs.values())))
-        own = next((j for j in jobs.values() if (j.get("tags") or {}).get(TAG_BATCH) == token), None)
-        return own, busy
+        return last_jobs, busy
 
     @staticmethod
     def _jobs(drs: Any, job_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -175,33 +184,30 @@ class DrsAdapter(AwsAdapter, BatchAdapter):
     def _terminate(self, batch: BatchContext) -> BatchStarted:
         drs = self._drs(batch)
         servers = {m.resource_run_id: server_id(m) for m in batch.members}
+        self._wait_for_earlier_launches(drs, batch, servers.values())
         instances = self._instances(drs, servers.values())
+        ours = self._launched_by_earlier(drs, batch, instances)
         decided: dict[int, Progress] = {}
         targets: list[str] = []
         for member in batch.members:
             sid = servers[member.resource_run_id]
             recorded = _recorded_instance(member)
+            of_server = [i for i in instances if i.get("sourceServerID") == sid]
+            chosen = [i for i in of_server if i["recoveryInstanceID"] == recorded or i["recoveryInstanceID"] in ours]
             launched_nothing = "jobID" in member.source_detail and recorded is None
-            instance = None if launched_nothing else _instance_for(instances, sid, recorded)
-            if instance is None:
-                note = "the source execution launched no instance" if launched_nothing else "no recovery instance left"
-                decided[member.resource_run_id] = Progress(OK, {"sourceServerID": sid, "note": f"{note} to terminate"})
+            if not chosen and recorded is None and not launched_nothing:
+                chosen = of_server[:1]  # nothing on record: the server's current instance
+            drills = sorted((i["recoveryInstanceID"] for i in chosen if i.get("isDrill")), key=lambda i: i != recorded)
+            kept = [i["recoveryInstanceID"] for i in chosen if not i.get("isDrill")]
+            if not drills:
+                decided[member.resource_run_id] = Progress(OK, _nothing_to_terminate(sid, kept, launched_nothing))
                 continue
-            iid = instance["recoveryInstanceID"]
-            if not instance.get("isDrill"):
-                decided[member.resource_run_id] = Progress(
-                    OK,
-                    {
-                        "sourceServerID": sid,
-                        "kept": iid,
-                        "note": "kept: the recovery instance of a real recovery serves production; "
-                        "terminate it after failback",
-                    },
-                )
-                continue
-            decided[member.resource_run_id] = Progress(IP, {"sourceServerID": sid, "recoveryInstanceID": iid})
-            if instance.get("ec2InstanceState") not in GONE:  # being terminated already: just watch it go
-                targets.append(iid)
+            detail: dict[str, Any] = {"sourceServerID": sid, "recoveryInstanceID": drills[0]}
+            if len(drills) > 1:  # a stray job's instance besides the recorded one
+                detail["recoveryInstanceIDs"] = drills
+            decided[member.resource_run_id] = Progress(IP, detail)
+            gone = {i["recoveryInstanceID"] for i in chosen if i.get("ec2InstanceState") in GONE}
+            targets.extend(iid for iid in drills if iid not in gone)  # being terminated already: just watch it go
         job_id = None
         if targets:
             result = aws(
@@ -214,6 +220,34 @@ class DrsAdapter(AwsAdapter, BatchAdapter):
                 job_id = result["job"]["jobID"]
         detail = {"jobID": job_id, "sourceServerIDs": sorted(set(servers.values())), "terminating": len(targets)}
         return BatchStarted(job_id or f"terminate:{batch.token}", detail, decided)
+
+    def _wait_for_earlier_launches(self, drs: Any, batch: BatchContext, servers: Iterable[str]) -> None:
+        """A launch job of the executions this cleanup follows still running (a stray's, started late)
+        would bring up instances after the cleanup: raise ``RetryLater`` until it has ended."""
+        _, busy = self._launches(drs, servers)
+        if not busy:
+            return
+        jobs = self._jobs(drs, sorted(set(busy.values())))
+        earlier = [job_id for job_id, job in jobs.items() if self._is_earlier(batch, job_id, job)]
+        if earlier:
+            raise RetryLater(f"DRS launch job {earlier[0]} of the execution this cleanup follows is still running")
+
+    def _launched_by_earlier(self, drs: Any, batch: BatchContext, instances: list[dict[str, Any]]) -> set[str]:
+        """The recovery instances launched by a job of the executions this cleanup follows: a job on record
+        (a batch's, a stray, a member's) or one tagged ``drwave:execution`` with one of them (never recorded)."""
+        known = _recorded_jobs(batch)
+        unknown = sorted({str(i["jobID"]) for i in instances if i.get("jobID") and i["jobID"] not in known})
+        if unknown and batch.earlier.execution_ids:
+            known |= {
+                job_id for job_id, job in self._jobs(drs, unknown).items() if self._is_earlier(batch, job_id, job)
+            }
+        return {i["recoveryInstanceID"] for i in instances if i.get("jobID") in known}
+
+    @staticmethod
+    def _is_earlier(batch: BatchContext, job_id: str, job: dict[str, Any]) -> bool:
+        """Whether a DRS job was started by the executions this cleanup follows: on record, or so tagged."""
+        tagged = (job.get("tags") or {}).get(TAG_EXECUTION)
+        return job_id in _recorded_jobs(batch) or (tagged is not None and tagged in batch.earlier.execution_ids)
 
     def _reverse(self, batch: BatchContext) -> BatchStarted:
         drs = self._drs(batch)
@@ -410,10 +444,24 @@ def _running_status(view: dict[str, Any], ctx: ResourceContext) -> Progress:
 
 def _terminated_status(view: dict[str, Any], ctx: ResourceContext) -> Progress:
     iid = ctx.detail.get("recoveryInstanceID")
-    instance = (view.get("instances") or {}).get(iid) if iid else None
-    if instance is None or instance.get("state") == "TERMINATED":
+    every = ctx.detail.get("recoveryInstanceIDs") or ([iid] if iid else [])
+    instances = view.get("instances") or {}
+    left = [instances[i] for i in every if i in instances and instances[i].get("state") != "TERMINATED"]
+    if not left:
         return Progress(OK, {"terminated": iid})
-    return Progress(IP, {"ec2InstanceState": instance.get("state")})
+    return Progress(IP, {"ec2InstanceState": left[0].get("state")})
+
+
+def _nothing_to_terminate(sid: str, kept: list[str], launched_nothing: bool) -> dict[str, Any]:
+    """A cleanup member's detail when none of its server's instances is a drill instance of ours."""
+    if kept:
+        return {
+            "sourceServerID": sid,
+            "kept": kept[0],
+            "note": "kept: the recovery instance of a real recovery serves production; terminate it after failback",
+        }
+    note = "the source execution launched no instance" if launched_nothing else "no recovery instance left"
+    return {"sourceServerID": sid, "note": f"{note} to terminate"}
 
 
 def _viewed_instance(view: dict[str, Any], sid: str, recorded: str | None) -> tuple[str | None, dict[str, Any] | None]:
@@ -437,6 +485,13 @@ def _instance_for(instances: list[dict[str, Any]], sid: str, recorded: str | Non
     if recorded:
         return next((i for i in instances if i.get("recoveryInstanceID") == recorded), None)
     return next((i for i in instances if i.get("sourceServerID") == sid), None)
+
+
+def _recorded_jobs(batch: BatchContext) -> set[str]:
+    """The DRS jobs on record for a later phase's batch: its earlier executions' (strays included) and
+    the jobs its members' earlier runs recorded."""
+    members = {str(m.source_detail["jobID"]) for m in batch.members if m.source_detail.get("jobID")}
+    return set(batch.earlier.operation_ids) | members
 
 
 def _compact(values: dict[str, Any]) -> dict[str, Any]:

@@ -77,6 +77,11 @@ class LocalAwsAdmin:
     def throttle(self, rate: float = 0.5, service: str = "*", operation: str = "*") -> None:
         self.post("faults", {"service": service, "operation": operation, "throttleRate": rate})
 
+    def slow(self, seconds: float, calls: int | None = None, service: str = "*", operation: str = "*") -> None:
+        """Answer the first ``calls`` matching calls (every one, without) ``seconds`` late."""
+        rule = {"service": service, "operation": operation, "delaySeconds": seconds}
+        self.post("faults", rule if calls is None else {**rule, "calls": calls})
+
     def clear_faults(self) -> None:
         requests.delete(f"{self.base}/faults", timeout=10).raise_for_status()
 

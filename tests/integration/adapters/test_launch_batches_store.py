@@ -7,8 +7,9 @@ import uuid
 import pytest
 from support import all_at_once, insert_execution
 
+from shared.domain.batches import EarlierOperations
 from shared.domain.states import ExecutionStatus
-from shared.store import executions, launch_batches, plans, resources
+from shared.store import events, executions, launch_batches, plans, resources
 
 DRS = "arn:aws:drs:us-west-2:123456789012:source-server/s-{:017x}"
 
@@ -175,3 +176,90 @@ def test_the_batch_that_looks_up_its_job_claims_the_look_up_of_its_started_neigh
     assert second in [row.id for row in claimed] and first not in [row.id for row in claimed]
     assert {row.phase for row in claimed} == {"instantiate"}
     assert second not in [row.id for row in again]  # just claimed: fresh for 30 s
+
+
+def test_a_claimants_heartbeat_keeps_only_its_own_claim_fresh(db, batch_rows):
+    batch_id = batch_rows["batches"][0].id
+    with db.engine.begin() as conn:
+        first = launch_batches.claim_start(conn, batch_id, stale_seconds=60)
+        kept = launch_batches.keep_claim(conn, batch_id, first.start_attempts)
+        refreshed = launch_batches.get(conn, batch_id).claimed_at
+        taken = launch_batches.claim_start(conn, batch_id, stale_seconds=0)
+        lost = launch_batches.keep_claim(conn, batch_id, first.start_attempts)
+        after = launch_batches.get(conn, batch_id)
+
+    assert kept and refreshed > first.claimed_at
+    assert not lost and (after.start_attempts, after.claimed_at) == (2, taken.claimed_at)
+
+
+def test_a_stray_recorded_before_or_after_the_winning_start_stays_on_the_batch(db, batch_rows):
+    early, late = (b.id for b in batch_rows["batches"])
+    with db.engine.begin() as conn:
+        for batch_id, stray_first in ((early, True), (late, False)):
+            lost = launch_batches.claim_start(conn, batch_id, stale_seconds=60)
+            won = launch_batches.claim_start(conn, batch_id, stale_seconds=0)
+
+            def stray(batch_id=batch_id, lost=lost) -> None:
+                launch_batches.record_stray(
+                    conn, batch_id, lost.start_attempts, operation_id="job-1", detail={"jobID": "job-1"}, actor="t"
+                )
+
+            if stray_first:
+                stray()
+            launch_batches.record_start(
+                conn,
+                batch_id,
+                won.start_attempts,
+                operation_id="job-2",
+                detail={"jobID": "job-2"},
+                outcomes={},
+                actor="t",
+                message="m",
+            )
+            if not stray_first:
+                stray()
+        rows = {b.id: b for b in launch_batches.list_for(conn, batch_rows["execution"])}
+        kinds = [e.kind for e in events.list_for(conn, batch_rows["execution"])]
+
+    for batch_id in (early, late):
+        assert rows[batch_id].status == "STARTED" and rows[batch_id].operation_id == "job-2"
+        assert rows[batch_id].detail == {
+            "jobID": "job-2",
+            "strays": [{"operationId": "job-1", "attempt": 1, "jobID": "job-1"}],
+        }
+    assert kinds.count("batch.stray") == 2
+
+
+def test_a_later_phase_is_told_every_operation_of_the_executions_it_follows(db, batch_rows):
+    first, second = batch_rows["batches"]
+    with db.engine.begin() as conn:
+        for batch_id, job in ((first.id, "job-1"), (second.id, "job-3")):
+            claim = launch_batches.claim_start(conn, batch_id, stale_seconds=60)
+            launch_batches.record_start(
+                conn, batch_id, claim.start_attempts, operation_id=job, detail={}, outcomes={}, actor="t", message="m"
+            )
+        launch_batches.record_stray(conn, first.id, 0, operation_id="job-2", detail={}, actor="t")
+        plan = plans.get(conn, executions.get(conn, batch_rows["execution"]).plan_id)
+        activate = _follower(conn, plan, batch_rows["execution"], "activate")
+        cleanup = _follower(conn, plan, activate, "cleanup")
+        told = launch_batches.earlier_operations(conn, cleanup, "drs")
+        unrelated = launch_batches.earlier_operations(conn, cleanup, "aurora")
+        first_phase = launch_batches.earlier_operations(conn, batch_rows["execution"], "drs")
+
+    assert told == EarlierOperations((activate, batch_rows["execution"]), ("job-1", "job-2", "job-3"))
+    assert unrelated.operation_ids == () and first_phase == EarlierOperations()
+
+
+def _follower(conn, plan, source: str, phase: str) -> str:
+    row = executions.create(
+        conn,
+        plan_id=plan.id,
+        plan_name=plan.name,
+        mode="drill",
+        phase=phase,
+        created_by="test",
+        reason=None,
+        source_execution_id=source,
+    )
+    executions.move(conn, row.id, ExecutionStatus.PENDING, ExecutionStatus.FAILED, actor="test", message="t")
+    return row.id

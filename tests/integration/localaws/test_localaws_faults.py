@@ -1,6 +1,9 @@
-"""Injected throttling and call counting, as seen by a boto3 client without retries."""
+"""Injected throttling, slow calls and call counting, as seen by a boto3 client without retries."""
 
 from __future__ import annotations
+
+import threading
+import time
 
 import pytest
 import requests
@@ -76,6 +79,29 @@ def test_removing_faults_lets_every_call_through_again(admin, aws_client):
     assert admin.get("faults") == {"faults": []}
 
 
+def test_a_slow_call_rule_answers_its_first_calls_later_while_other_calls_go_on(admin, aws_client):
+    admin.source_servers(servers=[{"hostname": "db-01"}])
+    admin.post("faults", {"service": "drs", "operation": "DescribeJobs", "delaySeconds": 15, "calls": 1})
+    admin.post("calls/reset")
+    answered: list[dict] = []
+    slow = threading.Thread(target=lambda: answered.append(aws_client("drs").describe_jobs()))
+    slow.start()
+    while admin.calls().get("drs:DescribeJobs", 0) < 1:  # the slow call has arrived and is being held
+        time.sleep(0.05)
+    drs = aws_client("drs")
+
+    servers = drs.describe_source_servers()["items"]  # other calls are served meanwhile
+    still_held = slow.is_alive()
+    drs.describe_jobs()  # the rule slows only its first call
+    (rule,) = admin.get("faults")["faults"]
+    slow.join()
+
+    assert still_held and len(servers) == 1
+    assert (rule["matched"], rule["delayed"], rule["calls"]) == (2, 1, 1)
+    assert answered == [{**answered[0], "items": []}]  # answered normally, only later
+    assert admin.get("calls")["throttled"] == {}
+
+
 def test_calls_are_counted_per_service_and_operation_for_moto_and_our_emulators(admin, aws_client):
     admin.post("calls/reset")
     aws_client("drs").describe_jobs()
@@ -106,6 +132,9 @@ def test_calls_are_counted_per_service_and_operation_for_moto_and_our_emulators(
         {"operation": "*", "throttleRate": 0.5},
         {"service": "drs", "throttleRate": 1.5},
         {"service": "drs", "throttleRate": "half"},
+        {"service": "drs", "delaySeconds": 0},
+        {"service": "drs", "delaySeconds": 5, "calls": 0},
+        {"service": "drs", "delaySeconds": 5, "throttleRate": 1},
     ],
 )
 def test_a_malformed_fault_is_refused_with_400(admin, endpoint, payload):
