@@ -6,7 +6,7 @@ One request's way through :meth:`LocalAwsApp.__call__`:
 2. Recognise the AWS call (``awscall.identify``); unsigned requests go straight to moto.
 3. Decide the account the way moto does and pin it with moto's ``x-moto-account-id`` header, so
    moto and our emulators agree (``--account`` changes the default account).
-4. Count the call; answer an injected throttling error if a fault rule says so.
+4. Count the call; answer an injected fault if a rule says so: throttling, or a Region outage (503).
 5. DRS → ``drs_api``; Aurora global switchover/failover/describe → ``aurora``; anything else → moto.
 """
 
@@ -22,7 +22,8 @@ from werkzeug.wrappers import Request, Response
 from deploy.localaws import admin, aurora, drs_api, route53_tagging
 from deploy.localaws.accounts import account_for_access_key
 from deploy.localaws.awscall import AwsCall, identify
-from deploy.localaws.errors import AwsError, error_response, internal_error, throttling_error
+from deploy.localaws.errors import AwsError, error_response, internal_error, throttling_error, unavailable_error
+from deploy.localaws.faults import Fault
 from deploy.localaws.state import LocalAwsState
 
 log = logging.getLogger("deploy.localaws")
@@ -63,9 +64,12 @@ class LocalAwsApp:
             return self._moto(None, environ, recording_start_response)
 
         account = self._pin_account(environ, call)
-        throttled = self.state.faults.should_throttle(call.names, call.operation)
+        fault = self.state.faults.fault_for(call.names, call.operation, call.region)
+        throttled = fault is Fault.THROTTLE
         self.state.calls.record(call.key, throttled=throttled, scope=f"{account}/{call.region}")
         try:
+            if fault is Fault.OUTAGE:
+                return error_response(call, unavailable_error(call))(environ, recording_start_response)
             if throttled:
                 return error_response(call, throttling_error(call))(environ, recording_start_response)
             response = self._guarded_emulation(call, account)
@@ -82,7 +86,7 @@ class LocalAwsApp:
                 account,
                 call.region,
                 str(seen.get("status", "?")).split(" ", 1)[0],
-                " (throttled)" if throttled else "",
+                f" ({fault.value})" if fault else "",
                 elapsed_ms,
             )
 
@@ -112,7 +116,8 @@ class LocalAwsApp:
         if call.service == "rds":
             with state.lock:
                 if call.operation in aurora.OPERATIONS:
-                    return state.aurora.handle(call, account, state.config.global_cluster_step_seconds)
+                    step = state.config.global_cluster_step_seconds
+                    return state.aurora.handle(call, account, step, region_out=state.faults.region_out)
                 state.aurora.advance(account)
             return None
         if call.service == "resourcegroupstaggingapi":

@@ -1,9 +1,16 @@
-"""Injected throttling (``POST /_localaws/faults``).
+"""Injected faults (``POST /_localaws/faults``): throttling, and Region outages.
 
-A rule matches calls by service and operation (``"*"`` for any) and throttles a fraction of them.
-The choice is deterministic, not random: for rate r, call n (counting from 0) of a rule is throttled
-when ``floor((n + 1) * r) > floor(n * r)``, so 0.5 throttles every second call, 0.25 every fourth
-and 1.0 every call. Tests can therefore assert exact counts.
+A rule matches calls by service, operation and Region (``"*"`` for any; Region defaults to ``"*"``).
+
+* **Throttling** (``"throttleRate": r``) throttles a fraction of the matching calls. The choice is
+  deterministic, not random: call n (counting from 0) of a rule is throttled when
+  ``floor((n + 1) * r) > floor(n * r)``, so 0.5 throttles every second call, 0.25 every fourth and 1.0
+  every call. Tests can therefore assert exact counts.
+* **Outage** (``"outage": true``) answers every matching call as an unreachable Region does: HTTP 503
+  ``ServiceUnavailable``, until the rule is deleted. A call is matched by the Region it is signed for
+  (where the client sent it), so a primary-Region outage leaves calls to the other Regions alone.
+
+One rule per (service, operation, Region): adding one replaces the rule it equals on those three.
 """
 
 from __future__ import annotations
@@ -11,37 +18,55 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
+
+
+class Fault(StrEnum):
+    THROTTLE = "throttle"
+    OUTAGE = "outage"
 
 
 @dataclass
 class FaultRule:
     service: str
     operation: str
-    throttle_rate: float
+    region: str = "*"
+    throttle_rate: float = 0.0
+    outage: bool = False
     seen: int = 0
     throttled: int = 0
 
-    def matches(self, services: tuple[str, ...], operation: str) -> bool:
-        service_ok = self.service == "*" or self.service in services
-        return service_ok and self.operation in ("*", operation)
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.service, self.operation, self.region
 
-    def next_is_throttled(self) -> bool:
+    def matches(self, services: tuple[str, ...], operation: str, region: str) -> bool:
+        service_ok = self.service == "*" or self.service in services
+        return service_ok and self.operation in ("*", operation) and self.region in ("*", region)
+
+    def next_fault(self) -> Fault | None:
         n = self.seen
         self.seen += 1
+        if self.outage:
+            return Fault.OUTAGE
         hit = math.floor((n + 1) * self.throttle_rate) > math.floor(n * self.throttle_rate)
         if hit:
             self.throttled += 1
-        return hit
+        return Fault.THROTTLE if hit else None
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "service": self.service,
-            "operation": self.operation,
-            "throttleRate": self.throttle_rate,
-            "matched": self.seen,
-            "throttled": self.throttled,
-        }
+        shape: dict[str, Any] = {"service": self.service, "operation": self.operation, "region": self.region}
+        if self.outage:
+            return {**shape, "outage": True, "matched": self.seen}
+        return {**shape, "throttleRate": self.throttle_rate, "matched": self.seen, "throttled": self.throttled}
+
+
+def _name(spec: dict[str, Any], field: str, default: str | None, example: str) -> str:
+    value = spec.get(field, default)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{field} must be {example}, or '*'")
+    return value
 
 
 class FaultInjector:
@@ -50,21 +75,40 @@ class FaultInjector:
         self._rules: list[FaultRule] = []
 
     def add(self, spec: dict[str, Any]) -> FaultRule:
-        """Add (or replace, same service + operation) a rule; raises ``ValueError`` on bad input."""
-        service = spec.get("service")
-        operation = spec.get("operation", "*")
-        rate = spec.get("throttleRate")
-        if not isinstance(service, str) or not service:
+        """Add (or replace, same service + operation + Region) a rule; raises ``ValueError`` on bad input."""
+        if not isinstance(spec.get("service"), str) or not spec.get("service"):
             raise ValueError("service is required (e.g. 'drs', or '*')")
-        if not isinstance(operation, str) or not operation:
-            raise ValueError("operation must be an operation name such as 'StartRecovery', or '*'")
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
-            raise ValueError("throttleRate must be a number between 0 and 1")
-        rule = FaultRule(service=service, operation=operation, throttle_rate=float(rate))
+        service = spec["service"]
+        operation = _name(spec, "operation", "*", "an operation name such as 'StartRecovery'")
+        region = _name(spec, "region", "*", "a Region such as 'us-east-1'")
+        rate, outage = spec.get("throttleRate"), spec.get("outage")
+        if outage is not None and rate is not None:
+            raise ValueError("a rule is either a throttleRate or an outage, not both")
+        if outage is not None:
+            if outage is not True:
+                raise ValueError("outage must be true (delete the rule to end the outage)")
+            rule = FaultRule(service=service, operation=operation, region=region, outage=True)
+        elif isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+            raise ValueError("throttleRate must be a number between 0 and 1 (or give outage: true)")
+        else:
+            rule = FaultRule(service=service, operation=operation, region=region, throttle_rate=float(rate))
         with self._lock:
-            self._rules = [r for r in self._rules if (r.service, r.operation) != (service, operation)]
+            self._rules = [r for r in self._rules if r.key != rule.key]
             self._rules.append(rule)
         return rule
+
+    def remove(self, spec: dict[str, Any]) -> bool:
+        """Delete the rule of this service + operation + Region (operation and Region default to ``"*"``)."""
+        key = (
+            _name(spec, "service", None, "a service such as 'rds'"),
+            _name(spec, "operation", "*", "an operation name"),
+            _name(spec, "region", "*", "a Region"),
+        )
+        with self._lock:
+            kept = [r for r in self._rules if r.key != key]
+            removed = len(kept) != len(self._rules)
+            self._rules = kept
+        return removed
 
     def clear(self) -> None:
         with self._lock:
@@ -74,10 +118,21 @@ class FaultInjector:
         with self._lock:
             return [r.as_json() for r in self._rules]
 
-    def should_throttle(self, services: tuple[str, ...], operation: str) -> bool:
-        """Whether this call is throttled. The first matching rule decides (and counts the call)."""
+    def fault_for(self, services: tuple[str, ...], operation: str, region: str) -> Fault | None:
+        """The fault this call meets, if any: an outage rule first, else the first matching throttling
+        rule decides (and counts the call)."""
         with self._lock:
-            for rule in self._rules:
-                if rule.matches(services, operation):
-                    return rule.next_is_throttled()
-        return False
+            ordered = sorted(self._rules, key=lambda r: not r.outage)
+            for rule in ordered:
+                if rule.matches(services, operation, region):
+                    return rule.next_fault()
+        return None
+
+    def region_out(self, service: str, region: str) -> bool:
+        """Whether an outage rule covers every ``service`` call to ``region`` (what an emulated operation
+        that needs that Region, such as a global switchover from the other side, asks)."""
+        with self._lock:
+            return any(
+                r.outage and r.service in ("*", service) and r.operation == "*" and r.region in ("*", region)
+                for r in self._rules
+            )
