@@ -59,6 +59,8 @@ class Work:
     started_at: datetime | None
     mode: str
     phase: Phase
+    failover: str  # the execution's failover options (shared.domain.failover): how Aurora moves a writer
+    allow_data_loss: bool
     execution_status: ExecutionStatus
     wave_started_at: datetime | None
     timeout_seconds: int
@@ -81,7 +83,8 @@ class Work:
 
     def context(self, access: Access = NO_ROLE, source: dict | None = None) -> ResourceContext:
         """What the adapter is told about this run."""
-        own = {name: getattr(self, name) for name in ("arn", "wave_number", "started_at", "now", "operation_id")}
+        names = ("arn", "wave_number", "started_at", "now", "operation_id", "failover", "allow_data_loss")
+        own = {name: getattr(self, name) for name in names}
         extra = {"detail": dict(self.detail or {}), "source_detail": dict(source or {})}
         return ResourceContext(resource_run_id=self.id, **own, **extra, **self.acting(access))
 
@@ -153,10 +156,14 @@ def record(uow: UnitOfWork, ctx: ResourceContext, progress: Progress) -> Envelop
     return Envelope(ctx.resource_run_id, target.value)
 
 
-def finish(units: UnitOfWorkFactory, work: Work, expected: ResourceStatus, error: str) -> Envelope:
-    """``expected`` -> FAILED with ``error``; the envelope carries whatever status the run ends up in."""
+def finish(
+    units: UnitOfWorkFactory, work: Work, expected: ResourceStatus, error: str, code: str | None = None
+) -> Envelope:
+    """``expected`` -> FAILED with ``error`` (and its ``code``, when the scheduler acts on it); the envelope
+    carries whatever status the run ends up in."""
+    values, logged = ({"error": error, "error_code": code}, {"errorCode": code}) if code else ({"error": error}, None)
     with units() as uow:
-        uow.resources.move(work.id, expected, RS.FAILED, actor=ACTOR, values={"error": error})
+        uow.resources.move(work.id, expected, RS.FAILED, actor=ACTOR, values=values, detail=logged)
         current = uow.resources.load_work(work.id)
     return Envelope(work.id, current.status)
 

@@ -35,6 +35,17 @@ DATA_LOSS_APPROVAL_REQUIRED = "DATA_LOSS_APPROVAL_REQUIRED"
 """The error code of a resource run that stopped before a failover only data loss approval allows."""
 
 
+def describe(failover: Failover, allow_data_loss: bool) -> str:
+    """What a recovery will do, in one line (the timeline's entry for its start)."""
+    if failover is Failover.GRACEFUL:
+        return "switchover only, never data loss"
+    if failover is Failover.UNGRACEFUL:
+        return "failover with data loss allowed"
+    if allow_data_loss:
+        return "switchover; failover with data loss allowed when the primary Region is unreachable"
+    return "switchover; a failover with data loss when the primary Region is unreachable needs approval"
+
+
 def first_move(failover: Failover) -> WriterMove:
     """What is tried first: a failover when asked for one, else a switchover."""
     return WriterMove.FAILOVER if failover is Failover.UNGRACEFUL else WriterMove.SWITCHOVER

@@ -138,6 +138,8 @@ def create(
     created_by: str,
     reason: str | None,
     source_execution_id: str | None,
+    failover: str = "auto",
+    allow_data_loss: bool = False,
 ) -> Row | None:
     """Insert a PENDING execution; None when the plan has an active execution already (the partial
     unique index on active executions of a plan settles a race of two starts)."""
@@ -153,6 +155,8 @@ def create(
                     created_by=created_by,
                     reason=reason,
                     source_execution_id=source_execution_id,
+                    failover=failover,
+                    allow_data_loss=allow_data_loss,
                 )
                 .returning(*executions.c)
             ).one()

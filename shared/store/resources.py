@@ -68,7 +68,8 @@ def _with_wave():
 
 
 def load_work(conn: Connection, run_id: int) -> Row | None:
-    """A resource run with what a worker needs to act on it: execution status, mode, phase, wave deadline."""
+    """A resource run with what a worker needs to act on it: execution status, mode, phase, failover
+    options, wave deadline."""
     return conn.execute(_load_work_statement(), {"run_id": run_id}).first()
 
 
@@ -80,6 +81,8 @@ def _load_work_statement():
             executions.c.status.label("execution_status"),
             executions.c.mode,
             executions.c.phase,
+            executions.c.failover,
+            executions.c.allow_data_loss,
             wave_runs.c.started_at.label("wave_started_at"),
             wave_runs.c.timeout_seconds,
             func.clock_timestamp().label("now"),

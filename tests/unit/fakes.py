@@ -69,6 +69,7 @@ NEW_RUN = {
     "operation_id": None,
     "detail": None,
     "error": None,
+    "error_code": None,
     "start_attempts": 0,
     "started_at": None,
     "heartbeat_at": None,
@@ -97,7 +98,8 @@ class FakeExecutions(_Store):
     def create(self, **fields):
         if self.active_for_plan(fields["plan_id"]) is not None:  # the partial unique index
             return None
-        row = SimpleNamespace(id=f"ex-{next(self.t.ids)}", status=ES.PENDING.value, **fields, **NEW_EXECUTION)
+        options = {"failover": "auto", "allow_data_loss": False, **fields}  # the columns' defaults
+        row = SimpleNamespace(id=f"ex-{next(self.t.ids)}", status=ES.PENDING.value, **options, **NEW_EXECUTION)
         self.t.executions[row.id] = row
         FakeEvents(self.t).append(row.id, "execution.pending", fields["created_by"], "requested")
         return copy.copy(row)
@@ -273,6 +275,7 @@ class FakeResources(_Store):
         execution = self.t.executions[run.execution_id]
         wave = self.t.waves[(run.execution_id, run.wave_number)]
         of_execution = {"execution_status": execution.status, "mode": execution.mode, "phase": execution.phase}
+        of_execution |= {"failover": execution.failover, "allow_data_loss": execution.allow_data_loss}
         of_wave = {"wave_started_at": wave.started_at, "timeout_seconds": wave.timeout_seconds}
         return SimpleNamespace(**vars(run), **of_execution, **of_wave, now=self.t.now)
 
