@@ -94,7 +94,9 @@ class Orchestrator:
                 )
                 if not uow.executions.set_fields(execution_id, status, current_wave=number):
                     raise LostRace
-                runs = uow.resources.for_wave(execution_id, number)
+                # only the wave's PENDING runs: all of them the first time, the new attempts of a retry
+                # (a SUCCEEDED run is never started again; docs/architecture.md, "Retry and skip")
+                runs = uow.resources.for_wave(execution_id, number, pending=True)
                 uow.launch_batches.create_for_wave(execution_id, number, runs)  # DRS: ≤ 100 servers per job
                 uow.publish(DispatchWave(execution_id, number, tuple((row.id, row.adapter, row.arn) for row in runs)))
                 log.info("[%s] wave %s started: %d resources", execution_id, number, len(runs), extra={"wave": number})

@@ -57,6 +57,7 @@ class Work:
     detail: dict[str, Any] | None
     start_attempts: int
     started_at: datetime | None
+    attempt: int  # retry (issue 12): which attempt of this run this is, 1 first
     mode: str
     phase: Phase
     failover: str  # the execution's failover options (shared.domain.failover): how Aurora moves a writer
@@ -83,7 +84,7 @@ class Work:
 
     def context(self, access: Access = NO_ROLE, source: dict | None = None) -> ResourceContext:
         """What the adapter is told about this run."""
-        names = ("arn", "wave_number", "started_at", "now", "operation_id", "failover", "allow_data_loss")
+        names = ("arn", "wave_number", "started_at", "now", "operation_id", "attempt", "failover", "allow_data_loss")
         own = {name: getattr(self, name) for name in names}
         extra = {"detail": dict(self.detail or {}), "source_detail": dict(source or {})}
         return ResourceContext(resource_run_id=self.id, **own, **extra, **self.acting(access))
@@ -106,6 +107,7 @@ class Work:
             self.context(access, source),
             resource_run_id=member.id,
             arn=member.arn,
+            attempt=member.attempt,
             detail=dict(member.detail or {}),
             started_at=None,
             now=None,

@@ -45,6 +45,7 @@ class ResourceContext:
     source_detail: dict[str, Any] = field(default_factory=dict)  # what earlier phases recorded (snapshots)
     failover: str = "auto"  # the execution's failover (shared.domain.failover.Failover): how Aurora moves
     allow_data_loss: bool = False  # the execution's allowDataLoss (or a data loss approval for this run)
+    attempt: int = 1  # the run's attempt: a retry (issue 12) starts attempt 2, 3, ...
 
     @property
     def is_drill(self) -> bool:

@@ -1,7 +1,7 @@
 """failover options of an execution (Aurora graceful, then ungraceful), error codes of resource runs
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-03 08:00:00.000000
 
 An execution keeps how a recovery moves an Aurora global database's writer (``failover``: graceful,
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
