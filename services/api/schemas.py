@@ -548,6 +548,9 @@ class ResourceRunOut(Out):
     finished_at: datetime | None
     error: str | None
     error_code: str | None = Field(default=None, description="a failure drwave acts on: DATA_LOSS_APPROVAL_REQUIRED")
+    data_loss_approved_by: str | None = Field(
+        default=None, description="who approved data loss for this cluster at a data loss pause (Aurora)"
+    )
     detail: dict[str, Any] | None = None
     latest_job_log: dict[str, Any] | None = Field(default=None, description="DRS: the latest job log item")
     attempt: int = Field(default=1, description="the current attempt (a retry adds one)")

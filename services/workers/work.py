@@ -62,6 +62,7 @@ class Work:
     phase: Phase
     failover: str  # the execution's failover options (shared.domain.failover): how Aurora moves a writer
     allow_data_loss: bool
+    data_loss_approved_by: str | None  # data loss approved for this run's cluster only (a data loss pause)
     execution_status: ExecutionStatus
     wave_started_at: datetime | None
     timeout_seconds: int
@@ -84,8 +85,10 @@ class Work:
 
     def context(self, access: Access = NO_ROLE, source: dict | None = None) -> ResourceContext:
         """What the adapter is told about this run."""
-        names = ("arn", "wave_number", "started_at", "now", "operation_id", "attempt", "failover", "allow_data_loss")
+        names = ("arn", "wave_number", "started_at", "now", "operation_id", "attempt", "failover")
         own = {name: getattr(self, name) for name in names}
+        own["data_loss_approved_by"] = self.data_loss_approved_by
+        own["allow_data_loss"] = self.allow_data_loss or self.data_loss_approved_by is not None
         extra = {"detail": dict(self.detail or {}), "source_detail": dict(source or {})}
         return ResourceContext(resource_run_id=self.id, **own, **extra, **self.acting(access))
 

@@ -161,6 +161,8 @@ resource_runs = Table(
     Column("detail", JSONB),
     Column("error", Text),
     Column("error_code", Text),  # a failure the scheduler acts on (shared.domain.failover.DATA_LOSS_APPROVAL_REQUIRED)
+    Column("data_loss_asked_at", DateTime(timezone=True)),  # when the scheduler paused for that approval
+    Column("data_loss_approved_by", Text),  # who approved data loss for this cluster: its next attempt fails over
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
     Column("heartbeat_at", DateTime(timezone=True)),

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from shared.domain.failover import DATA_LOSS_APPROVAL_REQUIRED
 from shared.domain.progress import ExecutionSnapshot, OnFailure, Phase, WaveSnapshot
 from shared.domain.states import (
     EXECUTION_ACTIVE,
@@ -70,6 +71,8 @@ NEW_RUN = {
     "detail": None,
     "error": None,
     "error_code": None,
+    "data_loss_asked_at": None,
+    "data_loss_approved_by": None,
     "start_attempts": 0,
     "started_at": None,
     "finished_at": None,
@@ -78,6 +81,15 @@ NEW_RUN = {
     "attempts": [],
     "skip_reason": None,
 }
+
+
+def _awaits_data_loss(run: Any, asked: bool = False) -> bool:
+    """A run failed for want of a data loss approval, not yet asked about (or, `asked`, asked)."""
+    return (
+        run.status == RS.FAILED
+        and run.error_code == DATA_LOSS_APPROVAL_REQUIRED
+        and (run.data_loss_asked_at is not None) == asked
+    )
 
 
 class _Store:
@@ -165,6 +177,8 @@ class FakeExecutions(_Store):
                     unfinished=sum(r.status not in RESOURCE_TERMINAL for r in runs),
                     failed=sum(r.status in RESOURCE_FAILED for r in runs),
                     cancelled=sum(r.status == RS.CANCELLED for r in runs),
+                    awaiting_data_loss=len(waiting := [r for r in runs if _awaits_data_loss(r)]),
+                    data_loss_reason=min((r.error for r in waiting), default=None),
                 )
             )
         return ExecutionSnapshot(
@@ -244,8 +258,29 @@ class FakeResources(_Store):
             run.attempt += 1
             run.status = RS.PENDING.value
             run.operation_id = run.error = run.started_at = run.finished_at = run.heartbeat_at = None
+            run.error_code = run.data_loss_asked_at = None  # data_loss_approved_by stays with the run
             moved.append(run_id)
         return moved
+
+    def ask_data_loss(self, execution_id, wave_number):
+        runs = [
+            r
+            for r in self.t.runs.values()
+            if (r.execution_id, r.wave_number) == (execution_id, wave_number) and _awaits_data_loss(r)
+        ]
+        for run in runs:
+            run.data_loss_asked_at = self.t.now
+        return len(runs)
+
+    def asked_data_loss(self, execution_id):
+        runs = [r for r in self.t.runs.values() if r.execution_id == execution_id and _awaits_data_loss(r, True)]
+        return [copy.copy(r) for r in sorted(runs, key=lambda r: (r.wave_number, r.id))]
+
+    def approve_data_loss(self, run_ids, approver):
+        runs = [self.t.runs[i] for i in run_ids if _awaits_data_loss(self.t.runs[i], True)]
+        for run in runs:
+            run.data_loss_approved_by = approver
+        return len(runs)
 
     def reopen_cancelled(self, run_ids):
         check_move(RS.CANCELLED, RS.PENDING)

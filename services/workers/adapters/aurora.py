@@ -143,7 +143,7 @@ class AuroraAdapter(AwsAdapter):
         except RegionUnreachable as error:
             if error.region is None:  # not the primary: the target's own Region, wait for it
                 raise
-            approver = ctx.detail.get("dataLossApprovedBy")
+            approver = ctx.data_loss_approved_by
             approved = f"approved by {approver}" if approver else "allowDataLoss"
             started = self._move_writer(
                 ctx, identifier, target, WriterMove.FAILOVER, {**chosen, "primaryUnreachable": str(error)}

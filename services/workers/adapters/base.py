@@ -44,7 +44,8 @@ class ResourceContext:
     external_id: str | None = None
     source_detail: dict[str, Any] = field(default_factory=dict)  # what earlier phases recorded (snapshots)
     failover: str = "auto"  # the execution's failover (shared.domain.failover.Failover): how Aurora moves
-    allow_data_loss: bool = False  # the execution's allowDataLoss (or a data loss approval for this run)
+    allow_data_loss: bool = False  # the execution's allowDataLoss, or a data loss approval for this run
+    data_loss_approved_by: str | None = None  # who approved data loss for this run's cluster (a data loss pause)
     attempt: int = 1  # the run's attempt: a retry (issue 12) starts attempt 2, 3, ...
 
     @property
