@@ -120,6 +120,7 @@ class ApproveRequest(Model):
 class ResumeRequest(Model):
     """Optional: a resume without a body is a plain resume."""
 
+    comment: str | None = Field(default=None, max_length=2000, description="recorded with the approval at a gate")
     allow_data_loss: StrictBool = Field(
         default=False, description="as for approve: at a data loss pause, the waiting clusters fail over"
     )

@@ -71,11 +71,11 @@ def pause_execution(path: IdPath):
 
 @bp.post("/<id>/resume", responses={200: ActionResponse, **ERRORS})
 def resume_execution(path: IdPath, body: ResumeRequest):
-    """Continue a PAUSED execution with the wave it stopped before: at a gate, an approval without a comment
-    (`{"allowDataLoss": true}` at a data loss pause: the waiting Aurora clusters fail over)."""
+    """Continue a PAUSED execution with the wave it stopped before: at a gate, an approval (the optional body's
+    `comment` recorded; `{"allowDataLoss": true}` at a data loss pause: the waiting Aurora clusters fail over)."""
     principal = current_principal()
     result = services().approvals.approve(
-        principal, path.id, None, via_resume=True, allow_data_loss=body.allow_data_loss
+        principal, path.id, body.comment, via_resume=True, allow_data_loss=body.allow_data_loss
     )
     return _action(result)
 
