@@ -8,9 +8,12 @@
 ``POST /_localaws/calls/reset``          zero the counts
 ``GET /_localaws/faults``                ``{"faults": [rule, …]}``
 ``POST /_localaws/faults``               ``{"service": "drs", "operation": "StartRecovery" | "*",
-                                         "throttleRate": 0.5}`` or ``{…, "delaySeconds": 8,
-                                         "calls": 1}`` (slow calls) → 201 ``{"fault": rule}``
-``DELETE /_localaws/faults``             remove every rule
+                                         "region": "us-east-1" | "*", "throttleRate": 0.5}``, slow calls
+                                         ``{…, "delaySeconds": 8, "calls": 1}``, or a Region outage
+                                         ``{"service": "rds" | "*", "operation": "*",
+                                         "region": "us-east-1", "outage": true}`` → 201 ``{"fault": rule}``
+``DELETE /_localaws/faults``             remove every rule; with a body ``{"service", "operation",
+                                         "region"}`` only that rule (404 when there is none)
 ``POST /_localaws/drs/source-servers``   ``{"accountId", "region", "servers": [{"hostname", "tags",
                                          "failLaunch", "replicationState", "originRegion",
                                          "awsInstanceId"}]}`` → 201
@@ -102,8 +105,17 @@ def _faults_add(state: LocalAwsState, request: Request) -> Response:
 
 
 def _faults_clear(state: LocalAwsState, request: Request) -> Response:
-    state.faults.clear()
-    return _json({"faults": []})
+    body = _body(request)
+    if not body:
+        state.faults.clear()
+    else:
+        try:
+            removed = state.faults.remove(body)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from exc
+        if not removed:
+            return _error("NOT_FOUND", f"no fault rule for {body}", 404)
+    return _json({"faults": state.faults.rules()})
 
 
 def _completions(state: LocalAwsState, request: Request) -> Response:

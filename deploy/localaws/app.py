@@ -6,7 +6,8 @@ One request's way through :meth:`LocalAwsApp.__call__`:
 2. Recognise the AWS call (``awscall.identify``); unsigned requests go straight to moto.
 3. Decide the account the way moto does and pin it with moto's ``x-moto-account-id`` header, so
    moto and our emulators agree (``--account`` changes the default account).
-4. Count the call; answer an injected throttling error, or wait first, if a fault rule says so.
+4. Count the call; answer an injected fault if a rule says so: throttling, a Region outage (503), or
+   a slow call (served as usual, later).
 5. DRS → ``drs_api``; Aurora global switchover/failover/describe → ``aurora``; anything else → moto.
 """
 
@@ -22,7 +23,7 @@ from werkzeug.wrappers import Request, Response
 from deploy.localaws import admin, aurora, drs_api, route53_tagging
 from deploy.localaws.accounts import account_for_access_key
 from deploy.localaws.awscall import AwsCall, identify
-from deploy.localaws.errors import AwsError, error_response, internal_error, throttling_error
+from deploy.localaws.errors import AwsError, error_response, internal_error, throttling_error, unavailable_error
 from deploy.localaws.state import LocalAwsState
 
 log = logging.getLogger("deploy.localaws")
@@ -63,12 +64,14 @@ class LocalAwsApp:
             return self._moto(None, environ, recording_start_response)
 
         account = self._pin_account(environ, call)
-        fault = self.state.faults.fault_for(call.names, call.operation)
+        fault = self.state.faults.fault_for(call.names, call.operation, call.region)
         throttled = fault.throttled
         self.state.calls.record(call.key, throttled=throttled, scope=f"{account}/{call.region}")
         if fault.delay:  # a slow call: served as usual, later (holding no lock, so other calls go on)
             time.sleep(fault.delay)
         try:
+            if fault.outage:
+                return error_response(call, unavailable_error(call))(environ, recording_start_response)
             if throttled:
                 return error_response(call, throttling_error(call))(environ, recording_start_response)
             response = self._guarded_emulation(call, account)
@@ -85,7 +88,7 @@ class LocalAwsApp:
                 account,
                 call.region,
                 str(seen.get("status", "?")).split(" ", 1)[0],
-                " (throttled)" if throttled else "",
+                f" ({fault.value})" if fault else "",
                 elapsed_ms,
             )
 
@@ -115,7 +118,8 @@ class LocalAwsApp:
         if call.service == "rds":
             with state.lock:
                 if call.operation in aurora.OPERATIONS:
-                    return state.aurora.handle(call, account, state.config.global_cluster_step_seconds)
+                    step = state.config.global_cluster_step_seconds
+                    return state.aurora.handle(call, account, step, region_out=state.faults.region_out)
                 state.aurora.advance(account)
             return None
         if call.service == "resourcegroupstaggingapi":

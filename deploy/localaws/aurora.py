@@ -8,10 +8,17 @@ the ``FailoverState`` is gone. Time is evaluated lazily by :meth:`AuroraGlobal.a
 before every RDS request. ``DescribeGlobalClusters`` is answered here too, because moto ignores its
 ``GlobalClusterIdentifier`` (it always lists every global cluster).
 
+A switchover (anything but ``AllowDataLoss``) needs the primary: while an outage rule covers RDS in
+the current writer's Region it answers 503 ``ServiceUnavailable`` whichever Region it was sent to. A
+failover with ``AllowDataLoss`` goes around the primary and succeeds. Which Region a call reaches is
+the Region it is signed for (the outage rules' match); the global cluster's state is one, as in AWS
+(moto keeps it in us-east-1's backend whatever the Region of the call, see ``GLOBAL_REGION``).
+
 Errors are AWS query-protocol XML: ``GlobalClusterNotFoundFault`` (404), ``DBClusterNotFoundFault``
 (404), ``InvalidGlobalClusterStateFault`` (400, an operation is already in progress),
 ``InvalidParameterValue`` (400, the target already is the writer),
-``InvalidParameterCombination`` (400, ``AllowDataLoss`` together with ``Switchover``).
+``InvalidParameterCombination`` (400, ``AllowDataLoss`` together with ``Switchover``),
+``ServiceUnavailable`` (503, a switchover while the primary's Region is out).
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from werkzeug.wrappers import Response
 
 from deploy.localaws.awscall import AwsCall
 from deploy.localaws.errors import AwsError
+
+RegionOut = Callable[[str, str], bool]  # (service, region) -> whether an outage covers it
 
 GLOBAL_REGION = "us-east-1"  # where moto keeps global clusters (as its RDSResponse.global_backend does)
 OPERATIONS = frozenset({"FailoverGlobalCluster", "SwitchoverGlobalCluster", "DescribeGlobalClusters"})
@@ -106,12 +115,14 @@ class AuroraGlobal:
 
     # -- operations ------------------------------------------------------------------------------
 
-    def handle(self, call: AwsCall, account_id: str, step: float) -> Response:
+    def handle(
+        self, call: AwsCall, account_id: str, step: float, region_out: RegionOut = lambda service, region: False
+    ) -> Response:
         with self._lock:
             self.advance(account_id)
             if call.operation == "DescribeGlobalClusters":
                 return self._describe(call, account_id)
-            return self._fail_over(call, account_id, step)
+            return self._fail_over(call, account_id, step, region_out)
 
     def _find(self, account_id: str, identifier: str | None) -> Any:
         backend = _rds_backend(account_id)
@@ -132,7 +143,7 @@ class AuroraGlobal:
             clusters = list(_rds_backend(account_id).global_clusters.values())
         return _serialize(call.operation, {"GlobalClusters": clusters})
 
-    def _fail_over(self, call: AwsCall, account_id: str, step: float) -> Response:
+    def _fail_over(self, call: AwsCall, account_id: str, step: float, region_out: RegionOut) -> Response:
         identifier = call.param("GlobalClusterIdentifier")
         target_id = call.param("TargetDbClusterIdentifier")
         for name, value in (
@@ -177,6 +188,14 @@ class AuroraGlobal:
                 f"{cluster.global_cluster_identifier}.",
             )
         source_arn = writer.db_cluster_arn if writer is not None else ""
+        primary_region = source_arn.split(":")[3] if source_arn.count(":") >= 5 else ""
+        if not allow_data_loss and primary_region and region_out("rds", primary_region):
+            raise AwsError(
+                "ServiceUnavailable",
+                f"The primary cluster {source_arn} in {primary_region} is unreachable: a switchover needs it.",
+                503,
+                sender=False,
+            )
         cluster.failover_state = {
             "Status": "pending",
             "FromDbClusterArn": source_arn,

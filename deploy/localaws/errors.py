@@ -107,6 +107,13 @@ def throttling_error(call: AwsCall) -> AwsError:
     return AwsError(code, "Rate exceeded", status, fields=fields, headers={"Retry-After": "1"})
 
 
+def unavailable_error(call: AwsCall) -> AwsError:
+    """What an unreachable Region's endpoint answers: HTTP 503 ``ServiceUnavailable`` (JSON services:
+    ``ServiceUnavailableException``), a server-side error that botocore retries."""
+    code = "ServiceUnavailableException" if call.protocol in ("json", "rest-json") else "ServiceUnavailable"
+    return AwsError(code, f"Service unavailable in {call.region} (localaws outage)", 503, sender=False)
+
+
 def internal_error(call: AwsCall | None, exc: BaseException) -> Response:
     """A 500 for a bug in our own emulation: the server thread survives, the client sees why."""
     body = {"__type": "InternalFailure", "message": f"localaws internal error: {type(exc).__name__}: {exc}"}

@@ -1,11 +1,19 @@
-"""Injected faults (``POST /_localaws/faults``): throttling, or slow calls.
+"""Injected faults (``POST /_localaws/faults``): throttling, slow calls and Region outages.
 
-A rule matches calls by service and operation (``"*"`` for any) and either throttles a fraction of
-them (``throttleRate``) or makes the first ``calls`` of them slow (``delaySeconds``: answered normally,
-that much later — an AWS call whose retries outlast a caller's patience; without ``calls``, every one).
-The choice is deterministic, not random: for rate r, call n (counting from 0) of a rule is throttled
-when ``floor((n + 1) * r) > floor(n * r)``, so 0.5 throttles every second call, 0.25 every fourth
-and 1.0 every call. Tests can therefore assert exact counts.
+A rule matches calls by service, operation and Region (``"*"`` for any; Region defaults to ``"*"``).
+
+* **Throttling** (``"throttleRate": r``) throttles a fraction of the matching calls. The choice is
+  deterministic, not random: call n (counting from 0) of a rule is throttled when
+  ``floor((n + 1) * r) > floor(n * r)``, so 0.5 throttles every second call, 0.25 every fourth and 1.0
+  every call. Tests can therefore assert exact counts.
+* **Slow calls** (``"delaySeconds": s``, optional ``"calls": n``) answer the first ``n`` matching calls
+  normally, ``s`` seconds later (without ``calls``, every one): an AWS call whose retries outlast a
+  caller's patience.
+* **Outage** (``"outage": true``) answers every matching call as an unreachable Region does: HTTP 503
+  ``ServiceUnavailable``, until the rule is deleted. A call is matched by the Region it is signed for
+  (where the client sent it), so a primary-Region outage leaves calls to the other Regions alone.
+
+One rule per (service, operation, Region): adding one replaces the rule it equals on those three.
 """
 
 from __future__ import annotations
@@ -15,12 +23,15 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+MAX_DELAY_SECONDS = 120.0
+
 
 @dataclass(frozen=True)
 class Fault:
-    """What a call gets: throttled, or served after ``delay`` seconds (0: at once)."""
+    """What a call gets: throttled, a Region outage, or served after ``delay`` seconds (0: at once)."""
 
     throttled: bool = False
+    outage: bool = False
     delay: float = 0.0
 
 
@@ -31,20 +42,28 @@ NO_FAULT = Fault()
 class FaultRule:
     service: str
     operation: str
+    region: str = "*"
     throttle_rate: float = 0.0
+    outage: bool = False
     delay_seconds: float = 0.0
     calls: int | None = None  # a delay rule: how many matching calls it slows (None: all)
     seen: int = 0
     throttled: int = 0
     delayed: int = 0
 
-    def matches(self, services: tuple[str, ...], operation: str) -> bool:
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.service, self.operation, self.region
+
+    def matches(self, services: tuple[str, ...], operation: str, region: str) -> bool:
         service_ok = self.service == "*" or self.service in services
-        return service_ok and self.operation in ("*", operation)
+        return service_ok and self.operation in ("*", operation) and self.region in ("*", region)
 
     def next_fault(self) -> Fault:
         n = self.seen
         self.seen += 1
+        if self.outage:
+            return Fault(outage=True)
         if self.delay_seconds > 0:
             if self.calls is not None and n >= self.calls:
                 return NO_FAULT
@@ -56,12 +75,48 @@ class FaultRule:
         return Fault(throttled=hit)
 
     def as_json(self) -> dict[str, Any]:
-        shown: dict[str, Any] = {"service": self.service, "operation": self.operation}
-        if self.delay_seconds > 0:
+        shown: dict[str, Any] = {"service": self.service, "operation": self.operation, "region": self.region}
+        if self.outage:
+            shown |= {"outage": True}
+        elif self.delay_seconds > 0:
             shown |= {"delaySeconds": self.delay_seconds, "calls": self.calls, "delayed": self.delayed}
         else:
             shown |= {"throttleRate": self.throttle_rate, "throttled": self.throttled}
         return {**shown, "matched": self.seen}
+
+
+def _name(spec: dict[str, Any], field: str, default: str | None, example: str) -> str:
+    value = spec.get(field, default)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{field} must be {example}, or '*'")
+    return value
+
+
+def _kind(spec: dict[str, Any]) -> dict[str, Any]:
+    """The fields of the rule's one kind (throttling, delay or outage); raises ``ValueError`` on bad input."""
+    given = [field for field in ("throttleRate", "delaySeconds", "outage") if spec.get(field) is not None]
+    if len(given) > 1:
+        raise ValueError("a rule is one of throttleRate, delaySeconds or outage, not several")
+    if "outage" in given:
+        if spec["outage"] is not True:
+            raise ValueError("outage must be true (delete the rule to end the outage)")
+        return {"outage": True}
+    if "delaySeconds" in given:
+        return _delay(spec)
+    rate = spec.get("throttleRate")
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+        raise ValueError("throttleRate must be a number between 0 and 1 (or give delaySeconds or outage: true)")
+    return {"throttle_rate": float(rate)}
+
+
+def _delay(spec: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a delay rule; raises ``ValueError`` on bad input."""
+    delay, calls = spec.get("delaySeconds"), spec.get("calls")
+    if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 < delay <= MAX_DELAY_SECONDS:
+        raise ValueError(f"delaySeconds must be a number above 0 and at most {MAX_DELAY_SECONDS:g}")
+    if calls is not None and (isinstance(calls, bool) or not isinstance(calls, int) or calls < 1):
+        raise ValueError("calls must be a whole number of at least 1 (or absent: every matching call)")
+    return {"delay_seconds": float(delay), "calls": calls}
 
 
 class FaultInjector:
@@ -70,24 +125,32 @@ class FaultInjector:
         self._rules: list[FaultRule] = []
 
     def add(self, spec: dict[str, Any]) -> FaultRule:
-        """Add (or replace, same service + operation) a rule; raises ``ValueError`` on bad input."""
-        service = spec.get("service")
-        operation = spec.get("operation", "*")
-        if not isinstance(service, str) or not service:
+        """Add (or replace, same service + operation + Region) a rule; raises ``ValueError`` on bad input."""
+        if not isinstance(spec.get("service"), str) or not spec.get("service"):
             raise ValueError("service is required (e.g. 'drs', or '*')")
-        if not isinstance(operation, str) or not operation:
-            raise ValueError("operation must be an operation name such as 'StartRecovery', or '*'")
-        if "delaySeconds" in spec:
-            rule = FaultRule(service, operation, **_delay(spec))
-        else:
-            rate = spec.get("throttleRate")
-            if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
-                raise ValueError("throttleRate must be a number between 0 and 1 (or give delaySeconds)")
-            rule = FaultRule(service, operation, throttle_rate=float(rate))
+        rule = FaultRule(
+            service=spec["service"],
+            operation=_name(spec, "operation", "*", "an operation name such as 'StartRecovery'"),
+            region=_name(spec, "region", "*", "a Region such as 'us-east-1'"),
+            **_kind(spec),
+        )
         with self._lock:
-            self._rules = [r for r in self._rules if (r.service, r.operation) != (service, operation)]
+            self._rules = [r for r in self._rules if r.key != rule.key]
             self._rules.append(rule)
         return rule
+
+    def remove(self, spec: dict[str, Any]) -> bool:
+        """Delete the rule of this service + operation + Region (operation and Region default to ``"*"``)."""
+        key = (
+            _name(spec, "service", None, "a service such as 'rds'"),
+            _name(spec, "operation", "*", "an operation name"),
+            _name(spec, "region", "*", "a Region"),
+        )
+        with self._lock:
+            kept = [r for r in self._rules if r.key != key]
+            removed = len(kept) != len(self._rules)
+            self._rules = kept
+        return removed
 
     def clear(self) -> None:
         with self._lock:
@@ -97,25 +160,21 @@ class FaultInjector:
         with self._lock:
             return [r.as_json() for r in self._rules]
 
-    def fault_for(self, services: tuple[str, ...], operation: str) -> Fault:
-        """What this call gets. The first matching rule decides (and counts the call)."""
+    def fault_for(self, services: tuple[str, ...], operation: str, region: str) -> Fault:
+        """What this call gets: an outage rule first, else the first matching rule decides (and counts
+        the call)."""
         with self._lock:
-            for rule in self._rules:
-                if rule.matches(services, operation):
+            ordered = sorted(self._rules, key=lambda r: not r.outage)
+            for rule in ordered:
+                if rule.matches(services, operation, region):
                     return rule.next_fault()
         return NO_FAULT
 
-
-MAX_DELAY_SECONDS = 120.0
-
-
-def _delay(spec: dict[str, Any]) -> dict[str, Any]:
-    """The fields of a delay rule; raises ``ValueError`` on bad input."""
-    delay, calls = spec.get("delaySeconds"), spec.get("calls")
-    if "throttleRate" in spec:
-        raise ValueError("a rule either throttles (throttleRate) or delays (delaySeconds), not both")
-    if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 < delay <= MAX_DELAY_SECONDS:
-        raise ValueError(f"delaySeconds must be a number above 0 and at most {MAX_DELAY_SECONDS:g}")
-    if calls is not None and (isinstance(calls, bool) or not isinstance(calls, int) or calls < 1):
-        raise ValueError("calls must be a whole number of at least 1 (or absent: every matching call)")
-    return {"delay_seconds": float(delay), "calls": calls}
+    def region_out(self, service: str, region: str) -> bool:
+        """Whether an outage rule covers every ``service`` call to ``region`` (what an emulated operation
+        that needs that Region, such as a global switchover from the other side, asks)."""
+        with self._lock:
+            return any(
+                r.outage and r.service in ("*", service) and r.operation == "*" and r.region in ("*", region)
+                for r in self._rules
+            )

@@ -67,6 +67,7 @@ DOMAIN_ERRORS: dict[type[domain.DomainError], tuple[int, str]] = {
     domain.NoLaunchSettings: (400, "NO_LAUNCH_SETTINGS"),
     domain.InvalidLaunchSettings: (400, "INVALID_LAUNCH_SETTINGS"),
     domain.RecoveryInstancesServeProduction: (409, "RECOVERY_INSTANCES_SERVE_PRODUCTION"),
+    domain.NoDataLossAwaited: (409, "NO_DATA_LOSS_APPROVAL_PENDING"),
     approvals.ApproverIsStarter: (403, "APPROVER_IS_STARTER"),
     approvals.AlreadyApproved: (409, "ALREADY_APPROVED"),
     subscriptions.SubscriptionNotFound: (404, "SUBSCRIPTION_NOT_FOUND"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StrictBool, field_validator, model_validator
 
 from shared.domain.notifications import ALL, SUBSCRIBABLE
 
@@ -110,6 +110,25 @@ class ApprovalList(Out):
 
 class ApproveRequest(Model):
     comment: str | None = Field(default=None, max_length=2000, examples=["DB replica lag checked: 0 s"])
+    allow_data_loss: StrictBool = Field(
+        default=False,
+        description="at a data loss pause (an Aurora primary Region unreachable): the waiting clusters fail over, "
+        "losing unreplicated writes; without it they stay FAILED and the execution goes on",
+    )
+
+
+class ResumeRequest(Model):
+    """Optional: a resume without a body is a plain resume."""
+
+    comment: str | None = Field(default=None, max_length=2000, description="recorded with the approval at a gate")
+    allow_data_loss: StrictBool = Field(
+        default=False, description="as for approve: at a data loss pause, the waiting clusters fail over"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_body_is_a_plain_resume(cls, value: Any) -> Any:
+        return {} if value is None else value
 
 
 class ApproveResponse(Out):

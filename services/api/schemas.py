@@ -12,6 +12,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -20,6 +21,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from shared.aws.regions import is_region
+from shared.domain.failover import DEFAULT_FAILOVER, Failover, drill_problem
 from shared.domain.progress import (
     DEFAULT_WAVE_TIMEOUT_SECONDS,
     MAX_WAVE_TIMEOUT_SECONDS,
@@ -466,6 +468,27 @@ class ExecutionStart(Model):
     reason: str | None = Field(default=None, max_length=2000)
     skip_invalid: bool = False
     force: bool = Field(default=False, description="start despite failed preflight checks (recovery-manager, admin)")
+    failover: Failover = Field(
+        default=DEFAULT_FAILOVER,
+        description="recovery: how Aurora global databases move their writer — graceful (switchover), ungraceful "
+        "(failover, data loss allowed), auto (switchover; around an unreachable primary only with allowDataLoss "
+        "or its approval). A drill always switches over: 'ungraceful' is refused there",
+    )
+    allow_data_loss: StrictBool = Field(
+        default=False,
+        description="recovery with failover 'auto': fail over (losing unreplicated writes) when the primary Region "
+        "is unreachable, instead of pausing for a data loss approval. Refused in a drill",
+    )
+
+    @field_validator("failover", "allow_data_loss")
+    @classmethod
+    def _no_data_loss_in_a_drill(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.data.get("mode") is Mode.DRILL:
+            asked = (value, False) if info.field_name == "failover" else (DEFAULT_FAILOVER, value)
+            problem = drill_problem(*asked)
+            if problem is not None:
+                raise ValueError(problem[1])
+        return value
 
 
 class ExecutionQuery(Model):
@@ -530,6 +553,10 @@ class ResourceRunOut(Out):
     started_at: datetime | None
     finished_at: datetime | None
     error: str | None
+    error_code: str | None = Field(default=None, description="a failure drwave acts on: DATA_LOSS_APPROVAL_REQUIRED")
+    data_loss_approved_by: str | None = Field(
+        default=None, description="who approved data loss for this cluster at a data loss pause (Aurora)"
+    )
     detail: dict[str, Any] | None = None
     latest_job_log: dict[str, Any] | None = Field(default=None, description="DRS: the latest job log item")
     attempt: int = Field(default=1, description="the current attempt (a retry adds one)")
@@ -574,6 +601,8 @@ class ExecutionSummary(Out):
     pause_requested: bool
     source_execution_id: str | None = None
     reason: str | None = None
+    failover: str = Field(description="how Aurora global databases move their writer (a drill: graceful)")
+    allow_data_loss: bool
     created_by: str
     created_at: datetime
     started_at: datetime | None

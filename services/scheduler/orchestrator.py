@@ -100,13 +100,17 @@ class Orchestrator:
                 uow.launch_batches.create_for_wave(execution_id, number, runs)  # DRS: ≤ 100 servers per job
                 uow.publish(DispatchWave(execution_id, number, tuple((row.id, row.adapter, row.arn) for row in runs)))
                 log.info("[%s] wave %s started: %d resources", execution_id, number, len(runs), extra={"wave": number})
-            case Pause(before_wave, reason, gate):
+            case Pause(before_wave, reason, gate, data_loss_of_wave):
+                if data_loss_of_wave is not None:  # its clusters are asked about once (docs: "Graceful, then …")
+                    uow.resources.ask_data_loss(execution_id, data_loss_of_wave)
+                after_last = data_loss_of_wave == before_wave  # no wave left to run: it pauses at the last one
+                where = f"after wave {before_wave}" if after_last else f"before wave {before_wave}"
                 row = uow.executions.move(
                     execution_id,
                     status,
                     ExecutionStatus.PAUSED,
                     actor=ACTOR,
-                    message=f"Paused before wave {before_wave}: {reason}",
+                    message=f"Paused {where}: {reason}",
                     values={
                         "paused_before_wave": before_wave,
                         "pause_requested": False,

@@ -133,7 +133,7 @@ class Recovery:
             return PollAgain(self.timing.backoff(error))
         except Failed as error:
             log.warning("[%s] %s: start failed: %s", work.execution_id, work.arn, error)
-            return finish(self.units, work, RS.STARTING, str(error))
+            return finish(self.units, work, RS.STARTING, str(error), error.code)
         except Exception as error:  # a bug or an unexpected answer: record it, never crash the chord
             log.exception("[%s] %s: start failed", work.execution_id, work.arn)
             return finish(self.units, work, RS.STARTING, f"start failed: {error}")
@@ -146,6 +146,7 @@ class Recovery:
                 RS.IN_PROGRESS,
                 actor=ACTOR,
                 values={"operation_id": started.operation_id, "detail": started.detail or None},
+                message=started.decision and f"{work.arn}: {started.decision}",
             )
         if moved is None:
             return PollAgain(self.timing.short_wait())

@@ -60,6 +60,9 @@ class Work:
     attempt: int  # retry (issue 12): which attempt of this run this is, 1 first
     mode: str
     phase: Phase
+    failover: str  # the execution's failover options (shared.domain.failover): how Aurora moves a writer
+    allow_data_loss: bool
+    data_loss_approved_by: str | None  # data loss approved for this run's cluster only (a data loss pause)
     execution_status: ExecutionStatus
     wave_started_at: datetime | None
     timeout_seconds: int
@@ -82,8 +85,10 @@ class Work:
 
     def context(self, access: Access = NO_ROLE, source: dict | None = None) -> ResourceContext:
         """What the adapter is told about this run."""
-        names = ("arn", "wave_number", "started_at", "now", "operation_id", "attempt")
+        names = ("arn", "wave_number", "started_at", "now", "operation_id", "attempt", "failover")
         own = {name: getattr(self, name) for name in names}
+        own["data_loss_approved_by"] = self.data_loss_approved_by
+        own["allow_data_loss"] = self.allow_data_loss or self.data_loss_approved_by is not None
         extra = {"detail": dict(self.detail or {}), "source_detail": dict(source or {})}
         return ResourceContext(resource_run_id=self.id, **own, **extra, **self.acting(access))
 
@@ -156,10 +161,14 @@ def record(uow: UnitOfWork, ctx: ResourceContext, progress: Progress) -> Envelop
     return Envelope(ctx.resource_run_id, target.value)
 
 
-def finish(units: UnitOfWorkFactory, work: Work, expected: ResourceStatus, error: str) -> Envelope:
-    """``expected`` -> FAILED with ``error``; the envelope carries whatever status the run ends up in."""
+def finish(
+    units: UnitOfWorkFactory, work: Work, expected: ResourceStatus, error: str, code: str | None = None
+) -> Envelope:
+    """``expected`` -> FAILED with ``error`` (and its ``code``, when the scheduler acts on it); the envelope
+    carries whatever status the run ends up in."""
+    values, logged = ({"error": error, "error_code": code}, {"errorCode": code}) if code else ({"error": error}, None)
     with units() as uow:
-        uow.resources.move(work.id, expected, RS.FAILED, actor=ACTOR, values={"error": error})
+        uow.resources.move(work.id, expected, RS.FAILED, actor=ACTOR, values=values, detail=logged)
         current = uow.resources.load_work(work.id)
     return Envelope(work.id, current.status)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared.aws.errors import ErrorClass, classify, describe, error_code
+from shared.aws.errors import classify, describe, error_code
 from shared.aws.sessions import SessionFactory
 from shared.domain.tags import TAG_ENABLED
 
@@ -183,7 +183,7 @@ class Discovery:
         try:
             return call()
         except (ClientError, BotoCoreError) as error:
-            retryable = classify(error, "read") is ErrorClass.RETRYABLE
+            retryable = classify(error, "read").retryable
             raise DiscoveryError(
                 f"{describe(error)} in {region}", retryable=retryable, code=error_code(error), region=region
             ) from error

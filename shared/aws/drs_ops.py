@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.aws.discovery import AccountAccess
-from shared.aws.errors import ErrorClass, classify, describe, error_code
+from shared.aws.errors import classify, describe, error_code
 from shared.aws.sessions import SessionFactory
 from shared.domain.tags import TAG_ENABLED
 
@@ -43,7 +43,7 @@ def call(action: Callable[[], Any], what: str) -> Any:
     try:
         return action()
     except (ClientError, BotoCoreError) as failure:
-        retryable = classify(failure, "read") is ErrorClass.RETRYABLE
+        retryable = classify(failure, "read").retryable
         raise DrsCallFailed(f"{what}: {describe(failure)}", retryable=retryable, code=error_code(failure)) from failure
 
 

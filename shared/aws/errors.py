@@ -1,11 +1,16 @@
-"""The one place AWS errors are sorted (cloud-custodian style): done already, retryable or fatal.
+"""The one place AWS errors are sorted (cloud-custodian style): done already, retryable, Region
+unreachable or fatal.
 
 Adapters call :func:`classify` on whatever a boto3 call raised and act on the class:
 
 * ``DONE_ALREADY`` — the call failed but the world is already as we wanted; record success.
-* ``RETRYABLE`` — throttling, 5xx, 429, connection problems and timeouts; poll/retry later (until
-  the wave's deadline, not a retry count). botocore's ``standard`` retries have already retried the
+* ``RETRYABLE`` — throttling, other 5xx, 429, a response cut short; poll/retry later (until the
+  wave's deadline, not a retry count). botocore's ``standard`` retries have already retried the
   call a few times by the time an error gets here.
+* ``REGION_UNREACHABLE`` — the Region's endpoint does not answer: connection refused or dropped,
+  connect/read timeouts, ``ServiceUnavailable`` (HTTP 503) — after botocore's retries. Also worth
+  waiting for (:attr:`ErrorClass.retryable`), but an adapter that can go around the Region (an
+  Aurora global failover from the secondary) acts on it instead.
 * ``FATAL`` — everything else: record the failure with :func:`describe`.
 
 Done-already is deliberately narrow. The only generic rule is that "not found" answers a
@@ -42,10 +47,11 @@ THROTTLING_CODES = frozenset(
 """Codes that mean "slow down and call again". ``LimitExceededException`` is *not* here: most
 services use it for hard quotas, which do not heal by waiting."""
 
+UNAVAILABLE_CODES = frozenset({"ServiceUnavailable", "ServiceUnavailableException"})
+"""Codes of an endpoint that does not serve at all (HTTP 503): the Region is unreachable."""
+
 TRANSIENT_CODES = frozenset(
     {
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
         "InternalError",
         "InternalFailure",
         "InternalServerError",
@@ -81,16 +87,20 @@ NOT_FOUND_CODES = frozenset(
 """Codes that mean "no such thing" (plus any code ending in ``NotFound``, ``NotFoundException``,
 ``NotFoundFault`` or starting with ``NoSuch``, see :func:`is_not_found`)."""
 
-_RETRYABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
+_UNREACHABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
     botocore_exceptions.EndpointConnectionError,
     botocore_exceptions.ConnectTimeoutError,
-    botocore_exceptions.ProxyConnectionError,
     botocore_exceptions.ReadTimeoutError,
     botocore_exceptions.ConnectionClosedError,
-    botocore_exceptions.ResponseStreamingError,
-    botocore_exceptions.IncompleteReadError,
     ConnectionError,  # the builtin, for anything that slipped past botocore's wrapping
     TimeoutError,
+)
+"""No answer from the endpoint at all (ProxyConnectionError is ours, not the Region's: retryable)."""
+
+_RETRYABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
+    botocore_exceptions.ProxyConnectionError,
+    botocore_exceptions.ResponseStreamingError,
+    botocore_exceptions.IncompleteReadError,
 )
 # botocore.exceptions.SSLError is a ConnectionError subclass on botocore's side but is FATAL here:
 # a certificate or TLS misconfiguration does not heal by waiting.
@@ -99,7 +109,13 @@ _RETRYABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
 class ErrorClass(enum.Enum):
     DONE_ALREADY = "done_already"
     RETRYABLE = "retryable"
+    REGION_UNREACHABLE = "region_unreachable"
     FATAL = "fatal"
+
+    @property
+    def retryable(self) -> bool:
+        """Whether waiting may heal it: a retryable error or an unreachable Region."""
+        return self in (ErrorClass.RETRYABLE, ErrorClass.REGION_UNREACHABLE)
 
 
 def classify(
@@ -113,8 +129,9 @@ def classify(
     ``operation_kind`` is ``"change"`` (start, update, failover…: the default), ``"read"`` (describe,
     list) or ``"delete"`` (terminate, delete, cleanup, revert: "not found" means done already).
     ``done_already_codes`` adds the caller's own "already in the desired state" error codes.
-    Checked in this order: caller's codes, not-found on delete, throttling/transient codes and HTTP
-    429/5xx, connection errors and timeouts; anything else (including non-AWS exceptions) is FATAL.
+    Checked in this order: caller's codes, not-found on delete, throttling codes, ``ServiceUnavailable``
+    and other HTTP 503s (Region unreachable), transient codes and HTTP 429/5xx, connection errors and
+    timeouts (Region unreachable); anything else (including non-AWS exceptions) is FATAL.
     """
     if operation_kind not in OPERATION_KINDS:
         raise ValueError(f"operation_kind must be one of {sorted(OPERATION_KINDS)}, not {operation_kind!r}")
@@ -124,16 +141,20 @@ def classify(
             return ErrorClass.DONE_ALREADY
         if operation_kind == "delete" and is_not_found(error):
             return ErrorClass.DONE_ALREADY
-        if code in THROTTLING_CODES or code in TRANSIENT_CODES:
+        if code in THROTTLING_CODES:  # EC2's 503 RequestLimitExceeded, S3's 503 SlowDown: the Region answers
             return ErrorClass.RETRYABLE
         status = http_status(error)
-        if status is not None and (status == 429 or status >= 500):
+        if code in UNAVAILABLE_CODES or status == 503:
+            return ErrorClass.REGION_UNREACHABLE
+        if code in TRANSIENT_CODES or (status is not None and (status == 429 or status >= 500)):
             return ErrorClass.RETRYABLE
         return ErrorClass.FATAL
     if isinstance(error, botocore_exceptions.SSLError):
         return ErrorClass.FATAL
     if isinstance(error, _RETRYABLE_EXCEPTIONS):
         return ErrorClass.RETRYABLE
+    if isinstance(error, _UNREACHABLE_EXCEPTIONS):
+        return ErrorClass.REGION_UNREACHABLE
     return ErrorClass.FATAL
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
@@ -112,6 +113,10 @@ executions = Table(
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # how a recovery moves an Aurora global database's writer (shared.domain.failover); a drill: graceful
+    Column("failover", Text, nullable=False, server_default="auto"),
+    Column("allow_data_loss", Boolean, nullable=False, server_default="false"),
+    CheckConstraint("failover IN ('graceful', 'ungraceful', 'auto')", name="ck_executions_failover"),
 )
 Index("ix_executions_status_updated_at", executions.c.status, executions.c.updated_at)
 Index("ix_executions_created_at_id", executions.c.created_at, executions.c.id)
@@ -155,6 +160,9 @@ resource_runs = Table(
     Column("start_attempts", Integer, nullable=False, server_default="0"),
     Column("detail", JSONB),
     Column("error", Text),
+    Column("error_code", Text),  # a failure the scheduler acts on (shared.domain.failover.DATA_LOSS_APPROVAL_REQUIRED)
+    Column("data_loss_asked_at", DateTime(timezone=True)),  # when the scheduler paused for that approval
+    Column("data_loss_approved_by", Text),  # who approved data loss for this cluster: its next attempt fails over
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
     Column("heartbeat_at", DateTime(timezone=True)),

@@ -310,3 +310,14 @@ class RecoveryInstancesServeProduction(DomainError):
             f"{execution_id} is a recovery: its instances serve production; send force: true to terminate them",
             mode="recovery",
         )
+
+
+class NoDataLossAwaited(DomainError):
+    """``allowDataLoss`` sent to an execution none of whose clusters waits for a data loss approval."""
+
+    def __init__(self, execution_id: str) -> None:
+        super().__init__(
+            f"allowDataLoss: no cluster of {execution_id} waits for a data loss approval; approve or resume "
+            "without it",
+            field="allowDataLoss",
+        )

@@ -59,6 +59,8 @@ class WaveSnapshot:
     unfinished: int = 0
     failed: int = 0
     cancelled: int = 0
+    awaiting_data_loss: int = 0  # runs failed DATA_LOSS_APPROVAL_REQUIRED not yet asked about (Aurora, issue 12)
+    data_loss_reason: str | None = None  # the first one's reason: "primary Region … unreachable for …"
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ class Pause:
     before_wave: int
     reason: str
     gate: bool = True  # a gate opens an approval request; a requested pause does not
+    data_loss_of_wave: int | None = None  # asks for a data loss approval for this wave's runs (docs: "Graceful…")
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,8 @@ def next_step(snapshot: ExecutionSnapshot) -> Step:
         if wave.status is WaveStatus.RUNNING:
             return Wait() if wave.unfinished else FinishWave(wave.number, wave_outcome(wave))
         if wave.status in WAVE_TERMINAL:
+            if wave.awaiting_data_loss and snapshot.status is ExecutionStatus.RUNNING:
+                return _ask_for_data_loss(wave, waves[index + 1 :])
             previous = wave
             continue
         # only the waves still PENDING: after a retry a finished wave may follow a PENDING one, and a
@@ -148,6 +153,17 @@ def next_step(snapshot: ExecutionSnapshot) -> Step:
         remaining = tuple(w.number for w in waves[index:] if w.status is WaveStatus.PENDING)
         return _before_pending_wave(snapshot, previous, wave, remaining)
     return _finish(snapshot, waves)
+
+
+def _ask_for_data_loss(wave: WaveSnapshot, later: list[WaveSnapshot]) -> Pause:
+    """Whatever the wave's onFailure: its clusters that could fail over only with data loss park the
+    execution at a gate, before the next wave still to run (else at the wave itself, the last one)."""
+    following = next((w.number for w in later if w.status is WaveStatus.PENDING), wave.number)
+    more = wave.awaiting_data_loss - 1
+    reason = (wave.data_loss_reason or "approve data loss to fail over") + (
+        f" (and {more} more cluster{'s' if more > 1 else ''} of wave {wave.number})" if more else ""
+    )
+    return Pause(following, reason, data_loss_of_wave=wave.number)
 
 
 def _before_pending_wave(

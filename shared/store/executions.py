@@ -19,6 +19,7 @@ from shared.domain.states import (
     WaveStatus,
 )
 from shared.store import events, resource_locks
+from shared.store.resources import awaiting_data_loss
 from shared.store.transition import guard
 
 
@@ -114,6 +115,8 @@ def snapshot(conn: Connection, execution_id: str) -> ExecutionSnapshot | None:
             func.count().filter(r.c.status.not_in(terminal)).label("unfinished"),
             func.count().filter(r.c.status.in_(failed)).label("failed"),
             func.count().filter(r.c.status == ResourceStatus.CANCELLED.value).label("cancelled"),
+            func.count().filter(awaiting_data_loss()).label("awaiting_data_loss"),
+            func.min(r.c.error).filter(awaiting_data_loss()).label("data_loss_reason"),
         )
         .where(r.c.execution_id == execution_id)
         .group_by(r.c.wave_number)
@@ -121,7 +124,15 @@ def snapshot(conn: Connection, execution_id: str) -> ExecutionSnapshot | None:
     )
     w = wave_runs
     rows = conn.execute(
-        select(w, counts.c.total, counts.c.unfinished, counts.c.failed, counts.c.cancelled)
+        select(
+            w,
+            counts.c.total,
+            counts.c.unfinished,
+            counts.c.failed,
+            counts.c.cancelled,
+            counts.c.awaiting_data_loss,
+            counts.c.data_loss_reason,
+        )
         .select_from(w.outerjoin(counts, counts.c.wave_number == w.c.number))
         .where(w.c.execution_id == execution_id)
     ).all()
@@ -137,6 +148,8 @@ def snapshot(conn: Connection, execution_id: str) -> ExecutionSnapshot | None:
             unfinished=row.unfinished or 0,
             failed=row.failed or 0,
             cancelled=row.cancelled or 0,
+            awaiting_data_loss=row.awaiting_data_loss or 0,
+            data_loss_reason=row.data_loss_reason,
         )
         for row in rows
     )
@@ -172,6 +185,8 @@ def create(
     created_by: str,
     reason: str | None,
     source_execution_id: str | None,
+    failover: str = "auto",
+    allow_data_loss: bool = False,
 ) -> Row | None:
     """Insert a PENDING execution; None when the plan has an active execution already (the partial
     unique index on active executions of a plan settles a race of two starts)."""
@@ -187,6 +202,8 @@ def create(
                     created_by=created_by,
                     reason=reason,
                     source_execution_id=source_execution_id,
+                    failover=failover,
+                    allow_data_loss=allow_data_loss,
                 )
                 .returning(*executions.c)
             ).one()

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, and_, bindparam, func, insert, literal_c
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db.tables import executions, resource_runs, wave_runs
+from shared.domain.failover import DATA_LOSS_APPROVAL_REQUIRED
 from shared.domain.states import (
     RESOURCE_FAILED,
     RESOURCE_TERMINAL,
@@ -68,7 +69,8 @@ def _with_wave():
 
 
 def load_work(conn: Connection, run_id: int) -> Row | None:
-    """A resource run with what a worker needs to act on it: execution status, mode, phase, wave deadline."""
+    """A resource run with what a worker needs to act on it: execution status, mode, phase, failover
+    options, wave deadline."""
     return conn.execute(_load_work_statement(), {"run_id": run_id}).first()
 
 
@@ -80,6 +82,8 @@ def _load_work_statement():
             executions.c.status.label("execution_status"),
             executions.c.mode,
             executions.c.phase,
+            executions.c.failover,
+            executions.c.allow_data_loss,
             wave_runs.c.started_at.label("wave_started_at"),
             wave_runs.c.timeout_seconds,
             func.clock_timestamp().label("now"),
@@ -260,6 +264,8 @@ def new_attempts(conn: Connection, run_ids: list[int]) -> list[int]:
                 attempts=R.c.attempts.op("||")(func.jsonb_build_array(ended)),
                 operation_id=None,
                 error=None,
+                error_code=None,  # a data loss approval (data_loss_approved_by) stays with the run
+                data_loss_asked_at=None,
                 started_at=None,
                 finished_at=None,
                 heartbeat_at=None,
@@ -344,3 +350,45 @@ def typical_duration(conn: Connection, adapter: str, phase: str, samples: int = 
     )
     value = conn.scalar(select(func.percentile_cont(0.25).within_group(recent.c.seconds)))
     return float(value) if value is not None else None
+
+
+# --- data loss approvals (Aurora, issue 12: docs/architecture.md, "Graceful, then ungraceful") ----------
+
+
+def awaiting_data_loss(asked: bool = False):
+    """The runs that failed only for want of a data loss approval: not yet asked about (the scheduler's
+    pause asks), or, with ``asked``, asked about and still waiting (what an approval decides)."""
+    return and_(
+        R.c.status == ResourceStatus.FAILED.value,
+        R.c.error_code == DATA_LOSS_APPROVAL_REQUIRED,
+        R.c.data_loss_asked_at.is_not(None) if asked else R.c.data_loss_asked_at.is_(None),
+    )
+
+
+def ask_data_loss(conn: Connection, execution_id: str, wave_number: int) -> int:
+    """The pause asks about the wave's runs awaiting a data loss approval: they are asked once."""
+    return conn.execute(
+        update(R)
+        .where(R.c.execution_id == execution_id, R.c.wave_number == wave_number, awaiting_data_loss())
+        .values(data_loss_asked_at=func.clock_timestamp())
+    ).rowcount
+
+
+def asked_data_loss(conn: Connection, execution_id: str) -> list[Row]:
+    """The runs an approval of the execution's data loss pause decides about, by wave and id."""
+    return list(
+        conn.execute(
+            select(R)
+            .where(R.c.execution_id == execution_id, awaiting_data_loss(asked=True))
+            .order_by(R.c.wave_number, R.c.id)
+        )
+    )
+
+
+def approve_data_loss(conn: Connection, run_ids: list[int], approver: str) -> int:
+    """Data loss approved for these runs' clusters: their next attempt may fail over."""
+    if not run_ids:
+        return 0
+    return conn.execute(
+        update(R).where(R.c.id.in_(run_ids), awaiting_data_loss(asked=True)).values(data_loss_approved_by=approver)
+    ).rowcount

@@ -231,3 +231,20 @@ def test_shell_completion_completes_client_commands(drwave):
     assert completed.returncode == 0 and completed.stdout.split() == ["approve"]
     script = drwave("--show-completion", "bash")
     assert script.returncode == 0 and "_DRWAVE_COMPLETE=complete_bash" in script.stdout
+
+
+def test_a_recovery_started_from_the_cli_carries_its_failover_options_and_resume_takes_a_comment(
+    drwave, client, admin
+):
+    plan_id = create_plan(client, admin, [{"name": "Data", "arns": [sim("db")], "pauseBeforeWave": True}])
+
+    started = drwave("exec", "start", plan_id, "--recovery", "--failover", "ungraceful", "--allow-data-loss", "--json")
+
+    assert started.returncode == 0, started.stderr
+    execution = json.loads(started.stdout)["execution"]
+    assert (execution["failover"], execution["allowDataLoss"]) == ("ungraceful", True)
+    wait_for(client, admin, execution["id"], {"PAUSED"})
+    resumed = drwave("exec", "resume", execution["id"], "--comment", "go", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    (gate,) = client.get(f"/v1/executions/{execution['id']}/approvals", headers=admin).get_json()["items"]
+    assert [g["comment"] for g in gate["grants"]] == ["go"]

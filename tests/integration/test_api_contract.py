@@ -98,6 +98,44 @@ def test_a_wrong_enum_value_names_the_nested_field(client, admin):
     assert error_of(response)["message"].startswith("waves[0].onFailure:")
 
 
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"mode": "recovery", "failover": "sideways"}, "failover"),
+        ({"mode": "recovery", "allowDataLoss": "yes"}, "allowDataLoss"),
+        ({"mode": "drill", "failover": "ungraceful"}, "failover"),
+        ({"mode": "drill", "allowDataLoss": True}, "allowDataLoss"),
+    ],
+)
+def test_a_bad_failover_option_is_a_400_naming_the_field(client, admin, body, field):
+    plan = create_plan(client, admin, [{"name": "db", "arns": [sim("db")]}])
+    response = client.post("/v1/executions", json={"planId": plan, **body}, headers=admin)
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "INVALID_REQUEST" and error["message"].startswith(f"{field}:")
+    assert [e["field"] for e in error["details"]["errors"]] == [field]
+
+
+def test_a_recoverys_failover_options_are_in_its_detail_and_a_drills_show_a_switchover(client, admin):
+    recovery_plan, drill_plan = (
+        create_plan(client, admin, [{"name": "db", "arns": [sim("db")], "pauseBeforeWave": True}])
+        for _ in range(2)
+    )
+    body = {"planId": recovery_plan, "mode": "recovery", "failover": "ungraceful", "allowDataLoss": True}
+    started = client.post("/v1/executions", json=body, headers=admin).get_json()["execution"]
+    drill = client.post("/v1/executions", json={"planId": drill_plan, "failover": "auto"}, headers=admin)
+    drill_id = drill.get_json()["execution"]["id"]
+
+    detail = client.get(f"/v1/executions/{started['id']}", headers=admin).get_json()
+    drill_detail = client.get(f"/v1/executions/{drill_id}", headers=admin).get_json()
+    for execution_id in (started["id"], drill_id):
+        client.post(f"/v1/executions/{execution_id}/cancel", headers=admin)
+
+    assert (started["failover"], started["allowDataLoss"]) == ("ungraceful", True)
+    assert (detail["failover"], detail["allowDataLoss"]) == ("ungraceful", True)
+    assert (drill_detail["failover"], drill_detail["allowDataLoss"]) == ("graceful", False)
+
+
 def test_starting_a_plan_that_does_not_exist_is_a_404_naming_plan_id(client, admin):
     response = client.post("/v1/executions", json={"planId": "plan-does-not-exist"}, headers=admin)
     assert response.status_code == 404

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from shared.domain.batches import STRAYS, EarlierOperations
+from shared.domain.failover import DATA_LOSS_APPROVAL_REQUIRED
 from shared.domain.progress import ExecutionSnapshot, OnFailure, Phase, WaveSnapshot
 from shared.domain.states import (
     EXECUTION_ACTIVE,
@@ -70,6 +71,9 @@ NEW_RUN = {
     "operation_id": None,
     "detail": None,
     "error": None,
+    "error_code": None,
+    "data_loss_asked_at": None,
+    "data_loss_approved_by": None,
     "start_attempts": 0,
     "started_at": None,
     "finished_at": None,
@@ -78,6 +82,15 @@ NEW_RUN = {
     "attempts": [],
     "skip_reason": None,
 }
+
+
+def _awaits_data_loss(run: Any, asked: bool = False) -> bool:
+    """A run failed for want of a data loss approval, not yet asked about (or, `asked`, asked)."""
+    return (
+        run.status == RS.FAILED
+        and run.error_code == DATA_LOSS_APPROVAL_REQUIRED
+        and (run.data_loss_asked_at is not None) == asked
+    )
 
 
 class _Store:
@@ -102,7 +115,8 @@ class FakeExecutions(_Store):
     def create(self, **fields):
         if self.active_for_plan(fields["plan_id"]) is not None:  # the partial unique index
             return None
-        row = SimpleNamespace(id=f"ex-{next(self.t.ids)}", status=ES.PENDING.value, **fields, **NEW_EXECUTION)
+        options = {"failover": "auto", "allow_data_loss": False, **fields}  # the columns' defaults
+        row = SimpleNamespace(id=f"ex-{next(self.t.ids)}", status=ES.PENDING.value, **options, **NEW_EXECUTION)
         self.t.executions[row.id] = row
         FakeEvents(self.t).append(row.id, "execution.pending", fields["created_by"], "requested")
         return copy.copy(row)
@@ -164,6 +178,8 @@ class FakeExecutions(_Store):
                     unfinished=sum(r.status not in RESOURCE_TERMINAL for r in runs),
                     failed=sum(r.status in RESOURCE_FAILED for r in runs),
                     cancelled=sum(r.status == RS.CANCELLED for r in runs),
+                    awaiting_data_loss=len(waiting := [r for r in runs if _awaits_data_loss(r)]),
+                    data_loss_reason=min((r.error for r in waiting), default=None),
                 )
             )
         return ExecutionSnapshot(
@@ -243,8 +259,29 @@ class FakeResources(_Store):
             run.attempt += 1
             run.status = RS.PENDING.value
             run.operation_id = run.error = run.started_at = run.finished_at = run.heartbeat_at = None
+            run.error_code = run.data_loss_asked_at = None  # data_loss_approved_by stays with the run
             moved.append(run_id)
         return moved
+
+    def ask_data_loss(self, execution_id, wave_number):
+        runs = [
+            r
+            for r in self.t.runs.values()
+            if (r.execution_id, r.wave_number) == (execution_id, wave_number) and _awaits_data_loss(r)
+        ]
+        for run in runs:
+            run.data_loss_asked_at = self.t.now
+        return len(runs)
+
+    def asked_data_loss(self, execution_id):
+        runs = [r for r in self.t.runs.values() if r.execution_id == execution_id and _awaits_data_loss(r, True)]
+        return [copy.copy(r) for r in sorted(runs, key=lambda r: (r.wave_number, r.id))]
+
+    def approve_data_loss(self, run_ids, approver):
+        runs = [self.t.runs[i] for i in run_ids if _awaits_data_loss(self.t.runs[i], True)]
+        for run in runs:
+            run.data_loss_approved_by = approver
+        return len(runs)
 
     def reopen_cancelled(self, run_ids):
         check_move(RS.CANCELLED, RS.PENDING)
@@ -318,6 +355,7 @@ class FakeResources(_Store):
         execution = self.t.executions[run.execution_id]
         wave = self.t.waves[(run.execution_id, run.wave_number)]
         of_execution = {"execution_status": execution.status, "mode": execution.mode, "phase": execution.phase}
+        of_execution |= {"failover": execution.failover, "allow_data_loss": execution.allow_data_loss}
         of_wave = {"wave_started_at": wave.started_at, "timeout_seconds": wave.timeout_seconds}
         return SimpleNamespace(**vars(run), **of_execution, **of_wave, now=self.t.now)
 

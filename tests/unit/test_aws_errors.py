@@ -8,6 +8,7 @@ from botocore import exceptions as bx
 from shared.aws.errors import ErrorClass, call_outcome, classify, describe, error_code, http_status, is_not_found
 
 DONE, RETRY, FATAL = ErrorClass.DONE_ALREADY, ErrorClass.RETRYABLE, ErrorClass.FATAL
+UNREACHABLE = ErrorClass.REGION_UNREACHABLE
 
 
 def client_error(
@@ -28,7 +29,6 @@ def client_error(
         "TooManyRequestsException",
         "RequestLimitExceeded",
         "PriorRequestNotComplete",
-        "ServiceUnavailable",
         "InternalError",
         "InternalFailure",
         "RequestThrottledException",
@@ -42,9 +42,32 @@ def test_throttling_and_server_hiccups_are_retryable(code):
     assert classify(client_error(code), "read") is RETRY
 
 
-@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
-def test_http_429_and_5xx_are_retryable_whatever_the_code(status):
+@pytest.mark.parametrize("status", [429, 500, 502, 504])
+def test_http_429_and_5xx_other_than_503_are_retryable_whatever_the_code(status):
     assert classify(client_error("SomethingOdd", status=status)) is RETRY
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("ServiceUnavailable", 503),
+        ("ServiceUnavailableException", 503),
+        ("SomethingOdd", 503),
+        ("ServiceUnavailable", 400),
+    ],
+)
+def test_service_unavailable_and_any_other_503_mean_the_region_is_unreachable(code, status):
+    for kind in ("change", "read", "delete"):
+        assert classify(client_error(code, status=status), kind) is UNREACHABLE
+
+
+@pytest.mark.parametrize(("code", "status"), [("RequestLimitExceeded", 503), ("SlowDown", 503)])
+def test_a_503_that_asks_to_slow_down_is_throttling_not_an_unreachable_region(code, status):
+    assert classify(client_error(code, status=status)) is RETRY
+
+
+def test_an_unreachable_region_is_worth_waiting_for_like_a_retryable_error_and_the_others_are_not():
+    assert [c for c in ErrorClass if c.retryable] == [RETRY, UNREACHABLE]
 
 
 @pytest.mark.parametrize(
@@ -58,7 +81,20 @@ def test_http_429_and_5xx_are_retryable_whatever_the_code(status):
         TimeoutError("timed out"),
     ],
 )
-def test_connection_problems_and_timeouts_are_retryable(error):
+def test_connection_problems_and_timeouts_mean_the_region_is_unreachable(error):
+    assert classify(error) is UNREACHABLE
+    assert classify(error, "read") is UNREACHABLE
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        bx.ProxyConnectionError(proxy_url="http://proxy:3128"),
+        bx.IncompleteReadError(actual_bytes=1, expected_bytes=2),
+        bx.ResponseStreamingError(error="cut short"),
+    ],
+)
+def test_a_proxy_failure_or_a_response_cut_short_is_retryable_not_an_unreachable_region(error):
     assert classify(error) is RETRY
 
 

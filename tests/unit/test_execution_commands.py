@@ -10,6 +10,7 @@ from services.api.auth import Principal
 from services.api.commands.executions import ExecutionCommands, StartRequest
 from services.api.commands.resolve import Found, ResolvedPlan, ResolvedWave
 from shared.domain import errors
+from shared.domain.failover import Failover
 from shared.domain.progress import Mode, Phase
 from shared.domain.roles import Role
 from shared.domain.states import ExecutionStatus
@@ -93,6 +94,26 @@ def test_a_start_writes_execution_waves_runs_and_locks_then_publishes_the_start_
     assert sorted(n for (_, n) in units.tables.waves) == [1, 2]
     assert len(units.tables.runs) == 3 and len(units.tables.locks) == 3
     assert units.publisher.sent == [StartExecution(execution_id)]
+
+
+def test_a_recovery_stores_its_failover_options_and_the_timeline_says_who_asked_for_what(units):
+    request = StartRequest("plan-1", mode=Mode.RECOVERY, failover=Failover.AUTO, allow_data_loss=True)
+
+    execution = commands(units).start(ALICE, request).execution
+
+    assert (execution.failover, execution.allow_data_loss) == ("auto", True)
+    (entry,) = [e for e in units.tables.events if e.kind == "execution.failover_options"]
+    assert entry.actor == ALICE.actor
+    assert f"'auto' requested by {ALICE.actor}" in entry.message and "data loss allowed" in entry.message
+
+
+def test_a_drill_stores_a_switchover_without_data_loss_whatever_it_was_sent(units):
+    request = StartRequest("plan-1", mode=Mode.DRILL, failover=Failover.AUTO)
+
+    execution = commands(units).start(ALICE, request).execution
+
+    assert (execution.failover, execution.allow_data_loss) == ("graceful", False)
+    assert "execution.failover_options" not in units.tables.kinds(execution.id)
 
 
 def test_a_second_start_of_an_executing_plan_is_refused_naming_the_other_execution(units):

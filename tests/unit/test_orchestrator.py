@@ -209,3 +209,21 @@ def test_the_reconciler_republishes_a_resource_whose_task_was_lost(units):
     run = units.tables.runs[run_id]
     assert units.publisher.sent == [RecoverResource(run_id, "simulated", execution_id, 1, run.arn)]
     assert units.tables.runs[run_id].heartbeat_at == units.tables.now
+
+
+def test_a_cluster_that_needs_a_data_loss_approval_parks_the_execution_once_with_its_reason(units):
+    execution_id = add_execution(units, [1, 1], waves={1: {"on_failure": "continue"}})
+    orchestrator = Orchestrator(units)
+    orchestrator.advance(execution_id)
+    (run,) = [r for r in units.tables.runs.values() if r.wave_number == 1]
+    reason = f"primary Region us-east-1 unreachable for {run.arn}: approve data loss to fail over"
+    run.status, run.error, run.error_code = RS.FAILED.value, reason, "DATA_LOSS_APPROVAL_REQUIRED"
+
+    assert orchestrator.advance(execution_id) == Pause(2, reason, data_loss_of_wave=1)
+
+    execution = units.tables.executions[execution_id]
+    assert (execution.status, execution.status_reason, execution.paused_before_wave) == (ES.PAUSED, reason, 2)
+    assert [(a.wave_number, a.reason) for a in units.tables.approvals] == [(2, reason)]
+    assert run.data_loss_asked_at is not None
+    execution.status = ES.RUNNING.value  # resumed without allowDataLoss: the cluster stays FAILED
+    assert orchestrator.advance(execution_id) == StartWave(2)

@@ -1,3 +1,5 @@
+import pytest
+
 from shared.domain.progress import (
     ExecutionSnapshot,
     Finish,
@@ -151,3 +153,39 @@ def test_after_a_failed_wave_with_abort_the_execution_fails():
     step = next_step(snapshot)
     final = next_step(after(snapshot, step))
     assert isinstance(final, Finish) and final.status is ES.FAILED and final.remaining == (2,)
+
+
+# --- data loss pauses (Aurora: graceful, then ungraceful) -------------------------------------------
+
+REASON = "primary Region us-east-1 unreachable for arn:aws:rds:us-west-2:1:cluster:c: approve data loss to fail over"
+
+
+def waiting(number, status=WS.COMPLETED_WITH_FAILURES, clusters=1, **kw) -> WaveSnapshot:
+    return wave(number, status, failed=clusters, awaiting_data_loss=clusters, data_loss_reason=REASON, **kw)
+
+
+@pytest.mark.parametrize("on_failure", list(OnFailure))
+def test_a_cluster_awaiting_data_loss_parks_the_execution_before_the_next_wave_whatever_on_failure(on_failure):
+    step = next_step(execution(waiting(1, on_failure=on_failure), wave(2)))
+
+    assert step == Pause(2, REASON, data_loss_of_wave=1)
+
+
+def test_a_last_wave_awaiting_data_loss_parks_the_execution_at_itself():
+    assert next_step(execution(wave(1, WS.SUCCEEDED), waiting(2, WS.FAILED))) == Pause(2, REASON, data_loss_of_wave=2)
+
+
+def test_more_clusters_awaiting_data_loss_are_counted_in_the_reason():
+    step = next_step(execution(waiting(1, clusters=3), wave(2)))
+
+    assert step.reason == f"{REASON} (and 2 more clusters of wave 1)"
+
+
+def test_a_wave_whose_clusters_were_asked_goes_on_by_its_on_failure():
+    assert next_step(execution(wave(1, WS.FAILED, failed=2, on_failure=OnFailure.ABORT), wave(2))).status is ES.FAILED
+
+
+def test_a_cancelling_execution_is_not_paused_for_data_loss():
+    step = next_step(execution(waiting(1), wave(2), status=ES.CANCELLING))
+
+    assert isinstance(step, Finish) and step.status is ES.CANCELLED

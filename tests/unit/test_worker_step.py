@@ -183,6 +183,37 @@ def test_a_refused_start_fails_the_run_with_the_adapters_message(units):
     assert units.tables.runs[run_id].error == "AccessDenied: no"
 
 
+def test_a_refusal_with_a_code_the_scheduler_acts_on_keeps_the_code_with_the_failed_run(units):
+    (run_id,) = running_wave(units, "scripted")
+    refusal = Failed("primary Region us-east-1 unreachable for arn:x: approve data loss to fail over", code="CODE")
+
+    assert recovery(units, Scripted(starts=[refusal])).step(run_id) == Envelope(run_id, RS.FAILED.value)
+
+    run = units.tables.runs[run_id]
+    assert (run.error, run.error_code) == (str(refusal), "CODE")
+
+
+def test_the_adapter_is_told_the_executions_failover_options(units):
+    (run_id,) = running_wave(units, "scripted")
+    execution = units.tables.executions[units.tables.runs[run_id].execution_id]
+    execution.failover, execution.allow_data_loss = "ungraceful", True
+    adapter = Scripted()
+
+    recovery(units, adapter).step(run_id)
+
+    assert (adapter.begun[0].failover, adapter.begun[0].allow_data_loss) == ("ungraceful", True)
+
+
+def test_a_choice_the_adapter_made_when_starting_is_on_the_timeline(units):
+    (run_id,) = running_wave(units, "scripted")
+    adapter = Scripted(starts=[Started("op-1", {"operation": "switchover"}, decision="switchover chosen")])
+
+    recovery(units, adapter).step(run_id)
+
+    arn = units.tables.runs[run_id].arn
+    assert [e.message for e in units.tables.events if e.kind == "resource.in_progress"] == [f"{arn}: switchover chosen"]
+
+
 def test_a_pending_run_of_a_cancelling_execution_is_cancelled_without_starting(units):
     (run_id,) = running_wave(units, "scripted")
     units.tables.executions[units.tables.runs[run_id].execution_id].status = ES.CANCELLING.value

@@ -5,6 +5,12 @@ Race-free: every approval of a gate locks its pending request (``FOR UPDATE``), 
 are counted one after the other; once the request is granted the execution is RUNNING and later
 approvals get 409 ``EXECUTION_NOT_PAUSED``. ``POST .../resume`` is an approval without a comment; at a
 requested pause (no gate, no approval request) it resumes as before.
+
+A data loss pause (an ``auto`` recovery whose Aurora primary Region did not answer, docs/architecture.md,
+"Graceful, then ungraceful") is a gate too: the grant that completes it with ``allowDataLoss`` records
+who approved data loss for each waiting cluster and gives those runs a new attempt (retry's
+``retry_in``, in the same unit of work), which fails over; without it the execution goes on and they
+stay FAILED.
 """
 
 from __future__ import annotations
@@ -16,13 +22,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Row
 
 from shared.domain.approvals import ApprovalPolicy, RequestStatus, check_grant, progress_message
-from shared.domain.errors import ExecutionNotFound, ExecutionNotPaused
+from shared.domain.errors import ExecutionNotFound, ExecutionNotPaused, NoDataLossAwaited
 from shared.domain.roles import Permission
 from shared.domain.states import ExecutionStatus
 from shared.messaging import AdvanceExecution
 from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 from .executions import ExecutionCommands
+from .retry import RetryCommands, RetryOptions
 
 if TYPE_CHECKING:
     from ..auth import Principal
@@ -68,24 +75,39 @@ class ApprovalCommands:
         return [approval_view(r, grants[r.id]) for r in requests]
 
     def approve(
-        self, principal: Principal, execution_id: str, comment: str | None, *, via_resume: bool = False
+        self,
+        principal: Principal,
+        execution_id: str,
+        comment: str | None,
+        *,
+        via_resume: bool = False,
+        allow_data_loss: bool = False,
     ) -> ApprovalResult:
-        """`via_resume`: POST .../resume, whose answer keeps its own wording once the gate opens."""
+        """`via_resume`: POST .../resume, whose answer keeps its own wording once the gate opens.
+        `allow_data_loss`: at a data loss pause, the clusters waiting for it fail over."""
         for _ in range(OPEN_ATTEMPTS):
             with self.uow() as uow:
-                outcome = self._approve(uow, principal, execution_id, comment, via_resume)
+                outcome = self._approve(uow, principal, execution_id, comment, via_resume, allow_data_loss)
             if outcome is not None:
                 break
         else:
             with self.uow() as uow:
                 raise ExecutionNotPaused(execution_id, self._get(uow, execution_id).status)
+        if outcome == NO_GATE and allow_data_loss:  # a requested pause: no cluster waits for data loss
+            raise NoDataLossAwaited(execution_id)
         if outcome == NO_GATE:  # a requested pause: nothing to approve, resume as before
             resumed = self.executions.resume(principal, execution_id)
             return ApprovalResult(resumed.execution, resumed.message)
         return outcome
 
     def _approve(
-        self, uow: UnitOfWork, principal: Principal, execution_id: str, comment: str | None, via_resume: bool
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        execution_id: str,
+        comment: str | None,
+        via_resume: bool,
+        allow_data_loss: bool = False,
     ) -> ApprovalResult | str | None:
         """One attempt in one unit of work: the result, NO_GATE, or None to try again."""
         wave = self._paused(uow, execution_id).paused_before_wave
@@ -103,6 +125,9 @@ class ApprovalCommands:
                 return None
             request = uow.approval_requests.pending(execution_id, wave, lock=True)
         principal.require(Permission.EXECUTIONS_APPROVE)
+        waiting = uow.resources.asked_data_loss(execution_id) if allow_data_loss else []
+        if allow_data_loss and not waiting:
+            raise NoDataLossAwaited(execution_id)
         grants = uow.approval_grants.for_requests([request.id])[request.id]
         check_grant(
             ApprovalPolicy.from_json(request.policy),
@@ -128,11 +153,14 @@ class ApprovalCommands:
                 "comment": comment,
                 "received": received,
                 "required": request.required,
+                "allowDataLoss": allow_data_loss,
             },
         )
         if received < request.required:
             return ApprovalResult(current, message, approval_view(request, grants))
         uow.approval_requests.grant(request.id)
+        if waiting:
+            return self._fail_over(uow, principal, execution_id, waiting, wave, grants)
         row = uow.executions.move(
             execution_id,
             ES.PAUSED,
@@ -150,6 +178,29 @@ class ApprovalCommands:
         head = f"Resumed {execution_id}" if via_resume else message
         granted = approval_view(uow.approval_requests.latest(execution_id, wave), grants)
         return ApprovalResult(row, f"{head}: wave {wave} '{name}' starting, {count} resources", granted)
+
+    @staticmethod
+    def _fail_over(
+        uow: UnitOfWork, principal: Principal, execution_id: str, waiting: list[Row], wave: int, grants: list[Any]
+    ) -> ApprovalResult:
+        """Data loss approved: each waiting cluster's run records who approved it and gets a new attempt,
+        which fails over (the retry reopens the execution; the scheduler runs their waves again)."""
+        uow.resources.approve_data_loss([run.id for run in waiting], principal.name)
+        for run in waiting:
+            uow.events.append(
+                execution_id,
+                "resource.data_loss_approved",
+                principal.actor,
+                f"{run.arn}: failover with data loss approved by {principal.name}",
+                wave_number=run.wave_number,
+                detail={"arn": run.arn, "by": principal.name, "role": principal.role.value},
+            )
+        arns = [run.arn for run in waiting]
+        comment = f"data loss approved by {principal.name}"
+        retried = RetryCommands.retry_in(uow, execution_id, principal.actor, RetryOptions(arns, comment))
+        granted = approval_view(uow.approval_requests.latest(execution_id, wave), grants)
+        message = f"Data loss approved for {execution_id} by {principal.name}: {len(arns)} cluster(s) fail over"
+        return ApprovalResult(retried.execution, message, granted)
 
     @staticmethod
     def _get(uow: UnitOfWork, execution_id: str) -> Row:

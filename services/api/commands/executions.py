@@ -28,6 +28,8 @@ from shared.domain.errors import (
     SourceExecutionRequired,
     VersionConflict,
 )
+from shared.domain.failover import DEFAULT_FAILOVER, DRILL_FAILOVER, Failover
+from shared.domain.failover import describe as describe_failover
 from shared.domain.progress import Mode, Phase
 from shared.domain.states import ExecutionStatus
 from shared.messaging import AdvanceExecution, StartExecution
@@ -54,6 +56,14 @@ class StartRequest:
     reason: str | None = None
     skip_invalid: bool = False
     force: bool = False  # start despite failed preflight checks (the view checks the permission)
+    failover: Failover = DEFAULT_FAILOVER  # how a recovery moves Aurora writers (shared.domain.failover)
+    allow_data_loss: bool = False
+
+    def failover_options(self) -> dict:
+        """What the execution stores: a drill always switches over and never loses data."""
+        if self.mode is Mode.DRILL:
+            return {"failover": DRILL_FAILOVER.value, "allow_data_loss": False}
+        return {"failover": self.failover.value, "allow_data_loss": self.allow_data_loss}
 
 
 @dataclass(frozen=True)
@@ -309,9 +319,19 @@ class ExecutionCommands:
             created_by=principal.actor,
             reason=request.reason,
             source_execution_id=request.source_execution_id,
+            **request.failover_options(),
         )
         if row is None:
             raise PlanAlreadyExecuting(plan.id, uow.executions.active_for_plan(plan.id))
+        if request.mode is Mode.RECOVERY and request.phase is Phase.INSTANTIATE:  # the timeline says who allowed what
+            plan_of = describe_failover(Failover(row.failover), row.allow_data_loss)
+            uow.events.append(
+                row.id,
+                "execution.failover_options",
+                principal.actor,
+                f"Aurora failover '{row.failover}' requested by {principal.actor}: {plan_of}",
+                detail={"failover": row.failover, "allowDataLoss": row.allow_data_loss},
+            )
         uow.waves.insert_many(row.id, wave_specs)
         uow.resources.insert_many(row.id, runs)
         taken = uow.resource_locks.acquire(row.id, (r["arn"] for r in runs))

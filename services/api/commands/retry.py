@@ -59,55 +59,60 @@ class RetryCommands:
     def retry(self, execution_id: str, actor: str, options: RetryOptions = RetryOptions()) -> ActionResult:
         """Give the failed runs (all, or `options.arns`) a new attempt and run their waves again."""
         with self.uow() as uow:
-            current = _get(uow, execution_id)
-            status = ES(current.status)
-            if status not in EXECUTION_RETRYABLE:
-                raise ExecutionNotRetryable(execution_id, status.value)
-            # Lock the execution row while it is still `status` before reading anything: of concurrent
-            # retries (or a retry and a skip or resume) one goes on, the others then find it changed.
-            if not uow.executions.set_fields(execution_id, status):
-                raise ExecutionNotRetryable(execution_id, _get(uow, execution_id).status)
-            runs = [
-                RunRef(r.id, r.wave_number, r.arn, ResourceStatus(r.status))
-                for r in uow.resources.list_for(execution_id)
-            ]
-            waves = {w.number: WS(w.status) for w in uow.waves.list_for(execution_id)}
-            plan = plan_retry(execution_id, status, waves, runs, _wanted(execution_id, runs, options))
-            listed = [run.arn for run in plan.retried]
-            comment = f' — "{options.comment}"' if options.comment else ""
-            row = uow.executions.reopen(
-                execution_id,
-                status,
-                actor=actor,
-                message=f"Retried by {actor}: {len(listed)} resource(s) get a new attempt{comment}",
-                detail={"resources": listed, "comment": options.comment, "from": status.value},
-            )
-            if row is None:  # the row is ours, so only the plan's partial unique index refuses
-                raise PlanAlreadyExecuting(current.plan_id, uow.executions.active_for_plan(current.plan_id))
-            if status in EXECUTION_TERMINAL:  # its resource locks went with the terminal move
-                taken = uow.resource_locks.acquire(execution_id, plan.arns)
-                if taken:
-                    raise ResourceInActiveExecution(taken)
-            uow.approval_requests.supersede(execution_id)
-            for number, wave_status in plan.waves:
-                if (
-                    uow.waves.move(
-                        execution_id,
-                        number,
-                        wave_status,
-                        WS.PENDING,
-                        actor=actor,
-                        message=f"Wave {number} to run again",
-                    )
-                    is None
-                ):
-                    raise VersionConflict(f"wave {number} of {execution_id} changed meanwhile; retry again")
-            moved = uow.resources.new_attempts([run.id for run in plan.retried])
-            reopened = uow.resources.reopen_cancelled([run.id for run in plan.reopened])
-            if len(moved) != len(plan.retried) or len(reopened) != len(plan.reopened):
-                raise VersionConflict(f"resource runs of {execution_id} changed meanwhile; retry again")
-            uow.launch_batches.forget_members(plan.run_ids)
-            uow.publish(AdvanceExecution(execution_id))
+            return self.retry_in(uow, execution_id, actor, options)
+
+    @staticmethod
+    def retry_in(uow: UnitOfWork, execution_id: str, actor: str, options: RetryOptions) -> ActionResult:
+        """:meth:`retry` inside a caller's unit of work (a data loss approval retries in its own)."""
+        current = _get(uow, execution_id)
+        status = ES(current.status)
+        if status not in EXECUTION_RETRYABLE:
+            raise ExecutionNotRetryable(execution_id, status.value)
+        # Lock the execution row while it is still `status` before reading anything: of concurrent
+        # retries (or a retry and a skip or resume) one goes on, the others then find it changed.
+        if not uow.executions.set_fields(execution_id, status):
+            raise ExecutionNotRetryable(execution_id, _get(uow, execution_id).status)
+        runs = [
+            RunRef(r.id, r.wave_number, r.arn, ResourceStatus(r.status))
+            for r in uow.resources.list_for(execution_id)
+        ]
+        waves = {w.number: WS(w.status) for w in uow.waves.list_for(execution_id)}
+        plan = plan_retry(execution_id, status, waves, runs, _wanted(execution_id, runs, options))
+        listed = [run.arn for run in plan.retried]
+        comment = f' — "{options.comment}"' if options.comment else ""
+        row = uow.executions.reopen(
+            execution_id,
+            status,
+            actor=actor,
+            message=f"Retried by {actor}: {len(listed)} resource(s) get a new attempt{comment}",
+            detail={"resources": listed, "comment": options.comment, "from": status.value},
+        )
+        if row is None:  # the row is ours, so only the plan's partial unique index refuses
+            raise PlanAlreadyExecuting(current.plan_id, uow.executions.active_for_plan(current.plan_id))
+        if status in EXECUTION_TERMINAL:  # its resource locks went with the terminal move
+            taken = uow.resource_locks.acquire(execution_id, plan.arns)
+            if taken:
+                raise ResourceInActiveExecution(taken)
+        uow.approval_requests.supersede(execution_id)
+        for number, wave_status in plan.waves:
+            if (
+                uow.waves.move(
+                    execution_id,
+                    number,
+                    wave_status,
+                    WS.PENDING,
+                    actor=actor,
+                    message=f"Wave {number} to run again",
+                )
+                is None
+            ):
+                raise VersionConflict(f"wave {number} of {execution_id} changed meanwhile; retry again")
+        moved = uow.resources.new_attempts([run.id for run in plan.retried])
+        reopened = uow.resources.reopen_cancelled([run.id for run in plan.reopened])
+        if len(moved) != len(plan.retried) or len(reopened) != len(plan.reopened):
+            raise VersionConflict(f"resource runs of {execution_id} changed meanwhile; retry again")
+        uow.launch_batches.forget_members(plan.run_ids)
+        uow.publish(AdvanceExecution(execution_id))
         numbers = ", ".join(str(n) for n, _ in plan.waves)
         log.info("[%s] retried by %s: %d runs, waves %s", execution_id, actor, len(listed), numbers)
         message = f"Retrying {execution_id}: {len(listed)} failed resource(s) get a new attempt; waves {numbers} run"

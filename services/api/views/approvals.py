@@ -26,8 +26,11 @@ def list_approvals(path: IdPath):
 
 @bp.post("/<id>/approve", responses={200: ApproveResponse, **ERRORS})
 def approve_execution(path: IdPath, body: ApproveRequest):
-    """Approve the gate a PAUSED execution waits at; the last required approval resumes it."""
-    result = services().approvals.approve(current_principal(), path.id, body.comment)
+    """Approve the gate a PAUSED execution waits at; the last required approval resumes it (with
+    `allowDataLoss` at a data loss pause: the waiting Aurora clusters fail over)."""
+    result = services().approvals.approve(
+        current_principal(), path.id, body.comment, allow_data_loss=body.allow_data_loss
+    )
     return respond(
         ApproveResponse, {"message": result.message, "execution": result.execution, "approval": result.approval}
     )

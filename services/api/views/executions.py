@@ -9,6 +9,7 @@ from ..auth import current_principal
 from ..commands.executions import ActionResult, StartRequest
 from ..commands.retry import RetryOptions
 from ..container import services
+from ..oncall_schemas import ResumeRequest
 from ..schemas import (
     ActionResponse,
     EventList,
@@ -69,9 +70,14 @@ def pause_execution(path: IdPath):
 
 
 @bp.post("/<id>/resume", responses={200: ActionResponse, **ERRORS})
-def resume_execution(path: IdPath):
-    """Continue a PAUSED execution with the wave it stopped before: at a gate, an approval without a comment."""
-    return _action(services().approvals.approve(current_principal(), path.id, None, via_resume=True))
+def resume_execution(path: IdPath, body: ResumeRequest):
+    """Continue a PAUSED execution with the wave it stopped before: at a gate, an approval (the optional body's
+    `comment` recorded; `{"allowDataLoss": true}` at a data loss pause: the waiting Aurora clusters fail over)."""
+    principal = current_principal()
+    result = services().approvals.approve(
+        principal, path.id, body.comment, via_resume=True, allow_data_loss=body.allow_data_loss
+    )
+    return _action(result)
 
 
 @bp.post("/<id>/cancel", responses={200: ActionResponse, **ERRORS})

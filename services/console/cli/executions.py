@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from shared.domain.failover import DEFAULT_FAILOVER, Failover
 from shared.domain.progress import Phase
 
 from ..progress import is_finished, snapshot_lines
@@ -51,6 +52,12 @@ def exec_start(
     source: Annotated[str | None, typer.Option("--source", help="the execution a later phase follows")] = None,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="leave out resources with bad tags")] = False,
     reason: Annotated[str | None, typer.Option("--reason", help="why (shown in the timeline)")] = None,
+    failover: Annotated[
+        Failover, typer.Option("--failover", help="recovery: how Aurora writers move (default auto)")
+    ] = DEFAULT_FAILOVER,
+    allow_data_loss: Annotated[
+        bool, typer.Option("--allow-data-loss", help="recovery, auto: fail over around an unreachable primary")
+    ] = False,
     follow: Annotated[bool, typer.Option("--watch", help="then watch it (exit code as `exec watch`)")] = False,
     until_paused: Annotated[bool, typer.Option("--until-paused", help="with --watch: return 3 at a gate")] = False,
     as_json: Json = False,
@@ -64,6 +71,8 @@ def exec_start(
         "reason": reason,
         "skipInvalid": skip_invalid,
     }
+    if not drill:  # a drill always switches over: the API refuses data loss there
+        body |= {"failover": failover.value, "allowDataLoss": allow_data_loss}
     api = client(ctx)
     data = api.post("/v1/executions", {k: v for k, v in body.items() if v is not None})
     if as_json:
@@ -117,8 +126,21 @@ def exec_watch(
 Comment = Annotated[str | None, typer.Option("--comment", help="recorded with the action where the API takes one")]
 
 
-def _control(ctx: typer.Context, execution_id: str, action: str, comment: str | None, as_json: bool) -> None:
-    body = {"comment": comment} if comment else None
+AllowDataLoss = Annotated[
+    bool, typer.Option("--allow-data-loss", help="at a data loss pause: the waiting Aurora clusters fail over")
+]
+
+
+def _control(
+    ctx: typer.Context,
+    execution_id: str,
+    action: str,
+    comment: str | None,
+    as_json: bool,
+    allow_data_loss: bool = False,
+) -> None:
+    sent = {"comment": comment, "allowDataLoss": allow_data_loss}
+    body = {key: value for key, value in sent.items() if value} or None
     data = client(ctx).post(f"/v1/executions/{execution_id}/{action}", body)
     if as_json:
         return print_json(data)
@@ -126,13 +148,19 @@ def _control(ctx: typer.Context, execution_id: str, action: str, comment: str | 
 
 
 @executions.command("approve")
-def exec_approve(ctx: typer.Context, execution_id: str, comment: Comment = None, as_json: Json = False) -> None:
+def exec_approve(
+    ctx: typer.Context,
+    execution_id: str,
+    comment: Comment = None,
+    allow_data_loss: AllowDataLoss = False,
+    as_json: Json = False,
+) -> None:
     """Approve the gate an execution is parked at.
 
     Calls POST /v1/executions/{id}/approve; a server without the approvals API (404 for the route itself)
     gets a resume instead, and a note on stderr."""
     try:
-        _control(ctx, execution_id, "approve", comment, as_json)
+        _control(ctx, execution_id, "approve", comment, as_json, allow_data_loss)
     except ApiFailure as failure:
         if not failure.route_missing:
             raise
@@ -141,9 +169,15 @@ def exec_approve(ctx: typer.Context, execution_id: str, comment: Comment = None,
 
 
 @executions.command("resume")
-def exec_resume(ctx: typer.Context, execution_id: str, comment: Comment = None, as_json: Json = False) -> None:
+def exec_resume(
+    ctx: typer.Context,
+    execution_id: str,
+    comment: Comment = None,
+    allow_data_loss: AllowDataLoss = False,
+    as_json: Json = False,
+) -> None:
     """Continue a PAUSED execution with the wave it stopped before."""
-    _control(ctx, execution_id, "resume", comment, as_json)
+    _control(ctx, execution_id, "resume", comment, as_json, allow_data_loss)
 
 
 @executions.command("pause")

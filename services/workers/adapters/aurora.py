@@ -7,10 +7,18 @@ the primary region may not answer.
 
 | phase | drill | recovery |
 |---|---|---|
-| instantiate | ``switchover_global_cluster`` (planned, no data loss) | ``failover_global_cluster(AllowDataLoss)`` |
+| instantiate | ``switchover_global_cluster`` (planned, no data loss) | by the execution's ``failover`` (below) |
 | activate | the DR cluster is the writer and ``available`` | same |
 | cleanup | switch back over to the writer recorded before the drill | nothing: a recovery's failover is kept |
 | replicate | not applied in a drill | the old writer is attached again as a secondary |
+
+A recovery moves the writer as the execution says (``shared.domain.failover``): ``graceful`` switches
+over, ``ungraceful`` fails over with ``AllowDataLoss``, ``auto`` switches over unless the primary Region
+does not answer, then fails over when ``allowDataLoss`` allows it, else fails with
+``DATA_LOSS_APPROVAL_REQUIRED`` (the scheduler asks for that approval). A switchover needs the primary:
+before one, the current writer is read in its own Region, and a Region that does not answer
+(:class:`RegionUnreachable`, after botocore's retries) decides. A failover is sent to the target's
+Region, so it goes through while the primary is down. The choice is the started run's ``decision``.
 
 Status comes from ``describe_global_clusters``: done when its ``FailoverState`` is gone and the target
 is the writer. A redelivered start finds the operation in progress (``FailoverState`` to our target) or
@@ -19,10 +27,20 @@ already done, and does not start another.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from .base import Failed, Outcome, Progress, ResourceContext, RetryLater, Started
+from shared.domain.failover import (
+    DATA_LOSS_APPROVAL_REQUIRED,
+    Failover,
+    WriterMove,
+    approval_reason,
+    fails_over_when_primary_unreachable,
+    first_move,
+    graceful_refusal,
+)
+
+from .base import Failed, Outcome, Progress, RegionUnreachable, ResourceContext, RetryLater, Started
 from .common import GLOBAL_REGIONS, AwsAdapter, aws, aws_value, parse_arn
 from .registry import register
 
@@ -111,18 +129,61 @@ class AuroraAdapter(AwsAdapter):
 
     def instantiate(self, ctx: ResourceContext) -> Started:
         identifier, target = self._locate(ctx)
-        operation = "switchover" if ctx.is_drill else "failover"
-        return self._move_writer(ctx, identifier, target, operation, {"drill": ctx.is_drill})
+        if ctx.is_drill:
+            return self._switch_over_or_refuse(ctx, identifier, target, {"drill": True})
+        failover = Failover(ctx.failover)
+        chosen = {"drill": False, "failover": failover.value, "allowDataLoss": ctx.allow_data_loss}
+        if first_move(failover) is WriterMove.FAILOVER:
+            started = self._move_writer(ctx, identifier, target, WriterMove.FAILOVER, chosen)
+            return replace(started, decision="failover with data loss chosen (failover 'ungraceful')")
+        if not fails_over_when_primary_unreachable(failover, ctx.allow_data_loss):
+            return self._switch_over_or_refuse(ctx, identifier, target, chosen)
+        try:
+            started = self._move_writer(ctx, identifier, target, WriterMove.SWITCHOVER, chosen)
+        except RegionUnreachable as error:
+            if error.region is None:  # not the primary: the target's own Region, wait for it
+                raise
+            approver = ctx.data_loss_approved_by
+            approved = f"approved by {approver}" if approver else "allowDataLoss"
+            started = self._move_writer(
+                ctx, identifier, target, WriterMove.FAILOVER, {**chosen, "primaryUnreachable": str(error)}
+            )
+            return replace(
+                started,
+                decision=f"primary Region {error.region} unreachable for {ctx.arn}: failing over with data loss "
+                f"({approved})",
+            )
+        return replace(started, decision=f"switchover chosen (failover '{failover.value}'): no data loss")
+
+    def _switch_over_or_refuse(
+        self, ctx: ResourceContext, identifier: str, target: str, extra: dict[str, Any]
+    ) -> Started:
+        """A switchover; an unreachable primary fails the run: with ``DATA_LOSS_APPROVAL_REQUIRED`` when a
+        data loss approval would let an ``auto`` recovery fail over, else with the reason."""
+        try:
+            started = self._move_writer(ctx, identifier, target, WriterMove.SWITCHOVER, extra)
+        except RegionUnreachable as error:
+            if error.region is None:  # not the primary: the target's own Region, wait for it
+                raise
+            if not ctx.is_drill and Failover(ctx.failover) is Failover.AUTO:
+                raise Failed(approval_reason(error.region, ctx.arn), code=DATA_LOSS_APPROVAL_REQUIRED) from error
+            raise Failed(f"{graceful_refusal(error.region, ctx.arn, drill=ctx.is_drill)} ({error})") from error
+        if ctx.is_drill:
+            return started
+        return replace(started, decision=f"switchover chosen (failover '{extra['failover']}'): no data loss")
 
     def _move_writer(
-        self, ctx: ResourceContext, identifier: str, target: str, operation: str, extra: dict[str, Any]
+        self, ctx: ResourceContext, identifier: str, target: str, move: WriterMove, extra: dict[str, Any]
     ) -> Started:
+        """Move the writer of ``identifier`` to ``target`` once: a move already under way to it, or done, is
+        found instead of started again. A switchover first reads the writer in its own Region and raises
+        :class:`RegionUnreachable` with that Region (the primary) when it, or the switchover, gets no answer."""
         region = _region_of(target)
         view = self._global(ctx, region, identifier)
         detail = {
             "globalClusterIdentifier": identifier,
             "targetClusterArn": target,
-            "operation": operation,
+            "operation": move.value,
             **extra,
         }
         operation_id = f"{identifier}->{target}"
@@ -137,16 +198,35 @@ class AuroraAdapter(AwsAdapter):
         if target not in view.members:
             raise Failed(f"{target} is not a member of global cluster {identifier}")
         rds = self._rds(ctx, region)
-        if operation == "switchover":
-            call = lambda: rds.switchover_global_cluster(  # noqa: E731
-                GlobalClusterIdentifier=identifier, TargetDbClusterIdentifier=target
-            )
+        what = f"rds.{move.value}_global_cluster {identifier} to {target}"
+        if move is WriterMove.SWITCHOVER:
+            primary = _region_of(view.writer) if view.writer else region
+            try:
+                if view.writer:
+                    self._reach_writer(ctx, view.writer)
+                aws(
+                    lambda: rds.switchover_global_cluster(
+                        GlobalClusterIdentifier=identifier, TargetDbClusterIdentifier=target
+                    ),
+                    what,
+                    done_already=ALREADY_WRITER,
+                )
+            except RegionUnreachable as error:
+                raise RegionUnreachable(str(error), error.after, region=primary) from error
         else:
-            call = lambda: rds.failover_global_cluster(  # noqa: E731
-                GlobalClusterIdentifier=identifier, TargetDbClusterIdentifier=target, AllowDataLoss=True
+            aws(
+                lambda: rds.failover_global_cluster(
+                    GlobalClusterIdentifier=identifier, TargetDbClusterIdentifier=target, AllowDataLoss=True
+                ),
+                what,
+                done_already=ALREADY_WRITER,
             )
-        aws(call, f"rds.{operation}_global_cluster {identifier} to {target}", done_already=ALREADY_WRITER)
         return Started(operation_id, {**detail, "previousWriterArn": view.writer})
+
+    def _reach_writer(self, ctx: ResourceContext, writer: str) -> None:
+        """Read the writer cluster in its own Region: what a switchover needs to answer."""
+        rds = self._rds(ctx, _region_of(writer))
+        aws_value(lambda: rds.describe_db_clusters(DBClusterIdentifier=writer), f"rds.describe_db_clusters {writer}")
 
     def activate(self, ctx: ResourceContext) -> Started:
         identifier, target = self._locate(ctx)
@@ -163,7 +243,7 @@ class AuroraAdapter(AwsAdapter):
         if source.get("alreadyWriter") or not previous:
             return Started(f"kept:{identifier}", {"note": "nothing to revert: the drill moved no writer"})
         return self._move_writer(
-            ctx, identifier, str(previous), "switchover", {"revertOf": source.get("targetClusterArn")}
+            ctx, identifier, str(previous), WriterMove.SWITCHOVER, {"revertOf": source.get("targetClusterArn")}
         )
 
     def replicate(self, ctx: ResourceContext) -> Started:

@@ -45,6 +45,9 @@ class ResourceContext:
     role_arn: str | None = None  # the target account's role, when the ARN's account is a registered one
     external_id: str | None = None
     source_detail: dict[str, Any] = field(default_factory=dict)  # what earlier phases recorded (snapshots)
+    failover: str = "auto"  # the execution's failover (shared.domain.failover.Failover): how Aurora moves
+    allow_data_loss: bool = False  # the execution's allowDataLoss, or a data loss approval for this run
+    data_loss_approved_by: str | None = None  # who approved data loss for this run's cluster (a data loss pause)
     attempt: int = 1  # the run's attempt: a retry (issue 12) starts attempt 2, 3, ...
 
     @property
@@ -63,6 +66,7 @@ class Started:
 
     operation_id: str
     detail: dict[str, Any] = field(default_factory=dict)
+    decision: str | None = None  # a choice the adapter made (Aurora: switchover or failover), for the timeline
 
 
 @dataclass(frozen=True)
@@ -89,8 +93,24 @@ class RetryLater(AdapterError):
         self.after = after
 
 
+class RegionUnreachable(RetryLater):
+    """The Region's endpoint did not answer (connection errors, timeouts, 503 after botocore's retries).
+
+    A :class:`RetryLater` to every caller that does not care; an adapter that can go around the Region
+    (Aurora) catches it. ``region`` is the Region that did not answer, when the raiser knows it."""
+
+    def __init__(self, message: str, after: float | None = None, region: str | None = None) -> None:
+        super().__init__(message, after)
+        self.region = region
+
+
 class Failed(AdapterError):
-    """A fatal error: the resource run is recorded FAILED with this message."""
+    """A fatal error: the resource run is recorded FAILED with this message (and ``code``, when the failure
+    is one the scheduler acts on, e.g. ``DATA_LOSS_APPROVAL_REQUIRED``)."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class Adapter(ABC):

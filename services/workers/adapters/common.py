@@ -16,7 +16,7 @@ from shared.aws.errors import ErrorClass, classify, describe
 from shared.aws.sessions import SessionFactory
 from shared.domain.arns import Arn, InvalidArn
 
-from .base import Adapter, BatchContext, Failed, ResourceContext, RetryLater
+from .base import Adapter, BatchContext, Failed, RegionUnreachable, ResourceContext, RetryLater
 
 T = TypeVar("T")
 
@@ -44,7 +44,8 @@ def aws(
     """Run one boto3 call (botocore has already retried it); sort its error once.
 
     Returns the call's result, or :data:`DONE_ALREADY`; raises :class:`RetryLater` for retryable errors
-    and :class:`Failed` for fatal ones, both with ``what`` and the AWS error in the message.
+    (:class:`RegionUnreachable` when the endpoint did not answer) and :class:`Failed` for fatal ones, all
+    with ``what`` and the AWS error in the message.
     """
     try:
         return call()
@@ -52,6 +53,8 @@ def aws(
         sorted_as = classify(error, kind, done_already_codes=done_already)
         if sorted_as is ErrorClass.DONE_ALREADY:
             return DONE_ALREADY
+        if sorted_as is ErrorClass.REGION_UNREACHABLE:
+            raise RegionUnreachable(f"{what}: {describe(error)}") from error
         if sorted_as is ErrorClass.RETRYABLE:
             raise RetryLater(f"{what}: {describe(error)}") from error
         raise Failed(f"{what}: {describe(error)}") from error

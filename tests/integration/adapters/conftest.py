@@ -149,6 +149,8 @@ def drive(
     timeout: float = PATIENCE,
     detail: dict[str, Any] | None = None,
     role_arn: str | None = None,
+    failover: str = "auto",
+    allow_data_loss: bool = False,
 ) -> Driven:
     """Run one phase of one resource as the recovery service would: start once, poll until finished.
 
@@ -165,6 +167,8 @@ def drive(
         "mode": mode,
         "phase": phase,
         "role_arn": role_arn,
+        "failover": failover,
+        "allow_data_loss": allow_data_loss,
     }
     ctx = ResourceContext(**base, wave_number=1, detail=dict(detail or {}), source_detail=dict(source or {}))
     deadline = time.monotonic() + timeout

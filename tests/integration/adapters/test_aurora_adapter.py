@@ -43,13 +43,30 @@ def test_a_drill_switches_the_writer_over_to_the_dr_cluster_without_data_loss(ad
     assert "rds:FailoverGlobalCluster" not in localaws.calls()
 
 
-def test_a_recovery_fails_over_to_the_dr_cluster_allowing_data_loss(adapters, localaws, aws, orders, phase):
-    done = phase(adapters["aurora"], orders["secondary"], mode="recovery")
+def test_an_ungraceful_recovery_fails_over_to_the_dr_cluster_allowing_data_loss(
+    adapters, localaws, aws, orders, phase
+):
+    done = phase(adapters["aurora"], orders["secondary"], mode="recovery", failover="ungraceful")
 
     assert done.outcome is OK
     assert writer(aws) == orders["secondary"]
     assert done.detail["operation"] == "failover"
+    assert done.started.decision == "failover with data loss chosen (failover 'ungraceful')"
     assert localaws.calls().get("rds:FailoverGlobalCluster") == 1
+    assert "rds:SwitchoverGlobalCluster" not in localaws.calls()
+
+
+@pytest.mark.parametrize("failover", ["auto", "graceful"])
+def test_a_recovery_whose_primary_answers_switches_over_without_data_loss(
+    adapters, localaws, aws, orders, phase, failover
+):
+    done = phase(adapters["aurora"], orders["secondary"], mode="recovery", failover=failover)
+
+    assert done.outcome is OK and writer(aws) == orders["secondary"]
+    assert (done.detail["operation"], done.detail["failover"]) == ("switchover", failover)
+    assert done.started.decision == f"switchover chosen (failover '{failover}'): no data loss"
+    assert localaws.calls().get("rds:SwitchoverGlobalCluster") == 1
+    assert "rds:FailoverGlobalCluster" not in localaws.calls()
 
 
 def test_a_global_cluster_arn_fails_over_to_its_one_secondary(adapters, aws, orders, phase):
@@ -120,6 +137,7 @@ def test_cleanup_after_a_recovery_keeps_the_dr_writer(adapters, aws, orders, pha
 
     done = phase(adapters["aurora"], orders["secondary"], "cleanup", mode="recovery", source=recovery.detail)
 
+    assert recovery.detail["operation"] == "switchover"
     assert done.outcome is OK and "kept" in done.detail["note"]
     assert writer(aws) == orders["secondary"]
 
@@ -140,3 +158,73 @@ def _ctx(arn):
     return ResourceContext(
         resource_run_id=999, execution_id="ex-test", arn=arn, mode="drill", phase="instantiate", wave_number=1
     )
+
+
+# --- the primary Region out (issue 12: graceful, then ungraceful) -------------------------------------
+
+PRIMARY_OUTAGE = {"service": "rds", "operation": "*", "region": PRIMARY, "outage": True}
+
+
+def test_a_graceful_recovery_fails_clearly_when_the_primary_region_does_not_answer(
+    adapters, localaws, aws, orders, phase
+):
+    localaws.post("faults", PRIMARY_OUTAGE)
+
+    done = phase(adapters["aurora"], orders["secondary"], mode="recovery", failover="graceful")
+
+    assert done.outcome is KO
+    assert done.error.startswith(f"primary Region {PRIMARY} unreachable for {orders['secondary']}: a graceful failover")
+    assert "ServiceUnavailable" in done.error
+    assert done.start_error.code is None
+    assert writer(aws) == orders["primary"]
+    assert not {"rds:SwitchoverGlobalCluster", "rds:FailoverGlobalCluster"} & set(localaws.calls())
+
+
+def test_an_auto_recovery_without_allow_data_loss_stops_before_failing_over_and_says_why(
+    adapters, localaws, aws, orders, phase
+):
+    localaws.post("faults", PRIMARY_OUTAGE)
+
+    done = phase(adapters["aurora"], orders["secondary"], mode="recovery")
+
+    assert done.outcome is KO
+    reason = f"primary Region {PRIMARY} unreachable for {orders['secondary']}: approve data loss to fail over"
+    assert done.error == reason
+    assert done.start_error.code == "DATA_LOSS_APPROVAL_REQUIRED"
+    assert writer(aws) == orders["primary"]
+    assert "rds:FailoverGlobalCluster" not in localaws.calls()
+
+
+def test_an_auto_recovery_with_allow_data_loss_fails_over_around_the_unreachable_primary(
+    adapters, localaws, aws, orders, phase
+):
+    localaws.post("faults", PRIMARY_OUTAGE)
+
+    done = phase(adapters["aurora"], orders["secondary"], mode="recovery", allow_data_loss=True)
+
+    assert done.outcome is OK and writer(aws) == orders["secondary"]
+    assert done.detail["operation"] == "failover" and done.detail["previousWriterArn"] == orders["primary"]
+    assert done.started.decision == (
+        f"primary Region {PRIMARY} unreachable for {orders['secondary']}: failing over with data loss (allowDataLoss)"
+    )
+    assert localaws.calls()["rds:FailoverGlobalCluster"] == 1
+    activated = phase(adapters["aurora"], orders["secondary"], "activate", mode="recovery")
+    assert activated.outcome is OK  # read in the DR Region while the primary is still out
+
+
+def test_an_ungraceful_recovery_goes_through_while_the_primary_region_is_out(adapters, localaws, aws, orders, phase):
+    localaws.post("faults", PRIMARY_OUTAGE)
+
+    done = phase(adapters["aurora"], orders["secondary"], mode="recovery", failover="ungraceful")
+
+    assert done.outcome is OK and writer(aws) == orders["secondary"]
+
+
+def test_a_drill_never_fails_over_even_when_the_primary_region_is_out(adapters, localaws, aws, orders, phase):
+    localaws.post("faults", PRIMARY_OUTAGE)
+
+    done = phase(adapters["aurora"], orders["secondary"], mode="drill", failover="auto", allow_data_loss=True)
+
+    assert done.outcome is KO and "a drill switches over" in done.error
+    assert writer(aws) == orders["primary"]
+    assert "rds:FailoverGlobalCluster" not in localaws.calls()

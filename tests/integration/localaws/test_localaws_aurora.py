@@ -156,3 +156,34 @@ def test_a_global_cluster_created_from_an_existing_cluster_has_that_cluster_as_w
 
     (cluster,) = rds.describe_global_clusters(GlobalClusterIdentifier="billing")["GlobalClusters"]
     assert _writers(cluster) == [source["DBClusterArn"]]
+
+
+PRIMARY_OUTAGE = {"service": "rds", "operation": "*", "region": PRIMARY, "outage": True}
+
+
+def test_a_switchover_needs_the_primary_and_answers_503_while_its_region_is_out(admin, aws_client, global_cluster):
+    admin.post("faults", PRIMARY_OUTAGE)
+    rds = aws_client("rds", region=DR)
+
+    with pytest.raises(ClientError) as caught:
+        rds.switchover_global_cluster(
+            GlobalClusterIdentifier="orders", TargetDbClusterIdentifier=global_cluster["secondary"]
+        )
+
+    assert caught.value.response["Error"]["Code"] == "ServiceUnavailable"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    assert _writers(_describe(rds)) == [global_cluster["primary"]]
+    assert "FailoverState" not in _describe(rds)
+
+
+def test_a_failover_with_data_loss_sent_to_the_secondary_region_succeeds_while_the_primary_is_out(
+    admin, aws_client, global_cluster, wait_for
+):
+    admin.post("faults", PRIMARY_OUTAGE)
+    rds = aws_client("rds", region=DR)
+
+    rds.failover_global_cluster(
+        GlobalClusterIdentifier="orders", TargetDbClusterIdentifier=global_cluster["secondary"], AllowDataLoss=True
+    )
+
+    assert _writers(wait_for(lambda: _settled(rds))) == [global_cluster["secondary"]]

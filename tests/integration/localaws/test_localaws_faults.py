@@ -164,3 +164,84 @@ def test_each_service_is_throttled_with_the_error_it_really_sends(
 
     assert caught.value.response["Error"]["Code"] == code
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+
+
+# --- Region outages -------------------------------------------------------------------------------
+
+OUTAGE = {"service": "rds", "operation": "*", "region": "us-east-1", "outage": True}
+
+
+def _unavailable(call):
+    with pytest.raises(ClientError) as caught:
+        call()
+    return caught.value.response["Error"]["Code"], caught.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_an_outage_answers_every_call_to_its_region_with_503_service_unavailable(admin, aws_client):
+    admin.post("faults", OUTAGE)
+    rds = aws_client("rds", region="us-east-1")
+
+    assert _unavailable(rds.describe_db_clusters) == ("ServiceUnavailable", 503)
+    assert _unavailable(rds.describe_global_clusters) == ("ServiceUnavailable", 503)
+    assert admin.get("faults")["faults"] == [{**OUTAGE, "matched": 2}]
+
+
+def test_an_outage_of_one_region_leaves_the_other_regions_and_services_alone(admin, aws_client):
+    admin.post("faults", OUTAGE)
+
+    assert aws_client("rds", region="us-west-2").describe_db_clusters()["DBClusters"] == []
+    assert aws_client("drs", region="us-east-1").describe_jobs()["items"] == []
+
+
+def test_an_outage_of_every_service_answers_json_services_with_service_unavailable_exception(admin, aws_client):
+    admin.post("faults", {**OUTAGE, "service": "*"})
+
+    assert _unavailable(aws_client("drs", region="us-east-1").describe_jobs) == ("ServiceUnavailableException", 503)
+    assert _unavailable(aws_client("rds", region="us-east-1").describe_db_clusters) == ("ServiceUnavailable", 503)
+
+
+def test_an_outage_lasts_until_its_rule_is_deleted_and_other_rules_stay(admin, aws_client, endpoint):
+    admin.post("faults", OUTAGE)
+    admin.post("faults", {"service": "ecs", "operation": "*", "throttleRate": 1})
+    rds = aws_client("rds", region="us-east-1")
+    assert _unavailable(rds.describe_db_clusters)[1] == 503
+
+    response = requests.delete(
+        f"{endpoint}/_localaws/faults", json={"service": "rds", "operation": "*", "region": "us-east-1"}, timeout=10
+    )
+
+    assert response.status_code == 200
+    assert rds.describe_db_clusters()["DBClusters"] == []
+    assert [rule["service"] for rule in response.json()["faults"]] == ["ecs"]
+
+
+def test_deleting_a_rule_that_does_not_exist_is_a_404(admin, endpoint):
+    rule = {"service": "rds", "region": "eu-west-1"}
+
+    response = requests.delete(f"{endpoint}/_localaws/faults", json=rule, timeout=10)
+
+    assert response.status_code == 404
+
+
+def test_an_outage_wins_over_a_throttling_rule_of_the_same_calls(admin, aws_client):
+    admin.post("faults", {"service": "rds", "operation": "*", "throttleRate": 1})
+    admin.post("faults", OUTAGE)
+
+    assert _unavailable(aws_client("rds", region="us-east-1").describe_db_clusters) == ("ServiceUnavailable", 503)
+    assert _unavailable(aws_client("rds", region="us-west-2").describe_db_clusters) == ("Throttling", 400)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {**OUTAGE, "outage": False},
+        {**OUTAGE, "outage": "yes"},
+        {**OUTAGE, "throttleRate": 1},
+        {**OUTAGE, "region": ""},
+    ],
+)
+def test_a_malformed_outage_is_refused_with_400(admin, endpoint, payload):
+    response = requests.post(f"{endpoint}/_localaws/faults", json=payload, timeout=10)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "BAD_REQUEST"

@@ -1,0 +1,145 @@
+"""Graceful, then ungraceful, through the workers: a recovery of an Aurora global database while its
+primary Region is out (an outage rule on the local AWS), with the real aurora adapter."""
+
+from __future__ import annotations
+
+import pytest
+from support import sim
+
+PRIMARY, DR = "us-east-1", "us-west-2"
+PRIMARY_OUTAGE = {"service": "rds", "operation": "*", "region": PRIMARY, "outage": True}
+
+
+@pytest.fixture
+def orders(aws):
+    """Global database ``orders``: writer in us-east-1, secondary ``orders-usw2`` in us-west-2 (the resource)."""
+    aws("rds", PRIMARY).create_global_cluster(GlobalClusterIdentifier="orders", Engine="aurora-postgresql")
+    primary = aws("rds", PRIMARY).create_db_cluster(
+        DBClusterIdentifier="orders-use1",
+        Engine="aurora-postgresql",
+        GlobalClusterIdentifier="orders",
+        MasterUsername="drwave",
+        MasterUserPassword="localaws-password",
+    )["DBCluster"]["DBClusterArn"]
+    secondary = aws("rds", DR).create_db_cluster(
+        DBClusterIdentifier="orders-usw2", Engine="aurora-postgresql", GlobalClusterIdentifier="orders"
+    )["DBCluster"]["DBClusterArn"]
+    return {"primary": primary, "secondary": secondary}
+
+
+def writer(aws) -> str:
+    (cluster,) = aws("rds", DR).describe_global_clusters(GlobalClusterIdentifier="orders")["GlobalClusters"]
+    return next(m["DBClusterArn"] for m in cluster["GlobalClusterMembers"] if m["IsWriter"])
+
+
+def messages(api, execution_id: str) -> list[str]:
+    return [e["message"] for e in api.get(f"/v1/executions/{execution_id}/events")["items"]]
+
+
+def test_an_auto_recovery_with_allow_data_loss_fails_over_while_the_primary_region_is_out(
+    api, localaws, aws, orders, runs_of
+):
+    localaws.post("faults", PRIMARY_OUTAGE)
+    plan = api.plan([{"name": "Data", "arns": [orders["secondary"]]}])
+
+    execution = api.wait(api.start(plan, mode="recovery", allowDataLoss=True))
+
+    assert execution["status"] == "COMPLETED", runs_of(execution)
+    assert (execution["failover"], execution["allowDataLoss"]) == ("auto", True)
+    assert writer(aws) == orders["secondary"]
+    run = runs_of(execution)[orders["secondary"]]
+    assert run["detail"]["operation"] == "failover"
+    decision = f"primary Region {PRIMARY} unreachable for {orders['secondary']}: failing over with data loss"
+    assert f"{orders['secondary']}: {decision} (allowDataLoss)" in messages(api, execution["id"])
+
+
+def test_a_graceful_recovery_fails_the_cluster_while_the_primary_region_is_out(api, localaws, aws, orders, runs_of):
+    localaws.post("faults", PRIMARY_OUTAGE)
+    plan = api.plan([{"name": "Data", "arns": [orders["secondary"]]}])
+
+    execution = api.wait(api.start(plan, mode="recovery", failover="graceful"))
+
+    assert execution["status"] == "COMPLETED_WITH_FAILURES", runs_of(execution)
+    run = runs_of(execution)[orders["secondary"]]
+    assert run["status"] == "FAILED" and run["errorCode"] is None
+    assert run["error"].startswith(f"primary Region {PRIMARY} unreachable for {orders['secondary']}: a graceful")
+    assert writer(aws) == orders["primary"]
+
+
+def _paused_for_data_loss(api, plan: str, orders: dict, **start) -> tuple[str, dict]:
+    execution_id = api.start(plan, mode="recovery", **start)
+    paused = api.wait(execution_id, {"PAUSED", "COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"})
+    reason = f"primary Region {PRIMARY} unreachable for {orders['secondary']}: approve data loss to fail over"
+    assert (paused["status"], paused["statusReason"]) == ("PAUSED", reason), paused
+    return execution_id, paused
+
+
+def test_an_auto_recovery_pauses_for_data_loss_and_its_approval_fails_the_cluster_over(
+    api, localaws, aws, orders, runs_of
+):
+    localaws.post("faults", PRIMARY_OUTAGE)
+    plan = api.plan([{"name": "Data", "arns": [orders["secondary"]], "onFailure": "continue"}])
+    execution_id, paused = _paused_for_data_loss(api, plan, orders)
+    run = runs_of(paused)[orders["secondary"]]
+    assert (run["status"], run["errorCode"]) == ("FAILED", "DATA_LOSS_APPROVAL_REQUIRED")
+    (request,) = api.get(f"/v1/executions/{execution_id}/approvals")["items"]
+    assert (request["status"], request["reason"]) == ("pending", paused["statusReason"])
+    assert writer(aws) == orders["primary"]
+
+    approved = api.post(f"/v1/executions/{execution_id}/approve", {"allowDataLoss": True}, expect=200)
+
+    assert approved["message"].startswith(f"Data loss approved for {execution_id}")
+    done = api.wait(execution_id)
+    assert done["status"] == "COMPLETED", runs_of(done)
+    assert writer(aws) == orders["secondary"]
+    run = runs_of(done)[orders["secondary"]]
+    assert (run["status"], run["detail"]["operation"], run["errorCode"]) == ("SUCCEEDED", "failover", None)
+    assert run["dataLossApprovedBy"] == "adapters-admin"
+    timeline = messages(api, execution_id)
+    assert f"{orders['secondary']}: failover with data loss approved by adapters-admin" in timeline
+    unreachable = f"primary Region {PRIMARY} unreachable for {orders['secondary']}: failing over with data loss"
+    assert f"{orders['secondary']}: {unreachable} (approved by adapters-admin)" in timeline
+
+
+def test_a_plain_resume_at_a_data_loss_pause_goes_on_and_the_cluster_stays_failed(api, localaws, aws, orders, runs_of):
+    localaws.post("faults", PRIMARY_OUTAGE)
+    plan = api.plan([{"name": "Data", "arns": [orders["secondary"]], "onFailure": "abort"}])
+    execution_id, _ = _paused_for_data_loss(api, plan, orders)
+
+    api.post(f"/v1/executions/{execution_id}/resume", {}, expect=200)
+
+    done = api.wait(execution_id)
+    assert done["status"] == "FAILED", runs_of(done)  # onFailure abort, after the pause
+    assert runs_of(done)[orders["secondary"]]["status"] == "FAILED"
+    assert writer(aws) == orders["primary"]
+    assert "rds:FailoverGlobalCluster" not in localaws.calls()
+
+
+def test_a_resume_with_allow_data_loss_at_a_data_loss_pause_fails_over_and_completes(
+    api, localaws, aws, orders, runs_of
+):
+    localaws.post("faults", PRIMARY_OUTAGE)
+    app = sim("app")
+    plan = api.plan([{"name": "Data", "arns": [orders["secondary"]]}, {"name": "Apps", "arns": [app]}])
+    execution_id, paused = _paused_for_data_loss(api, plan, orders)
+    assert paused["pausedBeforeWave"] == 2
+    assert runs_of(paused)[app]["status"] == "PENDING"  # the next wave waits for the decision
+
+    api.post(f"/v1/executions/{execution_id}/resume", {"allowDataLoss": True}, expect=200)
+
+    done = api.wait(execution_id)
+    assert done["status"] == "COMPLETED", runs_of(done)
+    assert writer(aws) == orders["secondary"]
+    assert runs_of(done)[app]["status"] == "SUCCEEDED"
+
+
+def test_allow_data_loss_where_no_cluster_waits_for_it_is_a_409_naming_the_field(api, localaws, orders):
+    plan = api.plan([{"name": "Data", "arns": [orders["secondary"]], "pauseBeforeWave": True}])
+    execution_id = api.start(plan, mode="recovery")
+    api.wait(execution_id, {"PAUSED"})
+
+    refused = api.post(f"/v1/executions/{execution_id}/approve", {"allowDataLoss": True}, expect=409)
+
+    assert refused["error"]["code"] == "NO_DATA_LOSS_APPROVAL_PENDING"
+    assert refused["error"]["details"]["field"] == "allowDataLoss"
+    api.post(f"/v1/executions/{execution_id}/cancel", {}, expect=200)
