@@ -3,6 +3,7 @@ generated from these by flask-openapi3."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -19,6 +20,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from shared.aws.regions import is_region
+from shared.domain.actions import CONTEXT_KEY, DEFAULT_TIMEOUT_SECONDS, MAX_ACTIONS, MAX_TIMEOUT_SECONDS, ActionType
 from shared.domain.progress import (
     DEFAULT_WAVE_TIMEOUT_SECONDS,
     MAX_WAVE_TIMEOUT_SECONDS,
@@ -239,12 +241,80 @@ class ResourceList(Out):
 # --- recovery plans --------------------------------------------------------------------------
 
 
+LAMBDA_FUNCTION_ARN = r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$"
+SSM_DOCUMENT = r"^([A-Za-z0-9_.-]{3,128}|arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:document/[A-Za-z0-9_.-]{3,128})$"
+MAX_PAYLOAD_BYTES = 64 * 1024
+
+
+class LambdaAction(Model):
+    """Invoke a function (RequestResponse) and wait for its answer; a ``FunctionError`` fails the action."""
+
+    type: Literal[ActionType.LAMBDA]
+    function_arn: str = Field(pattern=LAMBDA_FUNCTION_ARN, max_length=2048)
+    payload: dict[str, Any] = Field(default_factory=dict, description=f"the event, with `{CONTEXT_KEY}` added")
+    timeout_seconds: int = Field(
+        default=DEFAULT_TIMEOUT_SECONDS[ActionType.LAMBDA], ge=1, le=MAX_TIMEOUT_SECONDS[ActionType.LAMBDA]
+    )
+
+    @field_validator("payload")
+    @classmethod
+    def _payload(cls, payload: dict[str, Any]) -> dict[str, Any]:
+        if CONTEXT_KEY in payload:
+            raise ValueError(f"the key {CONTEXT_KEY!r} is drwave's (the execution it runs in)")
+        if len(json.dumps(payload)) > MAX_PAYLOAD_BYTES:
+            raise ValueError(f"is larger than {MAX_PAYLOAD_BYTES // 1024} KB as JSON")
+        return payload
+
+
+class SsmAutomationAction(Model):
+    """Start an SSM Automation and poll it to Success (Failed, TimedOut, Cancelled fail the action)."""
+
+    type: Literal[ActionType.SSM_AUTOMATION]
+    document_name: str = Field(pattern=SSM_DOCUMENT, max_length=2048, description="a name or a document ARN")
+    parameters: dict[str, list[str]] = Field(
+        default_factory=dict, description=f"string lists; `{CONTEXT_KEY}` is added when the document declares it"
+    )
+    timeout_seconds: int = Field(
+        default=DEFAULT_TIMEOUT_SECONDS[ActionType.SSM_AUTOMATION],
+        ge=1,
+        le=MAX_TIMEOUT_SECONDS[ActionType.SSM_AUTOMATION],
+    )
+    region: Region | None = Field(default=None, description="default: the wave's first protection group's")
+    account_id: str | None = Field(default=None, pattern=ACCOUNT_ID, description="default: as the region")
+
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _string_lists(cls, parameters: Any) -> Any:
+        """A single string is a list of one, as SSM's console takes it."""
+        if isinstance(parameters, dict):
+            return {k: [v] if isinstance(v, str) else v for k, v in parameters.items()}
+        return parameters
+
+    @field_validator("parameters")
+    @classmethod
+    def _parameters(cls, parameters: dict[str, list[str]]) -> dict[str, list[str]]:
+        if CONTEXT_KEY in parameters:
+            raise ValueError(f"the parameter {CONTEXT_KEY!r} is drwave's (the execution it runs in)")
+        if len(parameters) > 50:
+            raise ValueError("at most 50 parameters")
+        return parameters
+
+
+WaveAction = Annotated[LambdaAction | SsmAutomationAction, Field(discriminator="type")]
+
+
 class WaveSpec(Model):
     name: Name
     protection_group_ids: list[str] = Field(default_factory=list, max_length=100)
     pause_before_wave: bool = False
     on_failure: OnFailure = OnFailure.CONTINUE
     timeout_seconds: int = Field(default=DEFAULT_WAVE_TIMEOUT_SECONDS, ge=1, le=MAX_WAVE_TIMEOUT_SECONDS)
+    pre_actions: list[WaveAction] = Field(
+        default_factory=list, max_length=MAX_ACTIONS, description="run in order before the wave's resources start"
+    )
+    post_actions: list[WaveAction] = Field(
+        default_factory=list, max_length=MAX_ACTIONS, description="run in order after its resources are terminal"
+    )
 
 
 class AutoWaves(Model):
@@ -320,6 +390,8 @@ class WaveOut(Out):
     pause_before_wave: bool
     on_failure: OnFailure
     timeout_seconds: int
+    pre_actions: list[dict[str, Any]] = Field(default_factory=list)
+    post_actions: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class AutoWavesOut(Out):

@@ -12,7 +12,6 @@ comes from :mod:`.accounts`.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from shared.domain.progress import Phase
 from shared.domain.states import RESOURCE_TERMINAL, ExecutionStatus, ResourceStatus
@@ -67,7 +66,7 @@ class Recovery:
             if isinstance(claimed, PollAgain):
                 return claimed
             work = claimed
-            access = self.roles.access(uow, adapter, work.arn, work.detail) if adapter is not None else NO_ROLE
+            access = self.roles.access(uow, adapter, work.account(), work.detail) if adapter is not None else NO_ROLE
         if adapter is None:
             return finish(self.units, work, work.status, f"no adapter named {work.adapter!r}")
         if isinstance(adapter, BatchAdapter) and batch_id is not None:
@@ -102,17 +101,17 @@ class Recovery:
         ):
             uow.resources.move(work.id, RS.PENDING, RS.CANCELLED, actor=ACTOR, values={"error": "execution cancelled"})
             return Envelope(work.id, RS.CANCELLED.value)
-        if work.wave_started_at is not None:
-            deadline = work.wave_started_at + timedelta(seconds=work.timeout_seconds)
-            if work.now >= deadline:
-                uow.resources.move(
-                    work.id,
-                    work.status,
-                    RS.TIMED_OUT,
-                    actor=ACTOR,
-                    values={"error": f"wave timeout of {work.timeout_seconds}s reached"},
-                )
-                return Envelope(work.id, RS.TIMED_OUT.value)
+        deadline = work.deadline()
+        if deadline is not None and work.now >= deadline[0]:
+            what = "action" if work.action is not None else "wave"
+            uow.resources.move(
+                work.id,
+                work.status,
+                RS.TIMED_OUT,
+                actor=ACTOR,
+                values={"error": f"{what} timeout of {deadline[1]}s reached"},
+            )
+            return Envelope(work.id, RS.TIMED_OUT.value)
         return None
 
     def _start(self, adapter: Adapter, work: Work, access: Access) -> Envelope | PollAgain:

@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, fields, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row
@@ -63,10 +63,12 @@ class Work:
     wave_started_at: datetime | None
     timeout_seconds: int
     now: datetime
+    action: dict[str, Any] | None = None  # a wave action's spec; None for a resource
+    stage: int = 0
 
     @classmethod
     def of(cls, row: Row) -> Work:
-        values = {f.name: getattr(row, f.name) for f in fields(cls)}
+        values = {f.name: getattr(row, f.name) for f in fields(cls) if hasattr(row, f.name)}
         values["status"] = RS(row.status)
         values["phase"] = Phase(row.phase)
         values["execution_status"] = ExecutionStatus(row.execution_status)
@@ -82,8 +84,24 @@ class Work:
     def context(self, access: Access = NO_ROLE, source: dict | None = None) -> ResourceContext:
         """What the adapter is told about this run."""
         own = {name: getattr(self, name) for name in ("arn", "wave_number", "started_at", "now", "operation_id")}
-        extra = {"detail": dict(self.detail or {}), "source_detail": dict(source or {})}
+        extra = {"detail": dict(self.detail or {}), "source_detail": dict(source or {}), "action": self.action or {}}
         return ResourceContext(resource_run_id=self.id, **own, **extra, **self.acting(access))
+
+    def deadline(self) -> tuple[datetime, int] | None:
+        """When this run times out and after how many seconds: a resource at its wave's timeout from the
+        wave's start, an action at its own ``timeoutSeconds`` from its claim."""
+        if self.action is not None:
+            seconds = int(self.action["timeoutSeconds"])
+            return (self.started_at + timedelta(seconds=seconds), seconds) if self.started_at else None
+        if self.wave_started_at is None:
+            return None
+        return self.wave_started_at + timedelta(seconds=self.timeout_seconds), self.timeout_seconds
+
+    def account(self) -> str:
+        """What names the account to act in: an action's own account (or its function's ARN), else the ARN."""
+        if self.action is not None:
+            return self.action.get("accountId") or self.action.get("functionArn") or ""
+        return self.arn
 
     def acting(self, access: Access) -> dict[str, Any]:
         """Who acts for which execution and phase: what the contexts of a run and of its batch share."""

@@ -139,6 +139,7 @@ wave_runs = Table(
     Column("finished_at", DateTime(timezone=True)),
     Column("rto_target_minutes", Integer),  # the strictest RTO target of its resources (dr:priority)
     Column("rto_at_risk_at", DateTime(timezone=True)),  # when the reconciler saw it run past its RTO target
+    Column("stage", Integer),  # the stage of runs dispatched (pre-actions < 0 < post-actions; migration 0010)
     UniqueConstraint("execution_id", "number"),
 )
 
@@ -158,6 +159,8 @@ resource_runs = Table(
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
     Column("heartbeat_at", DateTime(timezone=True)),
+    Column("stage", Integer, nullable=False, server_default="0"),  # pre-actions < 0 (resources) < post-actions
+    Column("action", JSONB),  # an action run's spec (shared/domain/actions.py); None for a resource
     UniqueConstraint("execution_id", "arn"),
 )
 Index(

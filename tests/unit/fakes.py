@@ -201,6 +201,7 @@ class FakeResources(_Store):
     def insert_many(self, execution_id, rows):
         for row in rows:
             run_id = next(self.t.ids)
+            row = {"stage": 0, "action": None, **row}
             self.t.runs[run_id] = SimpleNamespace(id=run_id, execution_id=execution_id, **row, **NEW_RUN)
 
     def for_wave(self, execution_id, number):

@@ -158,7 +158,8 @@ class ExecutionCommands:
                     {"wave_number": w.number, "arn": f.arn, "adapter": f.evaluation.adapter}
                     for w in resolved.waves
                     for f in w.resources
-                ],
+                ]
+                + [run for w in resolved.waves for run in w.action_runs()],
             )
             if resolved.invalid:  # the timeline says who skipped what
                 uow.events.append(
@@ -265,10 +266,17 @@ class ExecutionCommands:
                 if request.phase is Phase.CLEANUP
                 else (lambda r: r.status == "SUCCEEDED")
             )
+            earlier = uow.resources.list_for(source.id)
             runs = [
                 {"wave_number": r.wave_number, "arn": r.arn, "adapter": r.adapter}
-                for r in uow.resources.list_for(source.id)
-                if wanted(r)
+                for r in earlier
+                if r.action is None and wanted(r)
+            ]
+            # a phase runs the waves' actions again: they are told the phase (docs/architecture.md, "Wave actions")
+            actions = [
+                {"wave_number": r.wave_number, "arn": r.arn, "adapter": r.adapter, "stage": r.stage, "action": r.action}
+                for r in earlier
+                if r.action is not None
             ]
             if not runs:
                 raise NoResources(
@@ -276,7 +284,7 @@ class ExecutionCommands:
                     field="sourceExecutionId",
                 )
             phase_request = replace(request, mode=Mode(source.mode))
-            row = self._insert(uow, principal, phase_request, plan, wave_specs, runs)
+            row = self._insert(uow, principal, phase_request, plan, wave_specs, runs + actions)
         return _accepted(principal, row, len(wave_specs), len(runs), following=f" following {source.id}")
 
     @staticmethod
@@ -312,7 +320,7 @@ class ExecutionCommands:
             raise PlanAlreadyExecuting(plan.id, uow.executions.active_for_plan(plan.id))
         uow.waves.insert_many(row.id, wave_specs)
         uow.resources.insert_many(row.id, runs)
-        taken = uow.resource_locks.acquire(row.id, (r["arn"] for r in runs))
+        taken = uow.resource_locks.acquire(row.id, (r["arn"] for r in runs if r.get("action") is None))
         if taken:  # raising rolls the whole start back
             raise ResourceInActiveExecution(taken)
         uow.publish(StartExecution(row.id))

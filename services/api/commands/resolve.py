@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Row
 
 from shared.aws.discovery import AccountAccess, Discovery, DiscoveryError
 from shared.db.engine import Database
+from shared.domain.actions import runs_for_wave
 from shared.domain.autowaves import group_into_waves
 from shared.domain.errors import (
     AccountNotRegistered,
@@ -64,6 +65,16 @@ class ResolvedWave:
     on_failure: str
     timeout_seconds: int
     resources: list[Found] = field(default_factory=list)
+    pre_actions: list[dict[str, Any]] = field(default_factory=list)  # as stored with the plan (camelCase)
+    post_actions: list[dict[str, Any]] = field(default_factory=list)
+    region: str | None = None  # of its first protection group: where its SSM actions run by default
+    account_id: str | None = None
+
+    def action_runs(self) -> list[dict[str, Any]]:
+        """The resource-run rows of its actions (:func:`shared.domain.actions.runs_for_wave`)."""
+        return runs_for_wave(
+            self.number, self.pre_actions, self.post_actions, region=self.region, account_id=self.account_id
+        )
 
     @property
     def rto_target_minutes(self) -> int | None:
@@ -180,8 +191,17 @@ class Resolver:
         seen: set[str] = set()
         everything: list[Found] = []
         for number, wave in enumerate(plan.waves, start=1):
+            first = by_id.get(wave["protectionGroupIds"][0]) if wave["protectionGroupIds"] else None
             target = ResolvedWave(
-                number, wave["name"], wave["pauseBeforeWave"], wave["onFailure"], wave["timeoutSeconds"]
+                number,
+                wave["name"],
+                wave["pauseBeforeWave"],
+                wave["onFailure"],
+                wave["timeoutSeconds"],
+                pre_actions=list(wave.get("preActions") or []),
+                post_actions=list(wave.get("postActions") or []),
+                region=first.region if first is not None else None,
+                account_id=first.account_id if first is not None else None,
             )
             for gid in wave["protectionGroupIds"]:
                 if gid not in selections:

@@ -43,6 +43,7 @@ class ResourceContext:
     role_arn: str | None = None  # the target account's role, when the ARN's account is a registered one
     external_id: str | None = None
     source_detail: dict[str, Any] = field(default_factory=dict)  # what earlier phases recorded (snapshots)
+    action: dict[str, Any] = field(default_factory=dict)  # a wave action's spec (shared/domain/actions.py)
 
     @property
     def is_drill(self) -> bool:
