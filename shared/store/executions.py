@@ -8,7 +8,7 @@ from sqlalchemy import Connection, Row, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from shared.db.tables import executions, resource_runs, wave_runs
-from shared.domain.progress import ExecutionSnapshot, OnFailure, Phase, WaveSnapshot
+from shared.domain.progress import ExecutionSnapshot, OnFailure, Phase, StageCounts, WaveSnapshot
 from shared.domain.states import (
     EXECUTION_ACTIVE,
     EXECUTION_TERMINAL,
@@ -76,35 +76,41 @@ def snapshot(conn: Connection, execution_id: str) -> ExecutionSnapshot | None:
     counts = (
         select(
             r.c.wave_number,
+            r.c.stage,
             func.count().label("total"),
             func.count().filter(r.c.status.not_in(terminal)).label("unfinished"),
             func.count().filter(r.c.status.in_(failed)).label("failed"),
             func.count().filter(r.c.status == ResourceStatus.CANCELLED.value).label("cancelled"),
         )
         .where(r.c.execution_id == execution_id)
-        .group_by(r.c.wave_number)
+        .group_by(r.c.wave_number, r.c.stage)
         .subquery()
     )
     w = wave_runs
     rows = conn.execute(
-        select(w, counts.c.total, counts.c.unfinished, counts.c.failed, counts.c.cancelled)
+        select(
+            w, counts.c.stage.label("run_stage"), *(counts.c[k] for k in ("total", "unfinished", "failed", "cancelled"))
+        )
         .select_from(w.outerjoin(counts, counts.c.wave_number == w.c.number))
         .where(w.c.execution_id == execution_id)
     ).all()
+    by_wave: dict[int, tuple[Row, list[StageCounts]]] = {}
+    for row in rows:  # one row per stage of a wave (one for a wave without actions)
+        _, stages = by_wave.setdefault(row.number, (row, []))
+        if row.run_stage is not None:
+            stages.append(StageCounts(row.run_stage, row.total, row.unfinished, row.failed, row.cancelled))
     waves = tuple(
-        WaveSnapshot(
-            number=row.number,
-            name=row.name,
-            status=WaveStatus(row.status),
+        WaveSnapshot.of_stages(
+            row.number,
+            row.name,
+            WaveStatus(row.status),
+            stages,
             pause_before=row.pause_before,
             gate_passed=row.gate_passed,
             on_failure=OnFailure(row.on_failure),
-            total=row.total or 0,
-            unfinished=row.unfinished or 0,
-            failed=row.failed or 0,
-            cancelled=row.cancelled or 0,
+            stage=row.stage,
         )
-        for row in rows
+        for row, stages in by_wave.values()
     )
     return ExecutionSnapshot(
         id=execution.id,

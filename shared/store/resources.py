@@ -248,6 +248,20 @@ def _dispatched():
     return or_(wave_runs.c.stage.is_(None), R.c.stage == wave_runs.c.stage)
 
 
+def cancel_later_stages(conn: Connection, execution_id: str, number: int, after: int, reason: str) -> int:
+    """PENDING runs of a wave's stages after `after` become CANCELLED: the wave stopped before them."""
+    return conn.execute(
+        update(R)
+        .where(
+            R.c.execution_id == execution_id,
+            R.c.wave_number == number,
+            R.c.stage > after,
+            guard(R.c.status, ResourceStatus.PENDING, ResourceStatus.CANCELLED),
+        )
+        .values(status=ResourceStatus.CANCELLED.value, error=reason, finished_at=func.clock_timestamp())
+    ).rowcount
+
+
 def stale_in_running_waves(conn: Connection, stale_seconds: float, limit: int = 1000) -> list[Row]:
     """Unfinished runs of RUNNING waves with no sign of life for `stale_seconds`: their message was lost
     (runs of a later stage of their wave wait to be dispatched: not theirs)."""

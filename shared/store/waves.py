@@ -40,9 +40,10 @@ def move(
     message: str,
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
+    values: dict[str, Any] | None = None,
 ) -> Row | None:
-    """Compare-and-set one wave's status; None when another writer won."""
-    changes: dict[str, Any] = {"status": target.value, "status_reason": reason}
+    """Compare-and-set one wave's status (and `values`); None when another writer won."""
+    changes: dict[str, Any] = {"status": target.value, "status_reason": reason, **(values or {})}
     if target is WaveStatus.RUNNING:
         changes["started_at"] = func.clock_timestamp()
     if target in WAVE_TERMINAL:
@@ -68,6 +69,27 @@ def move(
             detail=detail,
         )
     return row
+
+
+def start_stage(
+    conn: Connection, execution_id: str, number: int, after: int, stage: int, *, actor: str, message: str
+) -> bool:
+    """Compare-and-set the running wave's dispatched stage `after` -> `stage` (its pause gate closed again for
+    the stages to come); False when another writer won: only the winner dispatches the stage."""
+    row = conn.execute(
+        update(wave_runs)
+        .where(
+            wave_runs.c.execution_id == execution_id,
+            wave_runs.c.number == number,
+            wave_runs.c.status == WaveStatus.RUNNING.value,
+            wave_runs.c.stage == after,
+        )
+        .values(stage=stage, gate_passed=False)
+        .returning(wave_runs.c.id)
+    ).first()
+    if row is not None:
+        events.append(conn, execution_id, "wave.stage", actor, message, wave_number=number, detail={"stage": stage})
+    return row is not None
 
 
 def pass_gate(conn: Connection, execution_id: str, number: int) -> None:
