@@ -561,7 +561,7 @@ class EventQuery(Model):
 
 class ResourceRunOut(Out):
     id: int | None = Field(default=None, description="the resource run id (…/resources/{id}/log)")
-    arn: str
+    arn: str = Field(description="a resource's ARN; an action's name in the execution (action:wave1:pre1:…)")
     adapter: str
     status: str
     operation_id: str | None = None
@@ -570,6 +570,23 @@ class ResourceRunOut(Out):
     error: str | None
     detail: dict[str, Any] | None = None
     latest_job_log: dict[str, Any] | None = Field(default=None, description="DRS: the latest job log item")
+    kind: Literal["resource", "action"] = "resource"
+    stage: int = Field(default=0, description="pre-actions < 0, the wave's resources 0, post-actions > 0")
+    phase: Literal["pre", "post"] | None = Field(default=None, description="an action's: before or after the wave")
+    type: str | None = Field(default=None, description="an action's: lambda | ssm-automation")
+    action: dict[str, Any] | None = Field(default=None, description="an action's spec, as the plan gave it")
+    output: str | None = Field(default=None, description="an action's answer (at most 4 KB)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_action(cls, run: Any) -> Any:
+        """An action run says so, with its phase (pre/post), type and output."""
+        values = dict(run) if isinstance(run, dict) else dict(getattr(run, "_mapping", {}))
+        action = values.get("action")
+        if not action:
+            return run
+        output = (values.get("detail") or {}).get("output")
+        return values | {"kind": "action", "phase": action.get("when"), "type": action.get("type"), "output": output}
 
 
 class WaveRunOut(Out):

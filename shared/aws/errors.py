@@ -65,6 +65,7 @@ NOT_FOUND_CODES = frozenset(
         "ResourceNotFound",
         "ResourceNotFoundException",
         "ResourceNotFoundFault",
+        "InvalidDocument",  # SSM: the document does not exist
         "NoSuchEntity",
         "NoSuchHostedZone",
         "NoSuchHealthCheck",
