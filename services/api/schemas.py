@@ -317,6 +317,14 @@ class WaveSpec(Model):
     )
 
 
+class AutoWaveActions(Model):
+    """The pre- and post-actions of one derived wave of an auto-waved plan (run when that wave has resources)."""
+
+    wave: int = Field(ge=MIN_WAVE, le=MAX_WAVE, description=f"the wave number ({MIN_WAVE}-{MAX_WAVE})")
+    pre_actions: list[WaveAction] = Field(default_factory=list, max_length=MAX_ACTIONS)
+    post_actions: list[WaveAction] = Field(default_factory=list, max_length=MAX_ACTIONS)
+
+
 class AutoWaves(Model):
     """Resources selected by tags, grouped into waves by ``dr:wave`` / ``dr:priority`` at execution time."""
 
@@ -330,6 +338,15 @@ class AutoWaves(Model):
     timeout_seconds: int = Field(
         default=DEFAULT_WAVE_TIMEOUT_SECONDS, ge=1, le=MAX_WAVE_TIMEOUT_SECONDS, description="per wave"
     )
+    wave_actions: list[AutoWaveActions] = Field(default_factory=list, max_length=MAX_WAVE)
+
+    @field_validator("wave_actions")
+    @classmethod
+    def _one_entry_per_wave(cls, entries: list[AutoWaveActions]) -> list[AutoWaveActions]:
+        numbers = [entry.wave for entry in entries]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("names the same wave twice")
+        return entries
 
     @field_validator("tags")
     @classmethod
@@ -401,6 +418,7 @@ class AutoWavesOut(Out):
     pause_before_waves: list[int] = Field(default_factory=list)
     on_failure: OnFailure = OnFailure.CONTINUE
     timeout_seconds: int = DEFAULT_WAVE_TIMEOUT_SECONDS
+    wave_actions: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class PlanOut(Out):

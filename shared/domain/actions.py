@@ -56,14 +56,16 @@ def runs_for_wave(
     *,
     region: str | None = None,
     account_id: str | None = None,
+    where: str | None = None,
 ) -> list[dict[str, Any]]:
     """The resource-run rows of a wave's actions. An SSM action without its own region (nor one in a document
     ARN) and account runs in those given (the wave's first protection group's); a Lambda function's come
-    from its ARN."""
+    from its ARN. ``where``: the wave's place in the plan (``waves[0]``), so checks can name the field."""
     rows = []
     for when, specs in ((When.PRE, pre), (When.POST, post)):
         for index, spec in enumerate(specs):
             stored = {**spec, "when": when.value, "index": index + 1}
+            stored["planField"] = f"{where or f'waves[{wave - 1}]'}.{when.value}Actions[{index}]"
             if spec["type"] == ActionType.SSM_AUTOMATION:
                 stored["region"] = spec.get("region") or location(spec["documentName"])[1] or region
                 stored["accountId"] = spec.get("accountId") or account_id

@@ -57,7 +57,17 @@ def test_a_wave_s_actions_become_runs_named_uniquely_with_their_spec():
         (1, "action-ssm"),
     ]
     assert len({r["arn"] for r in runs}) == 3 and runs[0]["arn"] == f"action:wave2:pre1:lambda:{FUNCTION}"
-    assert runs[2]["action"] == {**SSM, "when": "post", "index": 1, "region": "eu-west-1", "accountId": "111122223333"}
+    assert runs[2]["action"] == {
+        **SSM,
+        "when": "post",
+        "index": 1,
+        "region": "eu-west-1",
+        "accountId": "111122223333",
+        "planField": "waves[1].postActions[0]",
+    }
+    assert runs_for_wave(3, [LAMBDA], [], where="autoWaves.waveActions[0]")[0]["action"]["planField"] == (
+        "autoWaves.waveActions[0].preActions[0]"
+    )
     assert "region" not in runs[0]["action"]  # a function's region is in its ARN
 
 

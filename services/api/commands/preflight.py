@@ -16,7 +16,7 @@ from shared.aws.discovery import AccountAccess
 from shared.aws.preflight import ActionTarget, PreflightProbe, Target
 from shared.db.engine import Database
 from shared.domain import preflight as rules
-from shared.domain.actions import ActionType, When
+from shared.domain.actions import ActionType
 from shared.domain.arns import Arn, InvalidArn
 from shared.domain.autowaves import AutoWave, rto_estimate_minutes
 from shared.domain.errors import PreflightFailed
@@ -100,8 +100,7 @@ class Preflight:
     ) -> ActionTarget:
         """Where a wave action runs (its account's role when that is a registered target account)."""
         spec = run["action"]
-        when = "preActions" if spec["when"] == When.PRE else "postActions"
-        where = f"waves[{run['wave_number'] - 1}].{when}[{spec['index'] - 1}]"
+        where = spec["planField"]
         if spec["type"] == ActionType.LAMBDA:
             name, field = spec["functionArn"], f"{where}.functionArn"
             account, region = _place(name, None)

@@ -67,13 +67,19 @@ class ResolvedWave:
     resources: list[Found] = field(default_factory=list)
     pre_actions: list[dict[str, Any]] = field(default_factory=list)  # as stored with the plan (camelCase)
     post_actions: list[dict[str, Any]] = field(default_factory=list)
-    region: str | None = None  # of its first protection group: where its SSM actions run by default
-    account_id: str | None = None
+    region: str | None = None  # of its first protection group (of an auto-waved plan's selection): where
+    account_id: str | None = None  # its SSM actions run by default
+    where: str | None = None  # its actions' place in the plan (default waves[number - 1])
 
     def action_runs(self) -> list[dict[str, Any]]:
         """The resource-run rows of its actions (:func:`shared.domain.actions.runs_for_wave`)."""
         return runs_for_wave(
-            self.number, self.pre_actions, self.post_actions, region=self.region, account_id=self.account_id
+            self.number,
+            self.pre_actions,
+            self.post_actions,
+            region=self.region,
+            account_id=self.account_id,
+            where=self.where,
         )
 
     @property
@@ -169,7 +175,9 @@ class Resolver:
             return resolved
         by_arn = {f.arn: f for f in found}
         gates = set(spec.get("pauseBeforeWaves") or [])
+        actions = {entry["wave"]: (index, entry) for index, entry in enumerate(spec.get("waveActions") or [])}
         for wave in group_into_waves(f.evaluation for f in found):
+            index, entry = actions.get(wave.number, (None, {}))
             resolved.waves.append(
                 ResolvedWave(
                     number=wave.number,
@@ -178,6 +186,11 @@ class Resolver:
                     on_failure=spec.get("onFailure", "continue"),
                     timeout_seconds=int(spec.get("timeoutSeconds", DEFAULT_WAVE_TIMEOUT_SECONDS)),
                     resources=[by_arn[e.arn] for e in wave.resources],
+                    pre_actions=list(entry.get("preActions") or []),
+                    post_actions=list(entry.get("postActions") or []),
+                    region=spec["region"],
+                    account_id=spec.get("accountId"),
+                    where=f"autoWaves.waveActions[{index}]" if index is not None else None,
                 )
             )
         _sort_rest(resolved, found)
