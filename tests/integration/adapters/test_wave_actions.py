@@ -246,3 +246,28 @@ def test_a_plan_with_a_bad_action_is_refused_naming_the_field(api, localaws):
     )
 
     assert refused["error"]["message"].startswith("waves[1].preActions[0].functionArn:")
+
+
+def test_the_estate_demo_runs_its_check_before_wave_1_and_its_smoke_test_after_wave_2(api, localaws):
+    from deploy.localaws.seed import load_estate
+    from services.demo import run_estate_demo
+
+    seeded = load_estate(localaws.endpoint, reset=True)
+    token = api.http.headers["Authorization"].split(" ", 1)[1]
+    lines: list[str] = []
+
+    drill, cleanup = run_estate_demo(api.base, token, out=lines.append)
+
+    assert seeded["runbooks"] == {
+        "functions": [f"arn:aws:lambda:{DR}:{ACCOUNT}:function:drwave-demo-dr-check"],
+        "documents": ["drwave-demo-smoke-test"],
+    }
+    assert drill["status"] == "COMPLETED" and cleanup["status"] == "COMPLETED"
+    actions = {(run["phase"], run["type"]): run for run in _runs(drill) if run["kind"] == "action"}
+    assert set(actions) == {("pre", "lambda"), ("post", "ssm-automation")}
+    assert {run["status"] for run in actions.values()} == {"SUCCEEDED"}
+    assert json.loads(actions[("pre", "lambda")]["output"])["event"]["drwave"]["wave"] == 1
+    assert "smoke-tested app.abcd.example.com" in actions[("post", "ssm-automation")]["output"]
+    told = [run["output"] for run in _runs(cleanup) if run["kind"] == "action" and run["type"] == "lambda"]
+    assert json.loads(told[0])["event"]["drwave"]["phase"] == "cleanup"
+    assert any("pre-wave lambda drwave-demo-dr-check" in line for line in lines)
