@@ -79,6 +79,19 @@ def render(report: dict[str, Any]) -> str:
         for w in report["waves"]
         for f in w["failures"]
     ]
+    actions = [
+        [
+            f"{w['number']}",
+            _e(a["phase"]),
+            f"{_e(a['type'])} <code>{_e(a['target'])}</code>",
+            _e(a["status"]),
+            f"{_e(a['startedAt'])} → {_e(a['finishedAt'])}",
+            _e(a["error"]),
+            f"<code>{_e(a['output'])}</code>",
+        ]
+        for w in report["waves"]
+        for a in w.get("actions", [])
+    ]
     approvals = [
         [f"{w['number']}", _e(a["by"]), _e(a["role"]), _e(a["comment"]), _e(a["at"])]
         for w in report["waves"]
@@ -90,6 +103,7 @@ def render(report: dict[str, Any]) -> str:
         f"<h1>Recovery report: {_e(report['execution'])} — {_e(report['plan']['name'])}</h1>{summary}"
         f'<h2>Timeline</h2><div class="timeline">{svg.render(report)}</div>'
         f"<h2>Waves</h2>{waves}"
+        f"<h2>Wave actions</h2>{_or_none(['wave', 'when', 'action', 'status', 'ran', 'error', 'output'], actions)}"
         f"<h2>Failures</h2>{_or_none(['wave', 'resource', 'status', 'error', 'AWS operation'], failures)}"
         f"<h2>Approvals</h2>{_or_none(['wave', 'by', 'role', 'comment', 'at'], approvals)}"
         f"<p><small>generated {_e(report.get('generatedAt'))} by drwave</small></p></body></html>"
