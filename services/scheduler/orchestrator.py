@@ -96,8 +96,8 @@ class Orchestrator:
                     reason,
                 )
             case StartWave(number, stage):
-                # a wave with actions starts with its first stage, its pause gate closed for the stages to come
-                staged = {"stage": stage, "gate_passed": False} if stage is not None else None
+                # a wave with actions starts with its first stage to run
+                staged = {"stage": stage, "passed_stage": None} if stage is not None else None
                 self._wave(
                     uow,
                     execution_id,

@@ -140,6 +140,7 @@ wave_runs = Table(
     Column("rto_target_minutes", Integer),  # the strictest RTO target of its resources (dr:priority)
     Column("rto_at_risk_at", DateTime(timezone=True)),  # when the reconciler saw it run past its RTO target
     Column("stage", Integer),  # the stage of runs dispatched (pre-actions < 0 < post-actions; migration 0010)
+    Column("passed_stage", Integer),  # the stage after which a resume let the wave go on (a pause between stages)
     UniqueConstraint("execution_id", "number"),
 )
 

@@ -65,7 +65,7 @@ class WaveSnapshot:
     name: str
     status: WaveStatus
     pause_before: bool = False
-    gate_passed: bool = False  # before the wave: its gate; between its stages: the pause after a stage
+    gate_passed: bool = False
     on_failure: OnFailure = OnFailure.CONTINUE
     total: int = 0
     unfinished: int = 0
@@ -73,6 +73,7 @@ class WaveSnapshot:
     cancelled: int = 0
     stages: tuple[StageCounts, ...] = ()  # ascending; none or one: a wave of resources only, run at once
     stage: int | None = None  # the stage dispatched (None: every run, a wave without actions)
+    passed_stage: int | None = None  # the stage after which a resume let the wave go on
 
     @classmethod
     def of_stages(cls, number: int, name: str, status: WaveStatus, stages: list[StageCounts], **kw) -> WaveSnapshot:
@@ -90,8 +91,10 @@ class WaveSnapshot:
         """The stage dispatched (the first before any)."""
         return next((s for s in self.stages if s.number == self.stage), self.stages[0])
 
-    def stage_after(self, number: int) -> int | None:
-        return next((s.number for s in self.stages if s.number > number), None)
+    def stage_after(self, number: int | None = None) -> int | None:
+        """The next stage with runs to run (the first one when ``number`` is None): stages a retry left
+        terminal are passed over."""
+        return next((s.number for s in self.stages if (number is None or s.number > number) and s.unfinished), None)
 
     def stage_name(self, number: int) -> str:
         """``pre-action 2``, ``resources``, ``post-action 1``."""
@@ -236,7 +239,7 @@ def _before_pending_wave(
             return Pause(wave.number, f"approval required before wave {wave.number} '{wave.name}'")
     if wave.total == 0:
         return SkipWave(wave.number, "no resources in this wave")
-    return StartWave(wave.number, wave.stages[0].number) if wave.staged else StartWave(wave.number)
+    return StartWave(wave.number, wave.stage_after()) if wave.staged else StartWave(wave.number)
 
 
 def _between_stages(snapshot: ExecutionSnapshot, wave: WaveSnapshot) -> Step:
@@ -260,7 +263,7 @@ def _between_stages(snapshot: ExecutionSnapshot, wave: WaveSnapshot) -> Step:
                 else (WaveStatus.COMPLETED_WITH_FAILURES)
             )
             return StopWave(wave.number, outcome, f"{what} and onFailure is abort")
-        if wave.on_failure is OnFailure.PAUSE and not wave.gate_passed:
+        if wave.on_failure is OnFailure.PAUSE and wave.passed_stage != current.number:
             return Pause(wave.number, f"{what} (before {wave.stage_name(following)})")
     return StartStage(wave.number, following, current.number)
 

@@ -109,6 +109,7 @@ def snapshot(conn: Connection, execution_id: str) -> ExecutionSnapshot | None:
             gate_passed=row.gate_passed,
             on_failure=OnFailure(row.on_failure),
             stage=row.stage,
+            passed_stage=row.passed_stage,
         )
         for row, stages in by_wave.values()
     )

@@ -74,8 +74,8 @@ def move(
 def start_stage(
     conn: Connection, execution_id: str, number: int, after: int, stage: int, *, actor: str, message: str
 ) -> bool:
-    """Compare-and-set the running wave's dispatched stage `after` -> `stage` (its pause gate closed again for
-    the stages to come); False when another writer won: only the winner dispatches the stage."""
+    """Compare-and-set the running wave's dispatched stage `after` -> `stage` (a resume between its stages is
+    used up); False when another writer won: only the winner dispatches the stage."""
     row = conn.execute(
         update(wave_runs)
         .where(
@@ -84,7 +84,7 @@ def start_stage(
             wave_runs.c.status == WaveStatus.RUNNING.value,
             wave_runs.c.stage == after,
         )
-        .values(stage=stage, gate_passed=False)
+        .values(stage=stage, passed_stage=None)
         .returning(wave_runs.c.id)
     ).first()
     if row is not None:
@@ -93,11 +93,12 @@ def start_stage(
 
 
 def pass_gate(conn: Connection, execution_id: str, number: int) -> None:
-    """Record that a human approved starting this wave (resume), so its pause gate is not hit again."""
+    """Record that a human approved starting this wave (resume), so its pause gate is not hit again; for a
+    wave paused between its stages, that it may go on after the stage it paused after (``passed_stage``)."""
     conn.execute(
         update(wave_runs)
         .where(wave_runs.c.execution_id == execution_id, wave_runs.c.number == number)
-        .values(gate_passed=True)
+        .values(gate_passed=True, passed_stage=wave_runs.c.stage)
     )
 
 

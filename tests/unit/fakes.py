@@ -159,6 +159,7 @@ class FakeExecutions(_Store):
                     gate_passed=wave.gate_passed,
                     on_failure=OnFailure(wave.on_failure),
                     stage=wave.stage,
+                    passed_stage=wave.passed_stage,
                 )
             )
         return ExecutionSnapshot(
@@ -180,6 +181,7 @@ class FakeWaves(_Store):
                 started_at=None,
                 status_reason=None,
                 stage=None,
+                passed_stage=None,
                 **spec,
             )
 
@@ -209,12 +211,13 @@ class FakeWaves(_Store):
         wave = self.t.waves.get((execution_id, number))
         if wave is None or wave.status != WS.RUNNING or wave.stage != after:
             return False
-        wave.stage, wave.gate_passed = stage, False
+        wave.stage, wave.passed_stage = stage, None
         FakeEvents(self.t).append(execution_id, "wave.stage", actor, message, wave_number=number)
         return True
 
     def pass_gate(self, execution_id, number):
-        self.t.waves[(execution_id, number)].gate_passed = True
+        wave = self.t.waves[(execution_id, number)]
+        wave.gate_passed, wave.passed_stage = True, wave.stage
 
 
 class FakeResources(_Store):

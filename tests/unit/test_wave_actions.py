@@ -103,14 +103,16 @@ def test_an_answer_is_kept_up_to_4_kb_without_cutting_a_character_in_half():
 # --- stages in next_step -------------------------------------------------------------------------
 
 
-def staged(status=WS.RUNNING, stage=-1, on_failure=OnFailure.CONTINUE, gate_passed=False, **counts) -> WaveSnapshot:
+def staged(status=WS.RUNNING, stage=-1, on_failure=OnFailure.CONTINUE, passed_stage=None, **counts) -> WaveSnapshot:
     """A wave with one pre-action (-1), two resources (0) and one post-action (1); counts by stage:
     ``pre=(unfinished, failed)``."""
     stages = []
     for number, key, total in ((-1, "pre", 1), (0, "resources", 2), (1, "post", 1)):
         unfinished, failed = counts.get(key, (total, 0))
         stages.append(StageCounts(number, total, unfinished, failed))
-    return WaveSnapshot.of_stages(1, "App", status, stages, on_failure=on_failure, gate_passed=gate_passed, stage=stage)
+    return WaveSnapshot.of_stages(
+        1, "App", status, stages, on_failure=on_failure, passed_stage=passed_stage, stage=stage
+    )
 
 
 def execution(*waves, status=ES.RUNNING) -> ExecutionSnapshot:
@@ -143,7 +145,7 @@ def test_a_failed_pre_action_with_pause_parks_before_the_resources_until_resumed
     step = next_step(execution(staged(pre=(0, 1), on_failure=OnFailure.PAUSE)))
     assert isinstance(step, Pause) and step.before_wave == 1
     assert step.reason == "wave 1 'App': pre-action 1 failed (before resources)"
-    resumed = staged(pre=(0, 1), on_failure=OnFailure.PAUSE, gate_passed=True)
+    resumed = staged(pre=(0, 1), on_failure=OnFailure.PAUSE, passed_stage=-1)
     assert next_step(execution(resumed)) == StartStage(1, 0, -1)
 
 
@@ -222,3 +224,10 @@ def test_a_bad_action_is_refused_naming_its_field(action, field):
 
 def test_a_wave_takes_at_most_ten_actions_before_and_ten_after():
     assert problem(plan_with(postActions=[LAMBDA] * 11))[0] == "waves[1].postActions"
+
+
+def test_stages_a_retry_left_terminal_are_passed_over():
+    retried_post = staged(WS.PENDING, stage=None, pre=(0, 0), resources=(0, 0), post=(1, 0))
+    assert next_step(execution(retried_post)) == StartWave(1, 1)
+    retried_pre = staged(stage=-1, pre=(0, 0), resources=(0, 0), post=(0, 0))
+    assert next_step(execution(retried_pre)) == FinishWave(1, WS.SUCCEEDED)
