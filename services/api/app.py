@@ -33,6 +33,7 @@ from .commands.queries import ExecutionQueries
 from .commands.readiness import ReadinessQueries
 from .commands.reports import ReportQueries
 from .commands.resolve import Resolver
+from .commands.retry import RetryCommands
 from .commands.subscriptions import SubscriptionCommands
 from .commands.target_accounts import TargetAccountCommands
 from .commands.tokens import TokenCommands
@@ -106,6 +107,7 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
         subscriptions=SubscriptionCommands(db, notify, allow_private=settings.webhook_allow_private),
         approvals=ApprovalCommands(sql_units(db, publisher), execution_commands),
         reports=ReportQueries(db),
+        retry=RetryCommands(sql_units(db, publisher)),
     )
     register_error_handlers(app)
     install_input_checks(app)

@@ -54,6 +54,8 @@ PERMISSIONS: dict[str, Permission] = {
     "executions.pause_execution": P.EXECUTIONS_CONTROL,
     "executions.resume_execution": P.EXECUTIONS_CONTROL,
     "executions.cancel_execution": P.EXECUTIONS_CONTROL,
+    "executions.retry_execution": P.EXECUTIONS_CONTROL,
+    "executions.skip_resource": P.EXECUTIONS_CONTROL,
     "tokens.list_tokens": P.TOKENS_ADMIN,
     "tokens.create_token": P.TOKENS_ADMIN,
     "tokens.revoke_token": P.TOKENS_ADMIN,

@@ -20,6 +20,7 @@ from .commands.executions import ExecutionCommands
 from .commands.queries import ExecutionQueries
 from .commands.readiness import ReadinessQueries
 from .commands.reports import ReportQueries
+from .commands.retry import RetryCommands
 from .commands.subscriptions import SubscriptionCommands
 from .commands.target_accounts import TargetAccountCommands
 from .commands.tokens import TokenCommands
@@ -42,6 +43,7 @@ class Services:
     readiness: ReadinessQueries
     subscriptions: SubscriptionCommands
     approvals: ApprovalCommands
+    retry: RetryCommands
     reports: ReportQueries
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -28,6 +29,7 @@ from shared.domain.progress import (
     OnFailure,
     Phase,
 )
+from shared.domain.retry import attempts_of
 from shared.domain.tags import MAX_WAVE, MIN_WAVE
 
 from .fields import ACCOUNT_ID, REGION, Region, extra_regions
@@ -572,9 +574,35 @@ class ExecutionDetailQuery(Model):
     )
 
 
+class RetryRequest(Model):
+    resources: list[Annotated[str, StringConstraints(min_length=1, max_length=2048)]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10000,
+        description="ARNs of FAILED or TIMED_OUT resource runs to retry (all of them when absent)",
+    )
+    comment: str | None = Field(default=None, max_length=2000, description="why; recorded on the timeline")
+
+
+class SkipRequest(Model):
+    arn: str = Field(min_length=1, max_length=2048, description="a FAILED or TIMED_OUT resource run's ARN")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] = Field(
+        description="why it is accepted; recorded on the timeline"
+    )
+
+
 class EventQuery(Model):
     after: int = Field(default=0, ge=0)
     limit: int = Field(default=500, ge=1, le=5000)
+
+
+class AttemptOut(Out):
+    attempt: int
+    status: str
+    error: str | None = None
+    operation_id: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
 
 class ResourceRunOut(Out):
@@ -588,12 +616,24 @@ class ResourceRunOut(Out):
     error: str | None
     detail: dict[str, Any] | None = None
     latest_job_log: dict[str, Any] | None = Field(default=None, description="DRS: the latest job log item")
+    attempt: int = Field(default=1, description="the current attempt (a retry adds one)")
+    attempts: list[AttemptOut] = Field(default_factory=list, description="every attempt, oldest first")
+    skip_reason: str | None = Field(default=None, description="SKIPPED: why an operator accepted it")
     kind: Literal["resource", "action"] = "resource"
     stage: int = Field(default=0, description="pre-actions < 0, the wave's resources 0, post-actions > 0")
     phase: Literal["pre", "post"] | None = Field(default=None, description="an action's: before or after the wave")
     type: str | None = Field(default=None, description="an action's: lambda | ssm-automation")
     action: dict[str, Any] | None = Field(default=None, description="an action's spec, as the plan gave it")
     output: str | None = Field(default=None, description="an action's answer (at most 4 KB)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _with_attempts(cls, data: Any) -> Any:
+        """A stored run lists its earlier attempts; the API shows those and the current one."""
+        mapping = data if isinstance(data, dict) else getattr(data, "_mapping", None)
+        if mapping is None or "status" not in mapping:
+            return data
+        return {**mapping, "attempts": attempts_of(SimpleNamespace(**mapping))}
 
     @model_validator(mode="before")
     @classmethod

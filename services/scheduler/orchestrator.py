@@ -180,8 +180,10 @@ class Orchestrator:
 
     @staticmethod
     def _dispatch(uow: UnitOfWork, execution_id: str, number: int, stage: int | None) -> None:
-        """Send a wave's runs (of one stage, for a wave with actions) to the workers after the commit."""
-        runs = uow.resources.for_wave(execution_id, number, stage)
+        """Send a wave's PENDING runs (of one stage, for a wave with actions) to the workers after the commit:
+        all of them the first time, the new attempts of a retry (a SUCCEEDED run is never started again;
+        docs/architecture.md, "Retry and skip")."""
+        runs = uow.resources.for_wave(execution_id, number, stage, pending=True)
         uow.launch_batches.create_for_wave(execution_id, number, runs)  # DRS: ≤ 100 servers per job
         uow.publish(DispatchWave(execution_id, number, tuple((row.id, row.adapter, row.arn) for row in runs)))
         what = f"stage {stage}: " if stage is not None else ""

@@ -57,6 +57,7 @@ class Work:
     detail: dict[str, Any] | None
     start_attempts: int
     started_at: datetime | None
+    attempt: int  # retry (issue 12): which attempt of this run this is, 1 first
     mode: str
     phase: Phase
     execution_status: ExecutionStatus
@@ -83,7 +84,8 @@ class Work:
 
     def context(self, access: Access = NO_ROLE, source: dict | None = None) -> ResourceContext:
         """What the adapter is told about this run."""
-        own = {name: getattr(self, name) for name in ("arn", "wave_number", "started_at", "now", "operation_id")}
+        names = ("arn", "wave_number", "started_at", "now", "operation_id", "attempt")
+        own = {name: getattr(self, name) for name in names}
         extra = {"detail": dict(self.detail or {}), "source_detail": dict(source or {}), "action": self.action or {}}
         return ResourceContext(resource_run_id=self.id, **own, **extra, **self.acting(access))
 
@@ -121,6 +123,7 @@ class Work:
             self.context(access, source),
             resource_run_id=member.id,
             arn=member.arn,
+            attempt=member.attempt,
             detail=dict(member.detail or {}),
             started_at=None,
             now=None,

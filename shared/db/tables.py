@@ -160,6 +160,9 @@ resource_runs = Table(
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
     Column("heartbeat_at", DateTime(timezone=True)),
+    Column("attempt", Integer, nullable=False, server_default="1"),  # retry (issue 12): 1, 2, ...
+    Column("attempts", JSONB, nullable=False, server_default=text("'[]'::jsonb")),  # the earlier attempts
+    Column("skip_reason", Text),  # why an operator accepted a failed run (SKIPPED)
     Column("stage", Integer, nullable=False, server_default="0"),  # pre-actions < 0 (resources) < post-actions
     Column("action", JSONB),  # an action run's spec (shared/domain/actions.py); None for a resource
     UniqueConstraint("execution_id", "arn"),
@@ -362,7 +365,7 @@ approval_requests = Table(
     Column("id", BigInteger, primary_key=True),
     Column("execution_id", Text, ForeignKey("executions.id", ondelete="CASCADE"), nullable=False),
     Column("wave_number", Integer, nullable=False),
-    Column("status", Text, nullable=False, server_default="pending"),  # pending | granted | expired
+    Column("status", Text, nullable=False, server_default="pending"),  # pending | granted | expired | superseded
     Column("required", Integer, nullable=False),
     Column("reason", Text),
     Column("policy", JSONB, nullable=False),  # the plan's policy when the gate opened

@@ -24,6 +24,7 @@ class RequestStatus(StrEnum):
     PENDING = "pending"
     GRANTED = "granted"
     EXPIRED = "expired"
+    SUPERSEDED = "superseded"  # closed by a retry of the paused execution
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,38 @@ class ExecutionNotCancellable(ExecutionStateConflict):
     action = "cancel"
 
 
+class ExecutionNotRetryable(ExecutionStateConflict):
+    """Only a PAUSED, COMPLETED_WITH_FAILURES or FAILED execution can be retried."""
+
+    action = "retry"
+
+
+class SkipNeedsPause(ExecutionNotPaused):
+    """A failed resource is skipped only while its execution is PAUSED (409 EXECUTION_NOT_PAUSED)."""
+
+    action = "skip a resource of"
+
+
+class NothingToRetry(DomainError):
+    def __init__(self, execution_id: str) -> None:
+        super().__init__(f"{execution_id} has no FAILED or TIMED_OUT resource run to retry")
+
+
+class ResourceNotInExecution(NotFound):
+    """A request names an ARN the execution has no resource run for."""
+
+    def __init__(self, execution_id: str, arns: list[str], *, field: str) -> None:
+        more = f" (and {len(arns) - 1} more)" if len(arns) > 1 else ""
+        super().__init__(f"{field}: {execution_id} has no resource {arns[0]!r}{more}", field=field, arns=arns)
+
+
+class ResourceNotFailed(DomainError):
+    """Retry and skip act on FAILED or TIMED_OUT resource runs only."""
+
+    def __init__(self, arn: str, status: str, *, field: str) -> None:
+        super().__init__(f"{field}: {arn} is {status}, not FAILED or TIMED_OUT", field=field, arn=arn, status=status)
+
+
 # --- starting an execution -----------------------------------------------------------------------
 
 

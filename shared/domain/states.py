@@ -6,6 +6,11 @@ move against its table and returns the compare-and-set's ``WHERE status = expect
 and the guard Postgres applies cannot drift apart, and a race has exactly one winner. A cancel always
 passes through CANCELLING, so the scheduler finishes every cancel on one path (in-flight resources
 end, later waves become CANCELLED).
+
+Retry and skip (issue 12) add the only moves out of finished states: a FAILED or TIMED_OUT resource run
+goes back to PENDING for a new attempt (or is SKIPPED with a reason), a wave with failures (or one an
+abort SKIPPED) goes back to PENDING, and an execution that finished with failures goes back to RUNNING.
+COMPLETED and CANCELLED executions never move again; a SUCCEEDED run is never started again.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ class ResourceStatus(StrEnum):
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
     TIMED_OUT = "TIMED_OUT"
+    SKIPPED = "SKIPPED"  # a failed run an operator accepted with a reason: counts as done for its wave
 
 
 class BatchStatus(StrEnum):
@@ -61,17 +67,29 @@ EXECUTION_MOVES: dict[ExecutionStatus, frozenset[ExecutionStatus]] = {
     E.RUNNING: frozenset({E.PAUSED, E.CANCELLING, E.COMPLETED, E.COMPLETED_WITH_FAILURES, E.FAILED}),
     E.PAUSED: frozenset({E.RUNNING, E.CANCELLING}),
     E.CANCELLING: frozenset({E.CANCELLED}),
+    # retry: the failed resources get a new attempt
+    E.COMPLETED_WITH_FAILURES: frozenset({E.RUNNING}),
+    E.FAILED: frozenset({E.RUNNING}),
 }
 
 WAVE_MOVES: dict[WaveStatus, frozenset[WaveStatus]] = {
     W.PENDING: frozenset({W.RUNNING, W.SKIPPED, W.CANCELLED}),
-    W.RUNNING: frozenset({W.SUCCEEDED, W.COMPLETED_WITH_FAILURES, W.FAILED, W.CANCELLED}),
+    # RUNNING -> PENDING: a wave paused between its stages (a failed pre-action) is retried
+    W.RUNNING: frozenset({W.PENDING, W.SUCCEEDED, W.COMPLETED_WITH_FAILURES, W.FAILED, W.CANCELLED}),
+    # retry runs the wave again (only its new attempts); a skip re-judges its outcome
+    W.COMPLETED_WITH_FAILURES: frozenset({W.PENDING, W.SUCCEEDED}),
+    W.FAILED: frozenset({W.PENDING, W.COMPLETED_WITH_FAILURES, W.SUCCEEDED}),
+    W.SKIPPED: frozenset({W.PENDING}),  # a wave an abort skipped runs when its execution is retried
 }
 
 RESOURCE_MOVES: dict[ResourceStatus, frozenset[ResourceStatus]] = {
     R.PENDING: frozenset({R.STARTING, R.CANCELLED, R.FAILED, R.TIMED_OUT}),
     R.STARTING: frozenset({R.IN_PROGRESS, R.FAILED, R.TIMED_OUT}),
     R.IN_PROGRESS: frozenset({R.SUCCEEDED, R.FAILED, R.TIMED_OUT}),
+    # retry: a new attempt; skip: accepted with a reason
+    R.FAILED: frozenset({R.PENDING, R.SKIPPED}),
+    R.TIMED_OUT: frozenset({R.PENDING, R.SKIPPED}),
+    R.CANCELLED: frozenset({R.PENDING}),  # a run of a wave an abort skipped, when the execution is retried
 }
 
 BATCH_MOVES: dict[BatchStatus, frozenset[BatchStatus]] = {
@@ -85,8 +103,9 @@ EXECUTION_TERMINAL = frozenset({E.COMPLETED, E.COMPLETED_WITH_FAILURES, E.FAILED
 EXECUTION_ACTIVE = frozenset(set(E) - EXECUTION_TERMINAL)
 WAVE_TERMINAL = frozenset(set(W) - {W.PENDING, W.RUNNING})
 WAVE_WITH_FAILURES = frozenset({W.COMPLETED_WITH_FAILURES, W.FAILED})
-RESOURCE_TERMINAL = frozenset({R.SUCCEEDED, R.FAILED, R.CANCELLED, R.TIMED_OUT})
-RESOURCE_FAILED = frozenset({R.FAILED, R.TIMED_OUT})
+RESOURCE_TERMINAL = frozenset({R.SUCCEEDED, R.FAILED, R.CANCELLED, R.TIMED_OUT, R.SKIPPED})
+RESOURCE_FAILED = frozenset({R.FAILED, R.TIMED_OUT})  # what retry starts again and skip accepts
+EXECUTION_RETRYABLE = frozenset({E.PAUSED, E.COMPLETED_WITH_FAILURES, E.FAILED})
 
 _MACHINES: dict[type, dict] = {
     ExecutionStatus: EXECUTION_MOVES,

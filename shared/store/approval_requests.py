@@ -72,6 +72,19 @@ def grant(conn: Connection, request_id: int) -> None:
     )
 
 
+def supersede(conn: Connection, execution_id: str) -> list[Row]:
+    """Close the execution's pending requests (a retry left the pause they were for): no approval, from
+    the API or a stale link, can act on them later. Returns them."""
+    return list(
+        conn.execute(
+            update(T)
+            .where(T.c.execution_id == execution_id, T.c.status == RequestStatus.PENDING)
+            .values(status=RequestStatus.SUPERSEDED, decided_at=func.clock_timestamp())
+            .returning(*T.c)
+        )
+    )
+
+
 def expire_due(conn: Connection, limit: int = 100) -> list[Row]:
     """Pending requests past their expiry become expired (compare-and-set); returns them."""
     due = (

@@ -35,8 +35,11 @@ def move(
     actor: str,
     message: str,
     values: dict[str, Any] | None = None,
+    kind: str | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> Row | None:
-    """Compare-and-set `expected -> target`; returns the updated row, or None when another writer won."""
+    """Compare-and-set `expected -> target`; returns the updated row, or None when another writer won.
+    The timeline entry is `execution.<target>` unless `kind` names it (a retry: `execution.retried`)."""
     changes: dict[str, Any] = {"status": target.value, "updated_at": func.clock_timestamp(), **(values or {})}
     if target is ExecutionStatus.RUNNING:
         changes.setdefault("started_at", func.coalesce(executions.c.started_at, func.clock_timestamp()))
@@ -49,10 +52,41 @@ def move(
         .returning(*executions.c)
     ).first()
     if row is not None:
-        events.append(conn, execution_id, f"execution.{target.value.lower()}", actor, message)
+        kind = kind or f"execution.{target.value.lower()}"
+        events.append(conn, execution_id, kind, actor, message, detail=detail)
         if target in EXECUTION_TERMINAL:  # same transaction as the terminal move (docs/architecture.md, invariants)
             resource_locks.release(conn, execution_id)
     return row
+
+
+def reopen(
+    conn: Connection,
+    execution_id: str,
+    expected: ExecutionStatus,
+    *,
+    actor: str,
+    message: str,
+    detail: dict[str, Any],
+) -> Row | None:
+    """Retry: `expected` (PAUSED, COMPLETED_WITH_FAILURES, FAILED) -> RUNNING, logged as `execution.retried`.
+    None when another writer won, or when another execution of the plan is active now (the partial
+    unique index on active executions of a plan refuses a second one)."""
+    values = {"paused_before_wave": None, "pause_requested": False, "status_reason": None, "finished_at": None}
+    try:
+        with conn.begin_nested():
+            return move(
+                conn,
+                execution_id,
+                expected,
+                ExecutionStatus.RUNNING,
+                actor=actor,
+                message=message,
+                values=values,
+                kind="execution.retried",
+                detail=detail,
+            )
+    except IntegrityError:
+        return None
 
 
 def set_fields(conn: Connection, execution_id: str, expected: ExecutionStatus, **values: Any) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, literal_column, or_, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, literal_column, or_, select, update
 
 from shared.db.tables import executions, launch_batch_members, launch_batches, resource_runs
 from shared.domain.batches import BATCH_LIMITS, RunRef, split
@@ -67,6 +67,13 @@ def create_for_wave(
     return len(planned)
 
 
+def forget_members(conn: Connection, run_ids: list[int]) -> None:
+    """Retried runs leave the batch of their earlier attempt (which keeps its operation id and outcomes
+    as history): their wave's next start makes new batches of only them."""
+    if run_ids:
+        conn.execute(delete(M).where(M.c.resource_run_id.in_(run_ids)))
+
+
 def batch_of(conn: Connection, run_id: int) -> int | None:
     """The batch a resource run belongs to, or None when it starts on its own."""
     return conn.scalar(select(M.c.batch_id).where(M.c.resource_run_id == run_id))
@@ -87,10 +94,10 @@ def list_for(conn: Connection, execution_id: str) -> list[Row]:
 
 
 def members(conn: Connection, batch_id: int) -> list[Row]:
-    """The batch's resource runs (id, arn, status, detail, execution id), in run order."""
+    """The batch's resource runs (id, arn, status, detail, execution id, attempt), in run order."""
     return list(
         conn.execute(
-            select(R.c.id, R.c.arn, R.c.status, R.c.detail, R.c.execution_id)
+            select(R.c.id, R.c.arn, R.c.status, R.c.detail, R.c.execution_id, R.c.attempt)
             .select_from(R.join(M, M.c.resource_run_id == R.c.id))
             .where(M.c.batch_id == batch_id)
             .order_by(R.c.id)
@@ -228,6 +235,8 @@ def jobs_of(conn: Connection, run_ids: list[int]) -> dict[int, str]:
         .where(M.c.resource_run_id.in_(run_ids), LB.c.operation_id.like("drsjob-%"))
     )
     return {row.resource_run_id: row.operation_id for row in rows}
+
+
 def claim_scope_views(conn: Connection, batch_id: int, max_age: float) -> list[Row]:
     """The other started batches of this batch's account, Region and execution phase whose look-up is
     older than ``max_age``, each claimed for refreshing (with the execution's mode and phase)."""

@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db.tables import executions, resource_runs, wave_runs
 from shared.domain.states import (
+    RESOURCE_FAILED,
     RESOURCE_TERMINAL,
     ExecutionStatus,
     ResourceStatus,
@@ -44,11 +45,16 @@ def insert_many(conn: Connection, execution_id: str, rows: Iterable[dict[str, An
         conn.execute(insert(R), batch)
 
 
-def for_wave(conn: Connection, execution_id: str, number: int, stage: int | None = None) -> list[Row]:
-    """A wave's runs (of one stage, when given)."""
+def for_wave(
+    conn: Connection, execution_id: str, number: int, stage: int | None = None, *, pending: bool = False
+) -> list[Row]:
+    """The wave's runs (of one stage, when given); ``pending``: only those still to start (a retried wave
+    re-runs just its new attempts, never a run that SUCCEEDED)."""
     query = select(R.c.id, R.c.adapter, R.c.arn).where(R.c.execution_id == execution_id, R.c.wave_number == number)
     if stage is not None:
         query = query.where(R.c.stage == stage)
+    if pending:
+        query = query.where(R.c.status == ResourceStatus.PENDING.value)
     return list(conn.execute(query.order_by(R.c.id)))
 
 
@@ -260,6 +266,58 @@ def cancel_later_stages(conn: Connection, execution_id: str, number: int, after:
         )
         .values(status=ResourceStatus.CANCELLED.value, error=reason, finished_at=func.clock_timestamp())
     ).rowcount
+
+
+def new_attempts(conn: Connection, run_ids: list[int]) -> list[int]:
+    """FAILED/TIMED_OUT runs go back to PENDING for their next attempt (compare-and-set on each run's
+    status); the attempt that ended is appended to ``attempts``. Returns the ids that moved."""
+    if not run_ids:
+        return []
+    ended = func.jsonb_build_object(
+        "attempt", R.c.attempt,
+        "status", R.c.status,
+        "error", R.c.error,
+        "operationId", R.c.operation_id,
+        "startedAt", R.c.started_at,
+        "finishedAt", R.c.finished_at,
+    )  # fmt: skip
+    failed = or_(*(guard(R.c.status, status, ResourceStatus.PENDING) for status in RESOURCE_FAILED))
+    return list(
+        conn.scalars(
+            update(R)
+            .where(R.c.id.in_(run_ids), failed)
+            .values(
+                status=ResourceStatus.PENDING.value,
+                attempt=R.c.attempt + 1,
+                attempts=R.c.attempts.op("||")(func.jsonb_build_array(ended)),
+                operation_id=None,
+                error=None,
+                started_at=None,
+                finished_at=None,
+                heartbeat_at=None,
+            )
+            .returning(R.c.id)
+        )
+    )
+
+
+def reopen_cancelled(conn: Connection, run_ids: list[int]) -> list[int]:
+    """CANCELLED runs of a wave an abort skipped become PENDING again (they never started: still their
+    first attempt). Returns the ids that moved."""
+    if not run_ids:
+        return []
+    return list(
+        conn.scalars(
+            update(R)
+            .where(R.c.id.in_(run_ids), guard(R.c.status, ResourceStatus.CANCELLED, ResourceStatus.PENDING))
+            .values(status=ResourceStatus.PENDING.value, error=None, finished_at=None, heartbeat_at=None)
+            .returning(R.c.id)
+        )
+    )
+
+
+def by_arn(conn: Connection, execution_id: str, arn: str) -> Row | None:
+    return conn.execute(select(R).where(R.c.execution_id == execution_id, R.c.arn == arn)).first()
 
 
 def stale_in_running_waves(conn: Connection, stale_seconds: float, limit: int = 1000) -> list[Row]:

@@ -48,6 +48,8 @@ def move(
         changes["started_at"] = func.clock_timestamp()
     if target in WAVE_TERMINAL:
         changes["finished_at"] = func.clock_timestamp()
+    if target is WaveStatus.PENDING:  # retried: it runs again
+        changes["finished_at"] = None
     row = conn.execute(
         update(wave_runs)
         .where(

@@ -71,7 +71,11 @@ NEW_RUN = {
     "error": None,
     "start_attempts": 0,
     "started_at": None,
+    "finished_at": None,
     "heartbeat_at": None,
+    "attempt": 1,
+    "attempts": [],
+    "skip_reason": None,
 }
 
 
@@ -102,7 +106,7 @@ class FakeExecutions(_Store):
         FakeEvents(self.t).append(row.id, "execution.pending", fields["created_by"], "requested")
         return copy.copy(row)
 
-    def move(self, execution_id, expected, target, *, actor, message, values=None):
+    def move(self, execution_id, expected, target, *, actor, message, values=None, kind=None, detail=None):
         check_move(expected, target)
         row = self.t.executions.get(execution_id)
         if row is None or row.status != expected.value:
@@ -115,8 +119,17 @@ class FakeExecutions(_Store):
         if target in EXECUTION_TERMINAL:
             row.finished_at = self.t.now
             self.t.locks = {arn: e for arn, e in self.t.locks.items() if e != execution_id}
-        FakeEvents(self.t).append(execution_id, f"execution.{target.value.lower()}", actor, message)
+        FakeEvents(self.t).append(execution_id, kind or f"execution.{target.value.lower()}", actor, message)
         return copy.copy(row)
+
+    def reopen(self, execution_id, expected, *, actor, message, detail):
+        row = self.t.executions.get(execution_id)
+        if expected in EXECUTION_TERMINAL and self.active_for_plan(row.plan_id) is not None:
+            return None  # the partial unique index on active executions of a plan
+        values = {"paused_before_wave": None, "pause_requested": False, "status_reason": None, "finished_at": None}
+        return self.move(
+            execution_id, expected, ES.RUNNING, actor=actor, message=message, values=values, kind="execution.retried"
+        )
 
     def set_fields(self, execution_id, expected, **values):
         row = self.t.executions.get(execution_id)
@@ -199,6 +212,8 @@ class FakeWaves(_Store):
         wave.status, wave.status_reason = target.value, reason
         for key, value in (values or {}).items():
             setattr(wave, key, value)
+        if target is WS.PENDING:
+            wave.finished_at = None
         if target is WS.RUNNING:
             wave.started_at = self.t.now
         FakeEvents(self.t).append(execution_id, f"wave.{target.value.lower()}", actor, message, wave_number=number)
@@ -227,12 +242,42 @@ class FakeResources(_Store):
             row = {"stage": 0, "action": None, **row}
             self.t.runs[run_id] = SimpleNamespace(id=run_id, execution_id=execution_id, **row, **NEW_RUN)
 
-    def for_wave(self, execution_id, number, stage=None):
+    def for_wave(self, execution_id, number, stage=None, *, pending=False):
         return [
             copy.copy(r)
             for r in sorted(self.t.runs.values(), key=lambda r: r.id)
-            if r.execution_id == execution_id and r.wave_number == number and stage in (None, r.stage)
+            if r.execution_id == execution_id
+            and r.wave_number == number
+            and stage in (None, r.stage)
+            and (not pending or r.status == RS.PENDING)
         ]
+
+    def by_arn(self, execution_id, arn):
+        runs = (r for r in self.t.runs.values() if r.execution_id == execution_id and r.arn == arn)
+        return copy.copy(next(runs, None))
+
+    def new_attempts(self, run_ids):
+        moved = []
+        for run_id in run_ids:
+            run = self.t.runs[run_id]
+            if run.status not in RESOURCE_FAILED:
+                continue
+            check_move(RS(run.status), RS.PENDING)
+            ended = {"attempt": run.attempt, "status": run.status, "error": run.error, "operationId": run.operation_id}
+            ended |= {"startedAt": run.started_at, "finishedAt": run.finished_at}
+            run.attempts = [*run.attempts, ended]
+            run.attempt += 1
+            run.status = RS.PENDING.value
+            run.operation_id = run.error = run.started_at = run.finished_at = run.heartbeat_at = None
+            moved.append(run_id)
+        return moved
+
+    def reopen_cancelled(self, run_ids):
+        check_move(RS.CANCELLED, RS.PENDING)
+        moved = [i for i in run_ids if self.t.runs[i].status == RS.CANCELLED]
+        for run_id in moved:
+            self.t.runs[run_id].status, self.t.runs[run_id].error = RS.PENDING.value, None
+        return moved
 
     def cancel_later_stages(self, execution_id, number, after, reason):
         check_move(RS.PENDING, RS.CANCELLED)
@@ -260,6 +305,8 @@ class FakeResources(_Store):
         if target is RS.STARTING:
             run.started_at = run.started_at or self.t.now
             run.start_attempts += 1
+        if target in RESOURCE_TERMINAL:
+            run.finished_at = self.t.now
         if target in RESOURCE_TERMINAL or message:
             FakeEvents(self.t).append(run.execution_id, f"resource.{target.value.lower()}", actor, message or "")
         return copy.copy(run)
@@ -382,6 +429,10 @@ class FakeLaunchBatches(_Store):
     def batch_of(self, run_id):
         return self.t.members.get(run_id)
 
+    def forget_members(self, run_ids):
+        for run_id in run_ids:
+            self.t.members.pop(run_id, None)
+
     def get(self, batch_id):
         batch = copy.copy(self.t.batches[batch_id])
         batch.view_age = None if batch.viewed_at is None else (self.t.now - batch.viewed_at).total_seconds()
@@ -458,6 +509,12 @@ class FakeApprovalRequests(_Store):
         request = SimpleNamespace(execution_id=execution_id, wave_number=wave_number, reason=reason, status="pending")
         self.t.approvals.append(request)
         return request
+
+    def supersede(self, execution_id):
+        closed = [a for a in self.t.approvals if a.execution_id == execution_id and a.status == "pending"]
+        for request in closed:
+            request.status = "superseded"
+        return closed
 
     def expire_due(self, limit=100):
         return []  # the fakes have no clock that runs; expiry is tested against Postgres

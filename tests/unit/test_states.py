@@ -33,19 +33,36 @@ def test_every_move_is_allowed_exactly_when_the_table_lists_it(enum, moves, curr
             check_move(current, target)
 
 
-@pytest.mark.parametrize(
-    "terminal",
-    [
-        ExecutionStatus.COMPLETED,
-        ExecutionStatus.COMPLETED_WITH_FAILURES,
-        ExecutionStatus.FAILED,
-        ExecutionStatus.CANCELLED,
-    ],
-)
-def test_a_finished_execution_never_moves_again(terminal):
+@pytest.mark.parametrize("terminal", [ExecutionStatus.COMPLETED, ExecutionStatus.CANCELLED])
+def test_a_completed_or_cancelled_execution_never_moves_again(terminal):
     for target in ExecutionStatus:
         with pytest.raises(IllegalTransition):
             check_move(terminal, target)
+
+
+@pytest.mark.parametrize("finished", [ExecutionStatus.COMPLETED_WITH_FAILURES, ExecutionStatus.FAILED])
+def test_an_execution_that_finished_with_failures_can_only_be_retried_to_running(finished):
+    assert EXECUTION_MOVES[finished] == {ExecutionStatus.RUNNING}
+
+
+def test_a_failed_resource_run_can_only_get_a_new_attempt_or_be_skipped():
+    for failed in (ResourceStatus.FAILED, ResourceStatus.TIMED_OUT):
+        assert RESOURCE_MOVES[failed] == {ResourceStatus.PENDING, ResourceStatus.SKIPPED}
+
+
+def test_a_succeeded_or_skipped_resource_run_never_moves_again():
+    for done in (ResourceStatus.SUCCEEDED, ResourceStatus.SKIPPED):
+        for target in ResourceStatus:
+            with pytest.raises(IllegalTransition):
+                check_move(done, target)
+
+
+def test_a_wave_that_succeeded_never_runs_again_and_a_skip_can_only_improve_an_outcome():
+    for target in WaveStatus:
+        with pytest.raises(IllegalTransition):
+            check_move(WaveStatus.SUCCEEDED, target)
+    with pytest.raises(IllegalTransition):
+        check_move(WaveStatus.COMPLETED_WITH_FAILURES, WaveStatus.FAILED)
 
 
 def test_a_paused_execution_can_only_resume_or_be_cancelled():

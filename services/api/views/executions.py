@@ -7,6 +7,7 @@ from shared.domain.roles import Permission
 
 from ..auth import current_principal
 from ..commands.executions import ActionResult, StartRequest
+from ..commands.retry import RetryOptions
 from ..container import services
 from ..schemas import (
     ActionResponse,
@@ -18,6 +19,8 @@ from ..schemas import (
     ExecutionQuery,
     ExecutionStart,
     IdPath,
+    RetryRequest,
+    SkipRequest,
 )
 from .common import CLIENT_ERRORS, respond, secured_blueprint
 
@@ -75,6 +78,23 @@ def resume_execution(path: IdPath):
 def cancel_execution(path: IdPath):
     """Stop starting new work; resources in flight finish, later waves are CANCELLED."""
     return _action(services().executions.cancel(current_principal(), path.id))
+
+
+@bp.post("/<id>/retry", responses={200: ActionResponse, **ERRORS})
+def retry_execution(path: IdPath, body: RetryRequest):
+    """Give the FAILED or TIMED_OUT resource runs (all, or `resources`) of a PAUSED, COMPLETED_WITH_FAILURES
+    or FAILED execution a new attempt; their waves run again in order, SUCCEEDED runs are never started
+    again. 409 `NOTHING_TO_RETRY` when no run qualifies, `EXECUTION_NOT_RETRYABLE` in another status;
+    404 `RESOURCE_NOT_IN_EXECUTION` for a listed ARN the execution does not have."""
+    options = RetryOptions(arns=body.resources, comment=body.comment)
+    return _action(services().retry.retry_as(current_principal(), path.id, options))
+
+
+@bp.post("/<id>/skip", responses={200: ActionResponse, **ERRORS})
+def skip_resource(path: IdPath, body: SkipRequest):
+    """Accept a FAILED or TIMED_OUT resource run of a PAUSED execution as SKIPPED, with a reason; resume or
+    approve then continues. 409 `EXECUTION_NOT_PAUSED`, `RESOURCE_NOT_FAILED`."""
+    return _action(services().retry.skip(current_principal(), path.id, body.arn, body.reason))
 
 
 def _action(result: ActionResult, status: int = 200):

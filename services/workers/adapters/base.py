@@ -44,6 +44,7 @@ class ResourceContext:
     external_id: str | None = None
     source_detail: dict[str, Any] = field(default_factory=dict)  # what earlier phases recorded (snapshots)
     action: dict[str, Any] = field(default_factory=dict)  # a wave action's spec (shared/domain/actions.py)
+    attempt: int = 1  # the run's attempt: a retry (issue 12) starts attempt 2, 3, ...
 
     @property
     def is_drill(self) -> bool:

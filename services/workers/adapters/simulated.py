@@ -1,7 +1,8 @@
 """The `simulated` adapter: orchestration without AWS, for tests, the demo and benchmarks.
 
 The operation takes the ARN's stated duration — polled with short task retries, never slept in a
-worker slot — and then succeeds, or fails with a recorded error for `/fail` ARNs.
+worker slot — and then succeeds, or fails with a recorded error for `/fail` ARNs (`/failN`: the first N
+attempts fail, a retried run's later attempt succeeds).
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ class SimulatedAdapter(Adapter):
 
     def _start(self, ctx: ResourceContext) -> Started:
         spec = parse_simulated_arn(ctx.arn)
-        return Started(f"sim-{ctx.execution_id}-{ctx.resource_run_id}", {"durationMs": spec.duration_ms})
+        operation = f"sim-{ctx.execution_id}-{ctx.resource_run_id}"
+        if ctx.attempt > 1:
+            operation += f"-attempt{ctx.attempt}"
+        return Started(operation, {"durationMs": spec.duration_ms})
 
     instantiate = activate = cleanup = replicate = _start
 
@@ -33,6 +37,6 @@ class SimulatedAdapter(Adapter):
         remaining = spec.duration_ms / 1000 - ctx.elapsed_seconds()
         if remaining > 0:
             return Progress(Outcome.IN_PROGRESS, retry_after=remaining)
-        if spec.fail:
-            return Progress(Outcome.FAILED, error=f"simulated failure of {spec.name}")
+        if spec.fails(ctx.attempt):
+            return Progress(Outcome.FAILED, error=f"simulated failure of {spec.name} (attempt {ctx.attempt})")
         return Progress(Outcome.SUCCEEDED)

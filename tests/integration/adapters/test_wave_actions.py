@@ -271,3 +271,66 @@ def test_the_estate_demo_runs_its_check_before_wave_1_and_its_smoke_test_after_w
     told = [run["output"] for run in _runs(cleanup) if run["kind"] == "action" and run["type"] == "lambda"]
     assert json.loads(told[0])["event"]["drwave"]["phase"] == "cleanup"
     assert any("pre-wave lambda drwave-demo-dr-check" in line for line in lines)
+
+
+def _paused_on_a_failed_check(api, function, on_failure: str = "pause"):
+    """A plan whose wave's pre-action fails (its function raises), started and parked (or failed)."""
+    check = function(error="the DR region's DNS does not answer")
+    resources = [sim("db-1", ms=100)]
+    plan = api.plan(
+        [
+            {
+                "name": "DB",
+                "arns": resources,
+                "onFailure": on_failure,
+                "preActions": [{"type": "lambda", "functionArn": check}],
+            }
+        ]
+    )
+    execution_id = api.start(plan, mode="drill")
+    parked = api.wait(execution_id, {"PAUSED", *TERMINAL})
+    (pre,) = [r for r in _runs(parked) if r["kind"] == "action"]
+    return execution_id, check, pre, resources
+
+
+def test_a_retry_after_fixing_the_failed_pre_action_runs_it_again_then_the_resources(api, localaws, function, aws):
+    execution_id, check, pre, resources = _paused_on_a_failed_check(api, function)
+    assert pre["status"] == "FAILED"
+    aws("lambda").update_function_configuration(FunctionName=check, Environment={"Variables": {}})  # fixed
+
+    api.post(f"/v1/executions/{execution_id}/retry", {"comment": "DNS fixed"}, expect=200)
+    done = api.wait(execution_id)
+
+    assert done["status"] == "COMPLETED"
+    runs = {r["arn"]: r for r in _runs(done)}
+    assert runs[pre["arn"]]["status"] == "SUCCEEDED" and runs[pre["arn"]]["attempt"] == 2
+    assert [a["status"] for a in runs[pre["arn"]]["attempts"]] == ["FAILED", "SUCCEEDED"]
+    assert runs[resources[0]]["status"] == "SUCCEEDED" and runs[resources[0]]["attempt"] == 1
+    assert runs[pre["arn"]]["finishedAt"] <= runs[resources[0]]["startedAt"]
+
+
+def test_a_skipped_pre_action_lets_the_resume_go_on_to_the_resources(api, localaws, function):
+    execution_id, _, pre, resources = _paused_on_a_failed_check(api, function)
+
+    api.post(f"/v1/executions/{execution_id}/skip", {"arn": pre["arn"], "reason": "checked by hand"}, expect=200)
+    api.post(f"/v1/executions/{execution_id}/resume", {}, expect=200)
+    done = api.wait(execution_id)
+
+    assert done["status"] == "COMPLETED"
+    runs = {r["arn"]: r for r in _runs(done)}
+    assert runs[pre["arn"]]["status"] == "SKIPPED" and runs[pre["arn"]]["skipReason"] == "checked by hand"
+    assert runs[resources[0]]["status"] == "SUCCEEDED"
+
+
+def test_a_retry_of_an_aborted_wave_runs_the_stages_its_abort_cancelled(api, localaws, function, aws):
+    execution_id, check, pre, resources = _paused_on_a_failed_check(api, function, on_failure="abort")
+    failed = api.get(f"/v1/executions/{execution_id}")
+    assert failed["status"] == "FAILED"
+    assert {r["arn"]: r["status"] for r in _runs(failed)} == {pre["arn"]: "FAILED", resources[0]: "CANCELLED"}
+    aws("lambda").update_function_configuration(FunctionName=check, Environment={"Variables": {}})
+
+    api.post(f"/v1/executions/{execution_id}/retry", {}, expect=200)
+    done = api.wait(execution_id)
+
+    assert done["status"] == "COMPLETED"
+    assert {r["arn"]: r["status"] for r in _runs(done)} == {pre["arn"]: "SUCCEEDED", resources[0]: "SUCCEEDED"}

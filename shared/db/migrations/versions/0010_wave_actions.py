@@ -1,7 +1,7 @@
 """pre- and post-wave actions: resource runs in stages, the stage a wave has dispatched
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-03 07:30:00.000000
 
 A wave's pre-actions, its resources and its post-actions are resource runs of one wave in stages
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
