@@ -86,9 +86,10 @@ class Recovery:
                 return PollAgain(self.timing.short_wait())
             return work.updated(claimed)
         if work.status is RS.STARTING and work.operation_id is None and alone:
-            reclaimed = uow.resources.reclaim_stale_start(work.id, work.start_attempts, self.timing.claim_timeout)
+            stale = work.stale_claim(self.timing.claim_timeout)
+            reclaimed = uow.resources.reclaim_stale_start(work.id, work.start_attempts, stale)
             if reclaimed is None:  # its owner is (probably) still starting it
-                return PollAgain(min(self.timing.poll_interval, self.timing.claim_timeout))
+                return PollAgain(min(self.timing.poll_interval, stale))
             log.warning("[%s] %s: re-claimed a start whose worker went silent", work.execution_id, work.arn)
             return work.updated(reclaimed)
         return work

@@ -24,6 +24,7 @@ from .adapters.base import Adapter, Outcome, Progress, ResourceContext, RetryLat
 
 log = logging.getLogger(__name__)
 ACTOR = "worker"
+CLAIM_MARGIN_SECONDS = 30.0  # past an action's timeout before its silent start claim is taken over
 RS = ResourceStatus
 
 
@@ -98,6 +99,13 @@ class Work:
         if self.wave_started_at is None:
             return None
         return self.wave_started_at + timedelta(seconds=self.timeout_seconds), self.timeout_seconds
+
+    def stale_claim(self, claim_timeout: float) -> float:
+        """How long a start claim without an operation id stays its owner's: an action's start (a Lambda
+        invoke waits for the function's answer) for its whole timeout, so a duplicate task never invokes twice."""
+        if self.action is not None:
+            return max(claim_timeout, float(self.action["timeoutSeconds"]) + CLAIM_MARGIN_SECONDS)
+        return claim_timeout
 
     def account(self) -> str:
         """What names the account to act in: an action's own account (or its function's ARN), else the ARN."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Row
 
+from shared.domain.actions import RESOURCE_STAGE
 from shared.domain.errors import (
     ExecutionNotCancellable,
     ExecutionNotFound,
@@ -215,7 +216,7 @@ class ExecutionCommands:
             next_wave = uow.waves.get(execution_id, before) if before else None
             if next_wave is not None:
                 uow.waves.pass_gate(execution_id, before)
-                count = len(uow.resources.for_wave(execution_id, before))
+                count = len(uow.resources.for_wave(execution_id, before, RESOURCE_STAGE))  # not its actions
             uow.publish(AdvanceExecution(execution_id))
         if next_wave is None:
             return ActionResult(row, f"Resumed {execution_id}")
