@@ -334,3 +334,41 @@ def test_a_retry_of_an_aborted_wave_runs_the_stages_its_abort_cancelled(api, loc
 
     assert done["status"] == "COMPLETED"
     assert {r["arn"]: r["status"] for r in _runs(done)} == {pre["arn"]: "SUCCEEDED", resources[0]: "SUCCEEDED"}
+
+
+def test_actions_of_a_registered_target_account_run_there_with_its_role(api, localaws, aws, aws_endpoint):
+    from test_cross_account import OTHER, ROLE, as_other_account
+
+    api.post("/v1/target-accounts", {"accountId": OTHER, "name": "far away", "roleArn": ROLE, "regions": [DR]})
+    iam, lam, ssm = (as_other_account(aws_endpoint, service) for service in ("iam", "lambda", "ssm"))
+    role = iam.create_role(RoleName=f"fn-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    far = lam.create_function(
+        FunctionName=f"far-check-{uuid.uuid4().hex[:6]}",
+        Runtime="python3.12",
+        Role=role,
+        Handler="index.handler",
+        Code={"ZipFile": _code()},
+    )["FunctionArn"]
+    doc = f"far-smoke-{uuid.uuid4().hex[:6]}"
+    content = {"schemaVersion": "0.3", "mainSteps": [{"name": "ok", "action": "aws:executeScript", "inputs": {}}]}
+    ssm.create_document(Name=doc, Content=json.dumps(content), DocumentType="Automation", DocumentFormat="JSON")
+    automation = {"type": "ssm-automation", "documentName": doc, "accountId": OTHER}
+    plan = api.plan(
+        [
+            {
+                "name": "Far",
+                "arns": [sim("near-1")],
+                "preActions": [{"type": "lambda", "functionArn": far}],
+                "postActions": [automation],
+            }
+        ]
+    )
+
+    assert not [c for c in api.post(f"/v1/recovery-plans/{plan}/validate", {})["checks"] if c["status"] == "error"]
+    done = api.wait(api.start(plan, mode="drill"))
+
+    assert done["status"] == "COMPLETED"
+    (post,) = [r for r in _runs(done) if r["phase"] == "post"]
+    assert ssm.get_automation_execution(AutomationExecutionId=post["operationId"])["AutomationExecution"]
+    with pytest.raises(aws("ssm").exceptions.ClientError):  # nothing in drwave's own account
+        aws("ssm").get_automation_execution(AutomationExecutionId=post["operationId"])
