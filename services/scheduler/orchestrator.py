@@ -116,10 +116,8 @@ class Orchestrator:
                 ):
                     raise LostRace
                 self._dispatch(uow, execution_id, number, stage)
-            case StopWave(number, outcome, reason):
-                uow.resources.cancel_later_stages(
-                    execution_id, number, self._stage_of(uow, execution_id, number), reason
-                )
+            case StopWave(number, outcome, reason, ran):
+                uow.resources.cancel_later_stages(execution_id, number, ran, reason)
                 self._wave(
                     uow,
                     execution_id,
@@ -188,11 +186,6 @@ class Orchestrator:
         uow.publish(DispatchWave(execution_id, number, tuple((row.id, row.adapter, row.arn) for row in runs)))
         what = f"stage {stage}: " if stage is not None else ""
         log.info("[%s] wave %s started: %s%d runs", execution_id, number, what, len(runs), extra={"wave": number})
-
-    @staticmethod
-    def _stage_of(uow: UnitOfWork, execution_id: str, number: int) -> int:
-        wave = uow.waves.get(execution_id, number)
-        return wave.stage if wave is not None and wave.stage is not None else 0
 
     @staticmethod
     def _wave(

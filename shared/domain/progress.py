@@ -150,12 +150,13 @@ class StartStage:
 
 @dataclass(frozen=True)
 class StopWave:
-    """A running wave ends before its later stages ran (onFailure abort, or a cancel): their runs are
-    CANCELLED and the wave takes `outcome`."""
+    """A running wave ends before its stages after `after` ran (onFailure abort, or a cancel): their runs
+    are CANCELLED and the wave takes `outcome`."""
 
     number: int
     outcome: WaveStatus
     reason: str
+    after: int
 
 
 @dataclass(frozen=True)
@@ -252,7 +253,7 @@ def _between_stages(snapshot: ExecutionSnapshot, wave: WaveSnapshot) -> Step:
     if following is None:
         return FinishWave(wave.number, wave_outcome(wave))
     if snapshot.status is ExecutionStatus.CANCELLING:
-        return StopWave(wave.number, WaveStatus.CANCELLED, snapshot.cancel_reason or "cancelled")
+        return StopWave(wave.number, WaveStatus.CANCELLED, snapshot.cancel_reason or "cancelled", current.number)
     if current.failed:
         what = f"wave {wave.number} '{wave.name}': {wave.stage_name(current.number)} failed"
         if wave.on_failure is OnFailure.ABORT:
@@ -262,7 +263,7 @@ def _between_stages(snapshot: ExecutionSnapshot, wave: WaveSnapshot) -> Step:
                 if sum(s.failed for s in ran) >= sum(s.total for s in ran)
                 else (WaveStatus.COMPLETED_WITH_FAILURES)
             )
-            return StopWave(wave.number, outcome, f"{what} and onFailure is abort")
+            return StopWave(wave.number, outcome, f"{what} and onFailure is abort", current.number)
         if wave.on_failure is OnFailure.PAUSE and wave.passed_stage != current.number:
             return Pause(wave.number, f"{what} (before {wave.stage_name(following)})")
     return StartStage(wave.number, following, current.number)

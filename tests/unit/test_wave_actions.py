@@ -152,7 +152,7 @@ def test_a_failed_pre_action_with_pause_parks_before_the_resources_until_resumed
 def test_a_failed_pre_action_with_abort_stops_the_wave_and_then_fails_the_execution():
     snapshot = execution(staged(pre=(0, 1), on_failure=OnFailure.ABORT))
     step = next_step(snapshot)
-    assert step == StopWave(1, WS.FAILED, "wave 1 'App': pre-action 1 failed and onFailure is abort")
+    assert step == StopWave(1, WS.FAILED, "wave 1 'App': pre-action 1 failed and onFailure is abort", -1)
     final = next_step(after(snapshot, step))
     assert isinstance(final, Finish) and final.status is ES.FAILED
 
@@ -165,7 +165,7 @@ def test_failed_resources_with_pause_park_before_the_post_actions():
 def test_a_cancel_stops_a_wave_between_stages_and_waits_for_a_stage_in_flight():
     assert next_step(execution(staged(), status=ES.CANCELLING)) == Wait()
     step = next_step(execution(staged(pre=(0, 0)), status=ES.CANCELLING))
-    assert step == StopWave(1, WS.CANCELLED, "cancelled")
+    assert step == StopWave(1, WS.CANCELLED, "cancelled", -1)
 
 
 def test_a_wave_of_resources_only_runs_at_once_as_before():
