@@ -372,3 +372,18 @@ def test_actions_of_a_registered_target_account_run_there_with_its_role(api, loc
     assert ssm.get_automation_execution(AutomationExecutionId=post["operationId"])["AutomationExecution"]
     with pytest.raises(aws("ssm").exceptions.ClientError):  # nothing in drwave's own account
         aws("ssm").get_automation_execution(AutomationExecutionId=post["operationId"])
+
+
+def test_a_long_answer_is_kept_to_4_kb_and_marked_truncated(api, localaws, aws, function):
+    check = function()
+    aws("lambda").update_function_configuration(
+        FunctionName=check, Environment={"Variables": {"LOCALAWS_OUTPUT_BYTES": "10000"}}
+    )
+    plan = api.plan([{"name": "W", "arns": [sim("w-1")], "postActions": [{"type": "lambda", "functionArn": check}]}])
+
+    done = api.wait(api.start(plan, mode="drill"))
+
+    (post,) = [r for r in _runs(done) if r["kind"] == "action"]
+    assert post["status"] == "SUCCEEDED"
+    assert len(post["output"].encode()) == 4096 and post["detail"]["outputTruncated"] is True
+    assert post["output"].startswith('{"ok": true')
