@@ -102,6 +102,7 @@ def test_a_lambda_pre_action_runs_before_the_resources_and_an_ssm_post_action_af
     done = api.wait(execution_id)
 
     assert done["status"] == "COMPLETED"
+    assert [run["stage"] for run in _runs(done)] == [-1, 0, 0, 1]  # listed in the order they run
     runs = {run["arn"]: run for run in _runs(done)}
     pre = next(r for r in runs.values() if r["phase"] == "pre")
     post = next(r for r in runs.values() if r["phase"] == "post")
