@@ -3,7 +3,8 @@ engineer would:
 
 - `run_estate_demo`: the seeded demo estate on the local AWS — a tag-driven, auto-waved plan for
   Customer ABCD / Production in the DR region, drilled with the real adapters (DRS, Aurora, ECS, Lambda,
-  Route 53), an approval gate before wave 2, then a cleanup execution that removes the drill's artefacts;
+  Route 53), a Lambda check before wave 1, an approval gate before wave 2, an SSM smoke test after it,
+  then a cleanup execution that removes the drill's artefacts (the actions run again, told the phase);
 - `run_demo`: a 3-wave plan of simulated resources (no AWS at all).
 """
 
@@ -66,12 +67,38 @@ ESTATE_PLAN = "ABCD Production DR drill"
 ESTATE_SELECTION = {"region": "us-west-2", "tags": {"Customer": "ABCD", "Environment": "Production"}}
 
 
+# The estate's runbooks (deploy/localaws/demo-estate.yaml, "runbooks"): a check before wave 1, a smoke test
+# after wave 2; each is told the execution, its mode and phase (docs/architecture.md, "Wave actions").
+DR_CHECK = "arn:aws:lambda:us-west-2:123456789012:function:drwave-demo-dr-check"
+SMOKE_TEST = "drwave-demo-smoke-test"
+ESTATE_ACTIONS = [
+    {"wave": 1, "preActions": [{"type": "lambda", "functionArn": DR_CHECK, "payload": {"check": "dr-region"}}]},
+    {
+        "wave": 2,
+        "postActions": [
+            {"type": "ssm-automation", "documentName": SMOKE_TEST, "parameters": {"Target": "app.abcd.example.com"}}
+        ],
+    },
+]
+
+
 def ensure_estate_plan(api: Api) -> str:
-    plans = {p["name"]: p["id"] for p in api.ok("GET", "/v1/recovery-plans")["items"]}
-    if ESTATE_PLAN in plans:
-        return plans[ESTATE_PLAN]
-    body = {"name": ESTATE_PLAN, "autoWaves": {**ESTATE_SELECTION, "pauseBeforeWaves": [2], "timeoutSeconds": 600}}
-    return api.ok("POST", "/v1/recovery-plans", json=body)["id"]
+    body = {
+        "name": ESTATE_PLAN,
+        "autoWaves": {
+            **ESTATE_SELECTION,
+            "pauseBeforeWaves": [2],
+            "timeoutSeconds": 600,
+            "waveActions": ESTATE_ACTIONS,
+        },
+    }
+    plans = {p["name"]: p for p in api.ok("GET", "/v1/recovery-plans")["items"]}
+    current = plans.get(ESTATE_PLAN)
+    if current is None:
+        return api.ok("POST", "/v1/recovery-plans", json=body)["id"]
+    if not (current.get("autoWaves") or {}).get("waveActions"):  # a plan an earlier `make run` made
+        api.ok("PUT", f"/v1/recovery-plans/{current['id']}", json={**body, "version": current["version"]})
+    return current["id"]
 
 
 def run_estate_demo(base_url: str, token: str, out=print, reports_dir: Path | None = None) -> tuple[dict, dict]:
@@ -160,4 +187,7 @@ def _summary(execution: dict, out) -> None:
         out(f"  wave {wave['number']} {wave['name']!r}: {wave['status']}")
         for resource in wave["resources"]:
             error = f"  error: {resource['error']}" if resource["error"] else ""
-            out(f"    {resource['status']:<10} {resource['arn']}{error}")
+            name = resource["arn"]
+            if resource.get("kind") == "action":  # a pre- or post-wave action
+                name = f"{resource['phase']}-wave {resource['type']} {name.rsplit(':', 1)[-1]}"
+            out(f"    {resource['status']:<10} {name}{error}")

@@ -8,7 +8,8 @@ One request's way through :meth:`LocalAwsApp.__call__`:
    moto and our emulators agree (``--account`` changes the default account).
 4. Count the call; answer an injected fault if a rule says so: throttling, a Region outage (503), or
    a slow call (served as usual, later).
-5. DRS → ``drs_api``; Aurora global switchover/failover/describe → ``aurora``; anything else → moto.
+5. DRS → ``drs_api``; Aurora global switchover/failover/describe → ``aurora``; Lambda Invoke and SSM
+   Automation → ``actions``; anything else → moto.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from deploy.localaws import admin, aurora, drs_api, route53_tagging
+from deploy.localaws import actions, admin, aurora, drs_api, route53_tagging
 from deploy.localaws.accounts import account_for_access_key
 from deploy.localaws.awscall import AwsCall, identify
 from deploy.localaws.errors import AwsError, error_response, internal_error, throttling_error, unavailable_error
@@ -122,6 +123,8 @@ class LocalAwsApp:
                     return state.aurora.handle(call, account, step, region_out=state.faults.region_out)
                 state.aurora.advance(account)
             return None
+        if (call.service, call.operation) in actions.OPERATIONS:
+            return state.actions.handle(call, account)
         if call.service == "resourcegroupstaggingapi":
             route53_tagging.ensure_registered(account)
         return None

@@ -68,6 +68,26 @@ def _lambda_zip() -> bytes:
     return buffer.getvalue()
 
 
+def _automation(spec: dict[str, Any]) -> dict[str, Any]:
+    """An Automation document that declares ``drwave`` (what drwave tells its actions) and ``Target``."""
+    return {
+        "schemaVersion": "0.3",
+        "description": spec.get("description", "a drwave demo runbook"),
+        "parameters": {"drwave": {"type": "String", "default": "{}"}, "Target": {"type": "String", "default": "all"}},
+        "mainSteps": [
+            {"name": "wait", "action": "aws:sleep", "inputs": {"Duration": f"PT{int(spec.get('seconds', 0))}S"}},
+            {
+                "name": "check",
+                "action": "aws:executeScript",
+                "inputs": {
+                    "LocalAwsOutcome": spec.get("outcome", "Success"),
+                    "Message": spec.get("message", "checked {{ Target }} for {{ drwave }}"),
+                },
+            },
+        ],
+    }
+
+
 def _tag_list(tags: dict[str, Any], key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
     return [{key: str(k), value: str(v)} for k, v in (tags or {}).items()]
 
@@ -114,12 +134,14 @@ class _Loader:
         self.ecs()
         self.lambda_functions()
         self.route53()
+        runbooks = self.runbooks()
         counts = {kind: 0 for kind in KINDS}
         arns: dict[str, list[str]] = {kind: [] for kind in KINDS}
         for resource in self.resources:
             counts[resource["kind"]] += 1
             arns[resource["kind"]].append(resource["arn"])
-        return {"accountId": account, "counts": counts, "arns": arns, "resources": self.resources}
+        summary = {"accountId": account, "counts": counts, "arns": arns, "resources": self.resources}
+        return {**summary, "runbooks": runbooks}
 
     def drs_source_servers(self, account: str) -> None:
         specs = self.estate.get("drsSourceServers") or []
@@ -283,6 +305,37 @@ class _Loader:
                     FunctionName=spec["name"], ReservedConcurrentExecutions=int(concurrency)
                 )
             self.record("lambdaFunctions", spec["name"], created["FunctionArn"], region, spec.get("tags"))
+
+    def runbooks(self) -> dict[str, list[str]]:
+        """What plans' pre- and post-wave actions call (not DR resources: no DR tags): Lambda functions that
+        answer with their event, Automation documents that take ``seconds`` and end with ``outcome``
+        (deploy/localaws/actions.py). Returns their function ARNs and document names."""
+        spec = self.estate.get("runbooks") or {}
+        made: dict[str, list[str]] = {"functions": [], "documents": []}
+        functions = spec.get("lambdaFunctions") or []
+        role = self._lambda_role() if functions else ""
+        for function in functions:
+            lam = self.client("lambda", region_of(self.estate, function.get("region"), "dr"))
+            variables = {"LOCALAWS_ERROR": function["error"]} if function.get("error") else {}
+            created = lam.create_function(
+                FunctionName=function["name"],
+                Runtime="python3.12",
+                Role=role,
+                Handler="index.handler",
+                Code={"ZipFile": _lambda_zip()},
+                Environment={"Variables": variables},
+            )
+            made["functions"].append(created["FunctionArn"])
+        for document in spec.get("automationDocuments") or []:
+            ssm = self.client("ssm", region_of(self.estate, document.get("region"), "dr"))
+            ssm.create_document(
+                Name=document["name"],
+                Content=json.dumps(_automation(document)),
+                DocumentType="Automation",
+                DocumentFormat="JSON",
+            )
+            made["documents"].append(document["name"])
+        return made
 
     def _route53_resource(
         self, r53: Any, kind: str, resource_id: str, name: str, tags: dict[str, Any] | None, **extra: Any

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from deploy.localaws.actions import Actions
 from deploy.localaws.aurora import AuroraGlobal
 from deploy.localaws.calls import CallCounter
 from deploy.localaws.config import LocalAwsConfig
@@ -24,6 +25,7 @@ class LocalAwsState:
     drs: DrsStore = field(init=False)
     aurora: AuroraGlobal = field(init=False)
     ecs: EcsRollouts = field(init=False)
+    actions: Actions = field(init=False)  # Lambda Invoke, SSM Automation
     # One lock around our own emulators (DRS, Aurora): requests arrive on many threads.
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -31,6 +33,7 @@ class LocalAwsState:
         self.drs = DrsStore(clock=self.clock)
         self.aurora = AuroraGlobal(clock=self.clock)
         self.ecs = EcsRollouts(clock=self.clock)
+        self.actions = Actions(clock=self.clock)
         self.calls = CallCounter(clock=self.clock)
 
     def completions(self) -> dict[str, list[dict]]:
@@ -67,5 +70,6 @@ class LocalAwsState:
             self.drs.reset()
             self.aurora.reset()
             self.ecs.reset()
+            self.actions.reset()
             self.calls.reset()
             self.faults.clear()

@@ -13,8 +13,10 @@ from werkzeug.exceptions import HTTPException
 
 from shared.domain import approvals, subscriptions
 from shared.domain import errors as domain
+from shared.domain.actions import ActionType
 
 log = logging.getLogger(__name__)
+UNION_TAGS = frozenset(t.value for t in ActionType)
 
 
 class ApiError(Exception):
@@ -30,6 +32,7 @@ DOMAIN_ERRORS: dict[type[domain.DomainError], tuple[int, str]] = {
     domain.ExecutionNotFound: (404, "EXECUTION_NOT_FOUND"),
     domain.PlanNotFound: (404, "PLAN_NOT_FOUND"),
     domain.MissingProtectionGroup: (400, "PROTECTION_GROUP_NOT_FOUND"),
+    domain.InvalidWaveAction: (400, "INVALID_WAVE_ACTION"),
     domain.ExecutionNotRunning: (409, "EXECUTION_NOT_RUNNING"),
     domain.ExecutionNotPaused: (409, "EXECUTION_NOT_PAUSED"),
     domain.ExecutionNotCancellable: (409, "EXECUTION_NOT_CANCELLABLE"),
@@ -95,9 +98,12 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
 
 
 def field_path(loc: tuple) -> str:
-    """('waves', 0, 'onFailure') -> 'waves[0].onFailure'."""
+    """('waves', 0, 'onFailure') -> 'waves[0].onFailure'; the tag pydantic puts in the path of a tagged union
+    member (an action's ``type``) is left out: ``waves[1].preActions[0].functionArn``."""
     path = ""
     for part in loc:
+        if part in UNION_TAGS:
+            continue
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return path
 

@@ -3,6 +3,7 @@ generated from these by flask-openapi3."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from types import SimpleNamespace
@@ -21,6 +22,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from shared.aws.regions import is_region
+from shared.domain.actions import CONTEXT_KEY, DEFAULT_TIMEOUT_SECONDS, MAX_ACTIONS, MAX_TIMEOUT_SECONDS, ActionType
 from shared.domain.failover import DEFAULT_FAILOVER, Failover, drill_problem
 from shared.domain.progress import (
     DEFAULT_WAVE_TIMEOUT_SECONDS,
@@ -243,12 +245,88 @@ class ResourceList(Out):
 # --- recovery plans --------------------------------------------------------------------------
 
 
+LAMBDA_FUNCTION_ARN = r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$"
+SSM_DOCUMENT = r"^([A-Za-z0-9_.-]{3,128}|arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:document/[A-Za-z0-9_.-]{3,128})$"
+MAX_PAYLOAD_BYTES = 64 * 1024
+
+
+class LambdaAction(Model):
+    """Invoke a function (RequestResponse) and wait for its answer; a ``FunctionError`` fails the action."""
+
+    type: Literal[ActionType.LAMBDA]
+    function_arn: str = Field(pattern=LAMBDA_FUNCTION_ARN, max_length=2048)
+    payload: dict[str, Any] = Field(default_factory=dict, description=f"the event, with `{CONTEXT_KEY}` added")
+    timeout_seconds: int = Field(
+        default=DEFAULT_TIMEOUT_SECONDS[ActionType.LAMBDA], ge=1, le=MAX_TIMEOUT_SECONDS[ActionType.LAMBDA]
+    )
+
+    @field_validator("payload")
+    @classmethod
+    def _payload(cls, payload: dict[str, Any]) -> dict[str, Any]:
+        if CONTEXT_KEY in payload:
+            raise ValueError(f"the key {CONTEXT_KEY!r} is drwave's (the execution it runs in)")
+        if len(json.dumps(payload)) > MAX_PAYLOAD_BYTES:
+            raise ValueError(f"is larger than {MAX_PAYLOAD_BYTES // 1024} KB as JSON")
+        return payload
+
+
+class SsmAutomationAction(Model):
+    """Start an SSM Automation and poll it to Success (Failed, TimedOut, Cancelled fail the action)."""
+
+    type: Literal[ActionType.SSM_AUTOMATION]
+    document_name: str = Field(pattern=SSM_DOCUMENT, max_length=2048, description="a name or a document ARN")
+    parameters: dict[str, list[str]] = Field(
+        default_factory=dict, description=f"string lists; `{CONTEXT_KEY}` is added when the document declares it"
+    )
+    timeout_seconds: int = Field(
+        default=DEFAULT_TIMEOUT_SECONDS[ActionType.SSM_AUTOMATION],
+        ge=1,
+        le=MAX_TIMEOUT_SECONDS[ActionType.SSM_AUTOMATION],
+    )
+    region: Region | None = Field(default=None, description="default: the wave's first protection group's")
+    account_id: str | None = Field(default=None, pattern=ACCOUNT_ID, description="default: as the region")
+
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _string_lists(cls, parameters: Any) -> Any:
+        """A single string is a list of one, as SSM's console takes it."""
+        if isinstance(parameters, dict):
+            return {k: [v] if isinstance(v, str) else v for k, v in parameters.items()}
+        return parameters
+
+    @field_validator("parameters")
+    @classmethod
+    def _parameters(cls, parameters: dict[str, list[str]]) -> dict[str, list[str]]:
+        if CONTEXT_KEY in parameters:
+            raise ValueError(f"the parameter {CONTEXT_KEY!r} is drwave's (the execution it runs in)")
+        if len(parameters) > 50:
+            raise ValueError("at most 50 parameters")
+        return parameters
+
+
+WaveAction = Annotated[LambdaAction | SsmAutomationAction, Field(discriminator="type")]
+
+
 class WaveSpec(Model):
     name: Name
     protection_group_ids: list[str] = Field(default_factory=list, max_length=100)
     pause_before_wave: bool = False
     on_failure: OnFailure = OnFailure.CONTINUE
     timeout_seconds: int = Field(default=DEFAULT_WAVE_TIMEOUT_SECONDS, ge=1, le=MAX_WAVE_TIMEOUT_SECONDS)
+    pre_actions: list[WaveAction] = Field(
+        default_factory=list, max_length=MAX_ACTIONS, description="run in order before the wave's resources start"
+    )
+    post_actions: list[WaveAction] = Field(
+        default_factory=list, max_length=MAX_ACTIONS, description="run in order after its resources are terminal"
+    )
+
+
+class AutoWaveActions(Model):
+    """The pre- and post-actions of one derived wave of an auto-waved plan (run when that wave has resources)."""
+
+    wave: int = Field(ge=MIN_WAVE, le=MAX_WAVE, description=f"the wave number ({MIN_WAVE}-{MAX_WAVE})")
+    pre_actions: list[WaveAction] = Field(default_factory=list, max_length=MAX_ACTIONS)
+    post_actions: list[WaveAction] = Field(default_factory=list, max_length=MAX_ACTIONS)
 
 
 class AutoWaves(Model):
@@ -264,6 +342,15 @@ class AutoWaves(Model):
     timeout_seconds: int = Field(
         default=DEFAULT_WAVE_TIMEOUT_SECONDS, ge=1, le=MAX_WAVE_TIMEOUT_SECONDS, description="per wave"
     )
+    wave_actions: list[AutoWaveActions] = Field(default_factory=list, max_length=MAX_WAVE)
+
+    @field_validator("wave_actions")
+    @classmethod
+    def _one_entry_per_wave(cls, entries: list[AutoWaveActions]) -> list[AutoWaveActions]:
+        numbers = [entry.wave for entry in entries]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("names the same wave twice")
+        return entries
 
     @field_validator("tags")
     @classmethod
@@ -324,6 +411,8 @@ class WaveOut(Out):
     pause_before_wave: bool
     on_failure: OnFailure
     timeout_seconds: int
+    pre_actions: list[dict[str, Any]] = Field(default_factory=list)
+    post_actions: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class AutoWavesOut(Out):
@@ -333,6 +422,7 @@ class AutoWavesOut(Out):
     pause_before_waves: list[int] = Field(default_factory=list)
     on_failure: OnFailure = OnFailure.CONTINUE
     timeout_seconds: int = DEFAULT_WAVE_TIMEOUT_SECONDS
+    wave_actions: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class PlanOut(Out):
@@ -546,7 +636,7 @@ class AttemptOut(Out):
 
 class ResourceRunOut(Out):
     id: int | None = Field(default=None, description="the resource run id (…/resources/{id}/log)")
-    arn: str
+    arn: str = Field(description="a resource's ARN; an action's name in the execution (action:wave1:pre1:…)")
     adapter: str
     status: str
     operation_id: str | None = None
@@ -562,6 +652,12 @@ class ResourceRunOut(Out):
     attempt: int = Field(default=1, description="the current attempt (a retry adds one)")
     attempts: list[AttemptOut] = Field(default_factory=list, description="every attempt, oldest first")
     skip_reason: str | None = Field(default=None, description="SKIPPED: why an operator accepted it")
+    kind: Literal["resource", "action"] = "resource"
+    stage: int = Field(default=0, description="pre-actions < 0, the wave's resources 0, post-actions > 0")
+    phase: Literal["pre", "post"] | None = Field(default=None, description="an action's: before or after the wave")
+    type: str | None = Field(default=None, description="an action's: lambda | ssm-automation")
+    action: dict[str, Any] | None = Field(default=None, description="an action's spec, as the plan gave it")
+    output: str | None = Field(default=None, description="an action's answer (at most 4 KB)")
 
     @model_validator(mode="before")
     @classmethod
@@ -571,6 +667,17 @@ class ResourceRunOut(Out):
         if mapping is None or "status" not in mapping:
             return data
         return {**mapping, "attempts": attempts_of(SimpleNamespace(**mapping))}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_action(cls, run: Any) -> Any:
+        """An action run says so, with its phase (pre/post), type and output."""
+        values = dict(run) if isinstance(run, dict) else dict(getattr(run, "_mapping", {}))
+        action = values.get("action")
+        if not action:
+            return run
+        output = (values.get("detail") or {}).get("output")
+        return values | {"kind": "action", "phase": action.get("when"), "type": action.get("type"), "output": output}
 
 
 class WaveRunOut(Out):

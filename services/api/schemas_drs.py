@@ -162,6 +162,7 @@ class CheckOut(_Out):
     name: str = Field(examples=["drs.replication"])
     status: Literal["ok", "warning", "error"]
     resource_arn: str | None = None
+    field: str | None = Field(default=None, description="the plan field it is about (a wave action's)")
     message: str
 
 

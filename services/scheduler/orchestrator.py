@@ -9,7 +9,19 @@ from __future__ import annotations
 
 import logging
 
-from shared.domain.progress import Finish, FinishWave, Pause, SkipWave, StartWave, Step, Wait, after, next_step
+from shared.domain.progress import (
+    Finish,
+    FinishWave,
+    Pause,
+    SkipWave,
+    StartStage,
+    StartWave,
+    Step,
+    StopWave,
+    Wait,
+    after,
+    next_step,
+)
 from shared.domain.states import ExecutionStatus, WaveStatus
 from shared.messaging import DispatchWave
 from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -56,7 +68,7 @@ class Orchestrator:
                         log.warning("[%s] advance: no such execution", execution_id)
                         return Wait()
                     step = next_step(snapshot)
-                    while isinstance(step, FinishWave | SkipWave):
+                    while isinstance(step, FinishWave | StopWave | SkipWave):
                         self._apply(uow, execution_id, snapshot.status, step)
                         snapshot = after(snapshot, step)
                         step = next_step(snapshot)
@@ -83,7 +95,9 @@ class Orchestrator:
                     f"Wave {number} skipped: {reason}",
                     reason,
                 )
-            case StartWave(number):
+            case StartWave(number, stage):
+                # a wave with actions starts with its first stage to run
+                staged = {"stage": stage, "passed_stage": None} if stage is not None else None
                 self._wave(
                     uow,
                     execution_id,
@@ -91,15 +105,31 @@ class Orchestrator:
                     WaveStatus.PENDING,
                     WaveStatus.RUNNING,
                     f"Wave {number} started",
+                    values=staged,
                 )
                 if not uow.executions.set_fields(execution_id, status, current_wave=number):
                     raise LostRace
-                # only the wave's PENDING runs: all of them the first time, the new attempts of a retry
-                # (a SUCCEEDED run is never started again; docs/architecture.md, "Retry and skip")
-                runs = uow.resources.for_wave(execution_id, number, pending=True)
-                uow.launch_batches.create_for_wave(execution_id, number, runs)  # DRS: ≤ 100 servers per job
-                uow.publish(DispatchWave(execution_id, number, tuple((row.id, row.adapter, row.arn) for row in runs)))
-                log.info("[%s] wave %s started: %d resources", execution_id, number, len(runs), extra={"wave": number})
+                self._dispatch(uow, execution_id, number, stage)
+            case StartStage(number, stage, previous):
+                if not uow.waves.start_stage(
+                    execution_id, number, previous, stage, actor=ACTOR, message=f"Wave {number}: stage {stage} started"
+                ):
+                    raise LostRace
+                self._dispatch(uow, execution_id, number, stage)
+            case StopWave(number, outcome, reason, ran):
+                uow.resources.cancel_later_stages(execution_id, number, ran, reason)
+                self._wave(
+                    uow,
+                    execution_id,
+                    number,
+                    WaveStatus.RUNNING,
+                    outcome,
+                    f"Wave {number} {outcome.value}: {reason}",
+                    reason,
+                )
+                log.info(
+                    "[%s] wave %s stopped %s: %s", execution_id, number, outcome.value, reason, extra={"wave": number}
+                )
             case Pause(before_wave, reason, gate, data_loss_of_wave):
                 if data_loss_of_wave is not None:  # its clusters are asked about once (docs: "Graceful, then …")
                     uow.resources.ask_data_loss(execution_id, data_loss_of_wave)
@@ -151,6 +181,17 @@ class Orchestrator:
                 log.info("[%s] finished %s: %s", execution_id, final.value, reason)
 
     @staticmethod
+    def _dispatch(uow: UnitOfWork, execution_id: str, number: int, stage: int | None) -> None:
+        """Send a wave's PENDING runs (of one stage, for a wave with actions) to the workers after the commit:
+        all of them the first time, the new attempts of a retry (a SUCCEEDED run is never started again;
+        docs/architecture.md, "Retry and skip")."""
+        runs = uow.resources.for_wave(execution_id, number, stage, pending=True)
+        uow.launch_batches.create_for_wave(execution_id, number, runs)  # DRS: ≤ 100 servers per job
+        uow.publish(DispatchWave(execution_id, number, tuple((row.id, row.adapter, row.arn) for row in runs)))
+        what = f"stage {stage}: " if stage is not None else ""
+        log.info("[%s] wave %s started: %s%d runs", execution_id, number, what, len(runs), extra={"wave": number})
+
+    @staticmethod
     def _wave(
         uow: UnitOfWork,
         execution_id: str,
@@ -159,6 +200,10 @@ class Orchestrator:
         target: WaveStatus,
         message: str,
         reason: str | None = None,
+        values: dict | None = None,
     ) -> None:
-        if uow.waves.move(execution_id, number, expected, target, actor=ACTOR, message=message, reason=reason) is None:
+        moved = uow.waves.move(
+            execution_id, number, expected, target, actor=ACTOR, message=message, reason=reason, values=values
+        )
+        if moved is None:
             raise LostRace

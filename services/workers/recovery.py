@@ -12,7 +12,6 @@ comes from :mod:`.accounts`.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from shared.domain.progress import Phase
 from shared.domain.states import RESOURCE_TERMINAL, ExecutionStatus, ResourceStatus
@@ -71,7 +70,7 @@ class Recovery:
             if isinstance(claimed, PollAgain):
                 return claimed
             work = claimed
-            access = self.roles.access(uow, adapter, work.arn, work.detail) if adapter is not None else NO_ROLE
+            access = self.roles.access(uow, adapter, work.account(), work.detail) if adapter is not None else NO_ROLE
         if adapter is None:
             return finish(self.units, work, work.status, f"no adapter named {work.adapter!r}")
         if isinstance(adapter, BatchAdapter) and batch_id is not None:
@@ -91,9 +90,10 @@ class Recovery:
                 return PollAgain(self.timing.short_wait())
             return work.updated(claimed)
         if work.status is RS.STARTING and work.operation_id is None and alone:
-            reclaimed = uow.resources.reclaim_stale_start(work.id, work.start_attempts, self.timing.claim_timeout)
+            stale = work.stale_claim(self.timing.claim_timeout)
+            reclaimed = uow.resources.reclaim_stale_start(work.id, work.start_attempts, stale)
             if reclaimed is None:  # its owner is (probably) still starting it
-                return PollAgain(min(self.timing.poll_interval, self.timing.claim_timeout))
+                return PollAgain(min(self.timing.poll_interval, stale))
             log.warning("[%s] %s: re-claimed a start whose worker went silent", work.execution_id, work.arn)
             return work.updated(reclaimed)
         return work
@@ -106,17 +106,17 @@ class Recovery:
         ):
             uow.resources.move(work.id, RS.PENDING, RS.CANCELLED, actor=ACTOR, values={"error": "execution cancelled"})
             return Envelope(work.id, RS.CANCELLED.value)
-        if work.wave_started_at is not None:
-            deadline = work.wave_started_at + timedelta(seconds=work.timeout_seconds)
-            if work.now >= deadline:
-                uow.resources.move(
-                    work.id,
-                    work.status,
-                    RS.TIMED_OUT,
-                    actor=ACTOR,
-                    values={"error": f"wave timeout of {work.timeout_seconds}s reached"},
-                )
-                return Envelope(work.id, RS.TIMED_OUT.value)
+        deadline = work.deadline()
+        if deadline is not None and work.now >= deadline[0]:
+            what = "action" if work.action is not None else "wave"
+            uow.resources.move(
+                work.id,
+                work.status,
+                RS.TIMED_OUT,
+                actor=ACTOR,
+                values={"error": f"{what} timeout of {deadline[1]}s reached"},
+            )
+            return Envelope(work.id, RS.TIMED_OUT.value)
         return None
 
     def _start(self, adapter: Adapter, work: Work, access: Access) -> Envelope | PollAgain:

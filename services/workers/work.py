@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, fields, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row
@@ -24,6 +24,7 @@ from .adapters.base import Adapter, Outcome, Progress, ResourceContext, RetryLat
 
 log = logging.getLogger(__name__)
 ACTOR = "worker"
+CLAIM_MARGIN_SECONDS = 30.0  # past an action's timeout before its silent start claim is taken over
 RS = ResourceStatus
 
 
@@ -67,10 +68,12 @@ class Work:
     wave_started_at: datetime | None
     timeout_seconds: int
     now: datetime
+    action: dict[str, Any] | None = None  # a wave action's spec; None for a resource
+    stage: int = 0
 
     @classmethod
     def of(cls, row: Row) -> Work:
-        values = {f.name: getattr(row, f.name) for f in fields(cls)}
+        values = {f.name: getattr(row, f.name) for f in fields(cls) if hasattr(row, f.name)}
         values["status"] = RS(row.status)
         values["phase"] = Phase(row.phase)
         values["execution_status"] = ExecutionStatus(row.execution_status)
@@ -89,8 +92,31 @@ class Work:
         own = {name: getattr(self, name) for name in names}
         own["data_loss_approved_by"] = self.data_loss_approved_by
         own["allow_data_loss"] = self.allow_data_loss or self.data_loss_approved_by is not None
-        extra = {"detail": dict(self.detail or {}), "source_detail": dict(source or {})}
+        extra = {"detail": dict(self.detail or {}), "source_detail": dict(source or {}), "action": self.action or {}}
         return ResourceContext(resource_run_id=self.id, **own, **extra, **self.acting(access))
+
+    def deadline(self) -> tuple[datetime, int] | None:
+        """When this run times out and after how many seconds: a resource at its wave's timeout from the
+        wave's start, an action at its own ``timeoutSeconds`` from its claim."""
+        if self.action is not None:
+            seconds = int(self.action["timeoutSeconds"])
+            return (self.started_at + timedelta(seconds=seconds), seconds) if self.started_at else None
+        if self.wave_started_at is None:
+            return None
+        return self.wave_started_at + timedelta(seconds=self.timeout_seconds), self.timeout_seconds
+
+    def stale_claim(self, claim_timeout: float) -> float:
+        """How long a start claim without an operation id stays its owner's: an action's start (a Lambda
+        invoke waits for the function's answer) for its whole timeout, so a duplicate task never invokes twice."""
+        if self.action is not None:
+            return max(claim_timeout, float(self.action["timeoutSeconds"]) + CLAIM_MARGIN_SECONDS)
+        return claim_timeout
+
+    def account(self) -> str:
+        """What names the account to act in: an action's own account (or its function's ARN), else the ARN."""
+        if self.action is not None:
+            return self.action.get("accountId") or self.action.get("functionArn") or ""
+        return self.arn
 
     def acting(self, access: Access) -> dict[str, Any]:
         """Who acts for which execution and phase: what the contexts of a run and of its batch share."""

@@ -71,6 +71,7 @@ NOT_FOUND_CODES = frozenset(
         "ResourceNotFound",
         "ResourceNotFoundException",
         "ResourceNotFoundFault",
+        "InvalidDocument",  # SSM: the document does not exist
         "NoSuchEntity",
         "NoSuchHostedZone",
         "NoSuchHealthCheck",

@@ -42,6 +42,17 @@ class Target:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ActionTarget:
+    """A wave action to check: its plan field, what it names (a function ARN, a document) and where."""
+
+    field: str
+    type: str  # lambda | ssm-automation
+    name: str
+    region: str
+    access: AccountAccess = field(default_factory=AccountAccess)
+
+
 class _Refused(Exception):
     """An AWS call failed; the check it served becomes an error naming the call."""
 
@@ -68,6 +79,35 @@ class PreflightProbe:
             if by_adapter.get(adapter):
                 found.extend(probe(by_adapter[adapter]))
         return found
+
+    def action_checks(self, actions: Iterable[ActionTarget]) -> list[Check]:
+        """Whether each wave action's function or Automation document exists where it will run."""
+        return [self._action_check(action) for action in actions]
+
+    def _action_check(self, action: ActionTarget) -> Check:
+        try:
+            if action.type == "lambda":
+                lam = self._client("lambda", action.access, action.region)
+                _call(lambda: lam.get_function(FunctionName=action.name), "lambda.get_function")
+                return rules.ok("action.lambda", f"function {action.name} exists", action.name, action.field)
+            ssm = self._client("ssm", action.access, action.region)
+            document = _call(lambda: ssm.describe_document(Name=action.name), "ssm.describe_document")["Document"]
+        except _NotFound:
+            what = "function" if action.type == "lambda" else f"Automation document in {action.region}"
+            return rules.error(f"action.{action.type}", f"{action.field}: no {what} {action.name}", None, action.field)
+        except _Refused as refused:
+            return rules.error(f"action.{action.type}", f"{action.field}: {refused}", None, action.field)
+        kind = document.get("DocumentType")
+        if kind != "Automation":
+            return rules.error(
+                "action.ssm-automation",
+                f"{action.field}: {action.name} is a {kind} document, not Automation",
+                None,
+                action.field,
+            )
+        return rules.ok(
+            "action.ssm-automation", f"document {action.name} exists in {action.region}", None, action.field
+        )
 
     def role_check(self, account_id: str, access: AccountAccess) -> Check:
         """Whether drwave can act in a registered target account (its role is assumed)."""

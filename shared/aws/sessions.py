@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +57,7 @@ class ClientKey:
     external_id: str | None
     region: str
     service: str
+    read_timeout: float | None = None  # a long call's own wait (one attempt: it is not repeated blindly)
 
 
 class SessionFactory:
@@ -127,20 +128,28 @@ class SessionFactory:
         account_id: str | None = None,
         role_arn: str | None = None,
         external_id: str | None = None,
+        read_timeout: float | None = None,
     ) -> Any:
         """The cached boto3 client for ``service`` in ``region`` (default: ``default_region``).
 
         With ``role_arn`` the client acts as that role (``AssumeRole`` with ``external_id`` when
         given); without it, as the base session. ``account_id``, when given with a role, must be the
-        role's account (a guard against a mis-typed target account). No network call is made here.
+        role's account (a guard against a mis-typed target account). With ``read_timeout`` the client
+        waits that long for an answer and makes one attempt per call (a synchronous Lambda invoke: a
+        retry would run the function twice). No network call is made here.
         """
-        key = self._key(service, region, account_id, role_arn, external_id)
+        key = replace(self._key(service, region, account_id, role_arn, external_id), read_timeout=read_timeout)
         with self._lock:
             cached = self._clients.get(key)
             if cached is not None:
                 return cached
             session = self._session_for(key.role_arn, key.external_id)
-            kwargs: dict[str, Any] = {"region_name": key.region, "config": self.config}
+            config = self.config
+            if read_timeout is not None:
+                config = config.merge(
+                    Config(read_timeout=read_timeout, retries={"mode": "standard", "total_max_attempts": 1})
+                )
+            kwargs: dict[str, Any] = {"region_name": key.region, "config": config}
             if self.endpoint_url is not None:
                 kwargs["endpoint_url"] = self.endpoint_url
             client = self._observed(session.client(key.service, **kwargs))

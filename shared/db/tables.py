@@ -144,6 +144,8 @@ wave_runs = Table(
     Column("finished_at", DateTime(timezone=True)),
     Column("rto_target_minutes", Integer),  # the strictest RTO target of its resources (dr:priority)
     Column("rto_at_risk_at", DateTime(timezone=True)),  # when the reconciler saw it run past its RTO target
+    Column("stage", Integer),  # the stage of runs dispatched (pre-actions < 0 < post-actions; migration 0010)
+    Column("passed_stage", Integer),  # the stage after which a resume let the wave go on (a pause between stages)
     UniqueConstraint("execution_id", "number"),
 )
 
@@ -169,6 +171,8 @@ resource_runs = Table(
     Column("attempt", Integer, nullable=False, server_default="1"),  # retry (issue 12): 1, 2, ...
     Column("attempts", JSONB, nullable=False, server_default=text("'[]'::jsonb")),  # the earlier attempts
     Column("skip_reason", Text),  # why an operator accepted a failed run (SKIPPED)
+    Column("stage", Integer, nullable=False, server_default="0"),  # pre-actions < 0 (resources) < post-actions
+    Column("action", JSONB),  # an action run's spec (shared/domain/actions.py); None for a resource
     UniqueConstraint("execution_id", "arn"),
 )
 Index(

@@ -58,6 +58,13 @@ class MissingProtectionGroup(DomainError):
         super().__init__(f"{where}: no protection group {group_id!r}", **({"field": field} if field else {}))
 
 
+class InvalidWaveAction(DomainError):
+    """A wave's pre- or post-action cannot run as given (the field says which)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}", field=field)
+
+
 # --- execution control ---------------------------------------------------------------------------
 
 

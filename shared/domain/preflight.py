@@ -39,24 +39,27 @@ class Check:
     status: Status
     message: str
     resource_arn: str | None = None
+    field: str | None = None  # the plan field it is about (a wave action's: waves[0].preActions[0].functionArn)
 
     def as_json(self) -> dict[str, str]:
         view = {"name": self.name, "status": self.status.value, "message": self.message}
         if self.resource_arn:
             view["resourceArn"] = self.resource_arn
+        if self.field:
+            view["field"] = self.field
         return view
 
 
-def ok(name: str, message: str, arn: str | None = None) -> Check:
-    return Check(name, Status.OK, message, arn)
+def ok(name: str, message: str, arn: str | None = None, field: str | None = None) -> Check:
+    return Check(name, Status.OK, message, arn, field)
 
 
-def warning(name: str, message: str, arn: str | None = None) -> Check:
-    return Check(name, Status.WARNING, message, arn)
+def warning(name: str, message: str, arn: str | None = None, field: str | None = None) -> Check:
+    return Check(name, Status.WARNING, message, arn, field)
 
 
-def error(name: str, message: str, arn: str | None = None) -> Check:
-    return Check(name, Status.ERROR, message, arn)
+def error(name: str, message: str, arn: str | None = None, field: str | None = None) -> Check:
+    return Check(name, Status.ERROR, message, arn, field)
 
 
 def readiness_of(checks: Iterable[Check]) -> Readiness:

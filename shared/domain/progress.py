@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from shared.domain.actions import RESOURCE_STAGE
 from shared.domain.states import (
     WAVE_TERMINAL,
     WAVE_WITH_FAILURES,
@@ -48,6 +49,17 @@ def run_order(phase: Phase | str, numbers: list[int]) -> list[int]:
 
 
 @dataclass(frozen=True)
+class StageCounts:
+    """The runs of one stage of a wave (shared/domain/actions.py: pre-actions < 0, resources 0, post > 0)."""
+
+    number: int
+    total: int = 0
+    unfinished: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+
+@dataclass(frozen=True)
 class WaveSnapshot:
     number: int
     name: str
@@ -61,6 +73,38 @@ class WaveSnapshot:
     cancelled: int = 0
     awaiting_data_loss: int = 0  # runs failed DATA_LOSS_APPROVAL_REQUIRED not yet asked about (Aurora, issue 12)
     data_loss_reason: str | None = None  # the first one's reason: "primary Region … unreachable for …"
+    stages: tuple[StageCounts, ...] = ()  # ascending; none or one: a wave of resources only, run at once
+    stage: int | None = None  # the stage dispatched (None: every run, a wave without actions)
+    passed_stage: int | None = None  # the stage after which a resume let the wave go on
+
+    @classmethod
+    def of_stages(cls, number: int, name: str, status: WaveStatus, stages: list[StageCounts], **kw) -> WaveSnapshot:
+        """A wave whose counts are its stages' sums."""
+        ordered = tuple(sorted(stages, key=lambda s: s.number))
+        sums = {k: sum(getattr(s, k) for s in ordered) for k in ("total", "unfinished", "failed", "cancelled")}
+        return cls(number, name, status, **kw, **sums, stages=ordered)
+
+    @property
+    def staged(self) -> bool:
+        """Whether the wave runs in several stages (it has actions)."""
+        return len(self.stages) > 1
+
+    def current(self) -> StageCounts:
+        """The stage dispatched (the first before any)."""
+        return next((s for s in self.stages if s.number == self.stage), self.stages[0])
+
+    def stage_after(self, number: int | None = None) -> int | None:
+        """The next stage with runs to run (the first one when ``number`` is None): stages a retry left
+        terminal are passed over."""
+        return next((s.number for s in self.stages if (number is None or s.number > number) and s.unfinished), None)
+
+    def stage_name(self, number: int) -> str:
+        """``pre-action 2``, ``resources``, ``post-action 1``."""
+        if number == RESOURCE_STAGE:
+            return "resources"
+        if number < RESOURCE_STAGE:
+            return f"pre-action {number + sum(s.number < RESOURCE_STAGE for s in self.stages) + 1}"
+        return f"post-action {number}"
 
 
 @dataclass(frozen=True)
@@ -94,6 +138,27 @@ class FinishWave:
 @dataclass(frozen=True)
 class StartWave:
     number: int
+    stage: int | None = None  # the first stage of a wave with actions (None: all its runs at once)
+
+
+@dataclass(frozen=True)
+class StartStage:
+    """The next stage of a running wave, once every run of the stage before (`after`) is terminal."""
+
+    number: int
+    stage: int
+    after: int
+
+
+@dataclass(frozen=True)
+class StopWave:
+    """A running wave ends before its stages after `after` ran (onFailure abort, or a cancel): their runs
+    are CANCELLED and the wave takes `outcome`."""
+
+    number: int
+    outcome: WaveStatus
+    reason: str
+    after: int
 
 
 @dataclass(frozen=True)
@@ -120,7 +185,7 @@ class Finish:
     remaining_status: WaveStatus = WaveStatus.SKIPPED
 
 
-Step = Wait | FinishWave | StartWave | SkipWave | Pause | Finish
+Step = Wait | FinishWave | StartWave | StartStage | StopWave | SkipWave | Pause | Finish
 
 
 def wave_outcome(wave: WaveSnapshot) -> WaveStatus:
@@ -142,6 +207,8 @@ def next_step(snapshot: ExecutionSnapshot) -> Step:
     previous: WaveSnapshot | None = None
     for index, wave in enumerate(waves):
         if wave.status is WaveStatus.RUNNING:
+            if wave.staged:
+                return _between_stages(snapshot, wave)
             return Wait() if wave.unfinished else FinishWave(wave.number, wave_outcome(wave))
         if wave.status in WAVE_TERMINAL:
             if wave.awaiting_data_loss and snapshot.status is ExecutionStatus.RUNNING:
@@ -191,7 +258,33 @@ def _before_pending_wave(
             return Pause(wave.number, f"approval required before wave {wave.number} '{wave.name}'")
     if wave.total == 0:
         return SkipWave(wave.number, "no resources in this wave")
-    return StartWave(wave.number)
+    return StartWave(wave.number, wave.stage_after()) if wave.staged else StartWave(wave.number)
+
+
+def _between_stages(snapshot: ExecutionSnapshot, wave: WaveSnapshot) -> Step:
+    """A running wave with actions: its stages run one after the other; a stage's failures decide what
+    comes next as a wave's do between waves (``onFailure``)."""
+    current = wave.current()
+    if current.unfinished:
+        return Wait()
+    following = wave.stage_after(current.number)
+    if following is None:
+        return FinishWave(wave.number, wave_outcome(wave))
+    if snapshot.status is ExecutionStatus.CANCELLING:
+        return StopWave(wave.number, WaveStatus.CANCELLED, snapshot.cancel_reason or "cancelled", current.number)
+    if current.failed:
+        what = f"wave {wave.number} '{wave.name}': {wave.stage_name(current.number)} failed"
+        if wave.on_failure is OnFailure.ABORT:
+            ran = [s for s in wave.stages if s.number <= current.number]
+            outcome = (
+                WaveStatus.FAILED
+                if sum(s.failed for s in ran) >= sum(s.total for s in ran)
+                else (WaveStatus.COMPLETED_WITH_FAILURES)
+            )
+            return StopWave(wave.number, outcome, f"{what} and onFailure is abort", current.number)
+        if wave.on_failure is OnFailure.PAUSE and wave.passed_stage != current.number:
+            return Pause(wave.number, f"{what} (before {wave.stage_name(following)})")
+    return StartStage(wave.number, following, current.number)
 
 
 def _finish(snapshot: ExecutionSnapshot, waves: list[WaveSnapshot]) -> Finish:
@@ -207,9 +300,9 @@ def _finish(snapshot: ExecutionSnapshot, waves: list[WaveSnapshot]) -> Finish:
     return Finish(ExecutionStatus.COMPLETED, "all waves finished")
 
 
-def after(snapshot: ExecutionSnapshot, step: FinishWave | SkipWave) -> ExecutionSnapshot:
+def after(snapshot: ExecutionSnapshot, step: FinishWave | StopWave | SkipWave) -> ExecutionSnapshot:
     """The snapshot once a wave-closing step is applied, so the scheduler can decide the following step
     in the same transaction instead of reading Postgres again."""
-    status = step.outcome if isinstance(step, FinishWave) else WaveStatus.SKIPPED
+    status = step.outcome if isinstance(step, FinishWave | StopWave) else WaveStatus.SKIPPED
     waves = tuple(replace(w, status=status) if w.number == step.number else w for w in snapshot.waves)
     return replace(snapshot, waves=waves)

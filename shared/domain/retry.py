@@ -4,8 +4,9 @@ attempt history a resource run shows.
 A retry gives every FAILED or TIMED_OUT run (all, or the listed ARNs) a new attempt: the run goes back
 to PENDING with ``attempt + 1``, its last attempt kept in ``attempts``. The waves holding those runs go
 back to PENDING, and so do the waves an ``abort`` SKIPPED (their CANCELLED runs PENDING again, a first
-attempt: they never ran); ``next_step`` then runs them in their order, and a wave start dispatches only
-its PENDING runs, so a SUCCEEDED run is never started again. Gates already passed stay passed.
+attempt: they never ran), and the later stages of a retried wave its ``abort`` cancelled (wave actions);
+``next_step`` then runs them in their order, and a wave start dispatches only its PENDING runs, so a
+SUCCEEDED run is never started again. Gates already passed stay passed.
 """
 
 from __future__ import annotations
@@ -85,8 +86,9 @@ def plan_retry(
         retried = [by_arn[arn] for arn in listed]
     if not retried:
         raise NothingToRetry(execution_id)
-    skipped = {n for n, s in waves.items() if s is WaveStatus.SKIPPED}
-    reopened = [r for r in runs if r.wave_number in skipped and r.status is ResourceStatus.CANCELLED]
+    # the waves an abort skipped, and the later stages a retried wave's abort cancelled (its actions)
+    again = {n for n, s in waves.items() if s is WaveStatus.SKIPPED} | {run.wave_number for run in retried}
+    reopened = [r for r in runs if r.wave_number in again and r.status is ResourceStatus.CANCELLED]
     numbers = {run.wave_number for run in retried} | {run.wave_number for run in reopened}
     return RetryPlan(
         retried=tuple(retried),

@@ -74,7 +74,8 @@ EXECUTION_MOVES: dict[ExecutionStatus, frozenset[ExecutionStatus]] = {
 
 WAVE_MOVES: dict[WaveStatus, frozenset[WaveStatus]] = {
     W.PENDING: frozenset({W.RUNNING, W.SKIPPED, W.CANCELLED}),
-    W.RUNNING: frozenset({W.SUCCEEDED, W.COMPLETED_WITH_FAILURES, W.FAILED, W.CANCELLED}),
+    # RUNNING -> PENDING: a wave paused between its stages (a failed pre-action) is retried
+    W.RUNNING: frozenset({W.PENDING, W.SUCCEEDED, W.COMPLETED_WITH_FAILURES, W.FAILED, W.CANCELLED}),
     # retry runs the wave again (only its new attempts); a skip re-judges its outcome
     W.COMPLETED_WITH_FAILURES: frozenset({W.PENDING, W.SUCCEEDED}),
     W.FAILED: frozenset({W.PENDING, W.COMPLETED_WITH_FAILURES, W.SUCCEEDED}),

@@ -101,6 +101,19 @@ def render(report: dict[str, Any]) -> str:
         if r["status"] == "SKIPPED"
     ]
     retries = [[_e(r["at"]), _e(r["by"]), _e(r["message"])] for r in report.get("retries", [])]
+    actions = [
+        [
+            f"{w['number']}",
+            _e(a["phase"]),
+            f"{_e(a['type'])} <code>{_e(a['target'])}</code>",
+            _e(a["status"]),
+            f"{_e(a['startedAt'])} → {_e(a['finishedAt'])}",
+            _e(a["error"]),
+            f"<code>{_e(a['output'])}</code>",
+        ]
+        for w in report["waves"]
+        for a in w.get("actions", [])
+    ]
     approvals = [
         [f"{w['number']}", _e(a["by"]), _e(a["role"]), _e(a["comment"]), _e(a["at"])]
         for w in report["waves"]
@@ -112,6 +125,7 @@ def render(report: dict[str, Any]) -> str:
         f"<h1>Recovery report: {_e(report['execution'])} — {_e(report['plan']['name'])}</h1>{summary}"
         f'<h2>Timeline</h2><div class="timeline">{svg.render(report)}</div>'
         f"<h2>Waves</h2>{waves}"
+        f"<h2>Wave actions</h2>{_or_none(['wave', 'when', 'action', 'status', 'ran', 'error', 'output'], actions)}"
         f"<h2>Failures</h2>{_or_none(['wave', 'resource', 'status', 'error', 'AWS operation'], failures)}"
         f"<h2>Retries</h2>{_or_none(['at', 'by', 'what'], retries)}"
         f"<h2>Attempts of retried resources</h2>"

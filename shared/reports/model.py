@@ -119,9 +119,27 @@ def build(inputs: Inputs) -> dict[str, Any]:
     }
 
 
+def _action(run: Any) -> dict[str, Any]:
+    """A pre- or post-wave action as the report lists it (docs/architecture.md, "Wave actions")."""
+    spec = run.action
+    return {
+        "name": run.arn,
+        "phase": spec.get("when"),
+        "type": spec.get("type"),
+        "target": spec.get("functionArn") or spec.get("documentName"),
+        "status": run.status,
+        "startedAt": _iso(run.started_at),
+        "finishedAt": _iso(run.finished_at),
+        "error": run.error,
+        "output": (run.detail or {}).get("output"),
+    }
+
+
 def _wave(wave: Any, runs: list[Any], approvals: list[dict[str, Any]]) -> dict[str, Any]:
     duration = _seconds(wave.started_at, wave.finished_at)
     target = wave.rto_target_minutes
+    actions = sorted((r for r in runs if getattr(r, "action", None)), key=lambda r: r.stage)
+    runs = [r for r in runs if not getattr(r, "action", None)]
     return {
         "number": wave.number,
         "name": wave.name,
@@ -136,10 +154,11 @@ def _wave(wave: Any, runs: list[Any], approvals: list[dict[str, Any]]) -> dict[s
         "counts": dict(Counter(r.status for r in runs)),
         "failures": [
             {"arn": r.arn, "status": r.status, "error": r.error, "operationId": r.operation_id}
-            for r in runs
+            for r in [*actions, *runs]
             if r.status in FAILED_STATUSES
         ],
         "approvals": approvals,
+        "actions": [_action(r) for r in actions],
         "resources": [
             {
                 "arn": r.arn,

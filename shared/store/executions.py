@@ -8,7 +8,7 @@ from sqlalchemy import Connection, Row, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from shared.db.tables import executions, resource_runs, wave_runs
-from shared.domain.progress import ExecutionSnapshot, OnFailure, Phase, WaveSnapshot
+from shared.domain.progress import ExecutionSnapshot, OnFailure, Phase, StageCounts, WaveSnapshot
 from shared.domain.states import (
     EXECUTION_ACTIVE,
     EXECUTION_TERMINAL,
@@ -111,6 +111,7 @@ def snapshot(conn: Connection, execution_id: str) -> ExecutionSnapshot | None:
     counts = (
         select(
             r.c.wave_number,
+            r.c.stage,
             func.count().label("total"),
             func.count().filter(r.c.status.not_in(terminal)).label("unfinished"),
             func.count().filter(r.c.status.in_(failed)).label("failed"),
@@ -119,39 +120,46 @@ def snapshot(conn: Connection, execution_id: str) -> ExecutionSnapshot | None:
             func.min(r.c.error).filter(awaiting_data_loss()).label("data_loss_reason"),
         )
         .where(r.c.execution_id == execution_id)
-        .group_by(r.c.wave_number)
+        .group_by(r.c.wave_number, r.c.stage)
         .subquery()
     )
     w = wave_runs
     rows = conn.execute(
         select(
             w,
-            counts.c.total,
-            counts.c.unfinished,
-            counts.c.failed,
-            counts.c.cancelled,
+            counts.c.stage.label("run_stage"),
+            *(counts.c[k] for k in ("total", "unfinished", "failed", "cancelled")),
             counts.c.awaiting_data_loss,
             counts.c.data_loss_reason,
         )
         .select_from(w.outerjoin(counts, counts.c.wave_number == w.c.number))
         .where(w.c.execution_id == execution_id)
     ).all()
+    by_wave: dict[int, tuple[Row, list[StageCounts]]] = {}
+    stage_rows: dict[int, list[Row]] = {}
+    for row in rows:  # one row per stage of a wave (one for a wave without actions)
+        _, stages = by_wave.setdefault(row.number, (row, []))
+        stage_rows.setdefault(row.number, []).append(row)
+        if row.run_stage is not None:
+            stages.append(StageCounts(row.run_stage, row.total, row.unfinished, row.failed, row.cancelled))
     waves = tuple(
-        WaveSnapshot(
-            number=row.number,
-            name=row.name,
-            status=WaveStatus(row.status),
+        WaveSnapshot.of_stages(
+            row.number,
+            row.name,
+            WaveStatus(row.status),
+            stages,
             pause_before=row.pause_before,
             gate_passed=row.gate_passed,
             on_failure=OnFailure(row.on_failure),
-            total=row.total or 0,
-            unfinished=row.unfinished or 0,
-            failed=row.failed or 0,
-            cancelled=row.cancelled or 0,
-            awaiting_data_loss=row.awaiting_data_loss or 0,
-            data_loss_reason=row.data_loss_reason,
+            stage=row.stage,
+            passed_stage=row.passed_stage,
+            awaiting_data_loss=sum(stage_row.awaiting_data_loss or 0 for stage_row in stage_rows[row.number]),
+            data_loss_reason=next(
+                (stage_row.data_loss_reason for stage_row in stage_rows[row.number] if stage_row.data_loss_reason),
+                None,
+            ),
         )
-        for row in rows
+        for row, stages in by_wave.values()
     )
     return ExecutionSnapshot(
         id=execution.id,

@@ -6,7 +6,22 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, insert, literal_column, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Row,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db.tables import executions, resource_runs, wave_runs
@@ -25,16 +40,20 @@ R = resource_runs
 
 
 def insert_many(conn: Connection, execution_id: str, rows: Iterable[dict[str, Any]]) -> None:
-    """rows: dicts with wave_number, arn, adapter."""
-    batch = [{"execution_id": execution_id, **row} for row in rows]
+    """rows: dicts with wave_number, arn, adapter; an action's also with stage and action."""
+    batch = [{"execution_id": execution_id, "stage": 0, "action": None, **row} for row in rows]
     if batch:
         conn.execute(insert(R), batch)
 
 
-def for_wave(conn: Connection, execution_id: str, number: int, *, pending: bool = False) -> list[Row]:
-    """The wave's runs; ``pending``: only those still to start (a retried wave re-runs just its new
-    attempts, never a run that SUCCEEDED)."""
+def for_wave(
+    conn: Connection, execution_id: str, number: int, stage: int | None = None, *, pending: bool = False
+) -> list[Row]:
+    """The wave's runs (of one stage, when given); ``pending``: only those still to start (a retried wave
+    re-runs just its new attempts, never a run that SUCCEEDED)."""
     query = select(R.c.id, R.c.adapter, R.c.arn).where(R.c.execution_id == execution_id, R.c.wave_number == number)
+    if stage is not None:
+        query = query.where(R.c.stage == stage)
     if pending:
         query = query.where(R.c.status == ResourceStatus.PENDING.value)
     return list(conn.execute(query.order_by(R.c.id)))
@@ -240,6 +259,25 @@ def cancel_pending(conn: Connection, execution_id: str, wave_numbers: Iterable[i
     ).rowcount
 
 
+def _dispatched():
+    """Runs of the stage their wave dispatched (every run of a wave without actions)."""
+    return or_(wave_runs.c.stage.is_(None), R.c.stage == wave_runs.c.stage)
+
+
+def cancel_later_stages(conn: Connection, execution_id: str, number: int, after: int, reason: str) -> int:
+    """PENDING runs of a wave's stages after `after` become CANCELLED: the wave stopped before them."""
+    return conn.execute(
+        update(R)
+        .where(
+            R.c.execution_id == execution_id,
+            R.c.wave_number == number,
+            R.c.stage > after,
+            guard(R.c.status, ResourceStatus.PENDING, ResourceStatus.CANCELLED),
+        )
+        .values(status=ResourceStatus.CANCELLED.value, error=reason, finished_at=func.clock_timestamp())
+    ).rowcount
+
+
 def new_attempts(conn: Connection, run_ids: list[int]) -> list[int]:
     """FAILED/TIMED_OUT runs go back to PENDING for their next attempt (compare-and-set on each run's
     status); the attempt that ended is appended to ``attempts``. Returns the ids that moved."""
@@ -295,7 +333,8 @@ def by_arn(conn: Connection, execution_id: str, arn: str) -> Row | None:
 
 
 def stale_in_running_waves(conn: Connection, stale_seconds: float, limit: int = 1000) -> list[Row]:
-    """Unfinished runs of RUNNING waves with no sign of life for `stale_seconds`: their message was lost."""
+    """Unfinished runs of RUNNING waves with no sign of life for `stale_seconds`: their message was lost
+    (runs of a later stage of their wave wait to be dispatched: not theirs)."""
     cutoff = func.clock_timestamp() - func.make_interval(0, 0, 0, 0, 0, 0, stale_seconds)
     return list(
         conn.execute(
@@ -305,6 +344,7 @@ def stale_in_running_waves(conn: Connection, stale_seconds: float, limit: int = 
                 wave_runs.c.status == WaveStatus.RUNNING.value,
                 executions.c.status.in_([ExecutionStatus.RUNNING.value, ExecutionStatus.CANCELLING.value]),
                 R.c.status.not_in([s.value for s in RESOURCE_TERMINAL]),
+                _dispatched(),
                 or_(
                     R.c.heartbeat_at < cutoff,
                     and_(R.c.heartbeat_at.is_(None), wave_runs.c.started_at < cutoff),
@@ -316,8 +356,16 @@ def stale_in_running_waves(conn: Connection, stale_seconds: float, limit: int = 
 
 
 def overdue_in_running_waves(conn: Connection, limit: int = 1000) -> list[Row]:
-    """Unfinished runs whose wave passed its timeout (the worker that should time them out may be gone)."""
-    deadline = wave_runs.c.started_at + func.make_interval(0, 0, 0, 0, 0, 0, wave_runs.c.timeout_seconds)
+    """Unfinished runs past their timeout (the worker that should time them out may be gone): a resource's
+    wave timeout from the wave's start, an action's own from its claim (``Work.deadline``)."""
+    action_seconds = cast(R.c.action["timeoutSeconds"].astext, Integer)
+    deadline = case(
+        (
+            R.c.action.is_(None),
+            wave_runs.c.started_at + func.make_interval(0, 0, 0, 0, 0, 0, wave_runs.c.timeout_seconds),
+        ),
+        else_=R.c.started_at + func.make_interval(0, 0, 0, 0, 0, 0, action_seconds),
+    )
     return list(
         conn.execute(
             select(R.c.id, R.c.status, R.c.execution_id)

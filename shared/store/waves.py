@@ -40,9 +40,10 @@ def move(
     message: str,
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
+    values: dict[str, Any] | None = None,
 ) -> Row | None:
-    """Compare-and-set one wave's status; None when another writer won."""
-    changes: dict[str, Any] = {"status": target.value, "status_reason": reason}
+    """Compare-and-set one wave's status (and `values`); None when another writer won."""
+    changes: dict[str, Any] = {"status": target.value, "status_reason": reason, **(values or {})}
     if target is WaveStatus.RUNNING:
         changes["started_at"] = func.clock_timestamp()
     if target in WAVE_TERMINAL:
@@ -73,12 +74,34 @@ def move(
     return row
 
 
+def start_stage(
+    conn: Connection, execution_id: str, number: int, after: int, stage: int, *, actor: str, message: str
+) -> bool:
+    """Compare-and-set the running wave's dispatched stage `after` -> `stage` (a resume between its stages is
+    used up); False when another writer won: only the winner dispatches the stage."""
+    row = conn.execute(
+        update(wave_runs)
+        .where(
+            wave_runs.c.execution_id == execution_id,
+            wave_runs.c.number == number,
+            wave_runs.c.status == WaveStatus.RUNNING.value,
+            wave_runs.c.stage == after,
+        )
+        .values(stage=stage, passed_stage=None)
+        .returning(wave_runs.c.id)
+    ).first()
+    if row is not None:
+        events.append(conn, execution_id, "wave.stage", actor, message, wave_number=number, detail={"stage": stage})
+    return row is not None
+
+
 def pass_gate(conn: Connection, execution_id: str, number: int) -> None:
-    """Record that a human approved starting this wave (resume), so its pause gate is not hit again."""
+    """Record that a human approved starting this wave (resume), so its pause gate is not hit again; for a
+    wave paused between its stages, that it may go on after the stage it paused after (``passed_stage``)."""
     conn.execute(
         update(wave_runs)
         .where(wave_runs.c.execution_id == execution_id, wave_runs.c.number == number)
-        .values(gate_passed=True)
+        .values(gate_passed=True, passed_stage=wave_runs.c.stage)
     )
 
 

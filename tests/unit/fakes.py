@@ -17,7 +17,7 @@ from typing import Any
 
 from shared.domain.batches import STRAYS, EarlierOperations
 from shared.domain.failover import DATA_LOSS_APPROVAL_REQUIRED
-from shared.domain.progress import ExecutionSnapshot, OnFailure, Phase, WaveSnapshot
+from shared.domain.progress import ExecutionSnapshot, OnFailure, Phase, StageCounts, WaveSnapshot
 from shared.domain.states import (
     EXECUTION_ACTIVE,
     EXECUTION_TERMINAL,
@@ -166,18 +166,28 @@ class FakeExecutions(_Store):
             if eid != execution_id:
                 continue
             runs = [r for r in self.t.runs.values() if r.execution_id == eid and r.wave_number == number]
+            stages = [
+                StageCounts(
+                    stage,
+                    total=len(of_stage),
+                    unfinished=sum(r.status not in RESOURCE_TERMINAL for r in of_stage),
+                    failed=sum(r.status in RESOURCE_FAILED for r in of_stage),
+                    cancelled=sum(r.status == RS.CANCELLED for r in of_stage),
+                )
+                for stage in sorted({r.stage for r in runs})
+                for of_stage in [[r for r in runs if r.stage == stage]]
+            ]
             waves.append(
-                WaveSnapshot(
-                    number=number,
-                    name=wave.name,
-                    status=WS(wave.status),
+                WaveSnapshot.of_stages(
+                    number,
+                    wave.name,
+                    WS(wave.status),
+                    stages,
                     pause_before=wave.pause_before,
                     gate_passed=wave.gate_passed,
                     on_failure=OnFailure(wave.on_failure),
-                    total=len(runs),
-                    unfinished=sum(r.status not in RESOURCE_TERMINAL for r in runs),
-                    failed=sum(r.status in RESOURCE_FAILED for r in runs),
-                    cancelled=sum(r.status == RS.CANCELLED for r in runs),
+                    stage=wave.stage,
+                    passed_stage=wave.passed_stage,
                     awaiting_data_loss=len(waiting := [r for r in runs if _awaits_data_loss(r)]),
                     data_loss_reason=min((r.error for r in waiting), default=None),
                 )
@@ -200,6 +210,8 @@ class FakeWaves(_Store):
                 gate_passed=False,
                 started_at=None,
                 status_reason=None,
+                stage=None,
+                passed_stage=None,
                 **spec,
             )
 
@@ -209,12 +221,14 @@ class FakeWaves(_Store):
     def list_for(self, execution_id):
         return [copy.copy(w) for (eid, _), w in sorted(self.t.waves.items()) if eid == execution_id]
 
-    def move(self, execution_id, number, expected, target, *, actor, message, reason=None, detail=None):
+    def move(self, execution_id, number, expected, target, *, actor, message, reason=None, detail=None, values=None):
         check_move(expected, target)
         wave = self.t.waves.get((execution_id, number))
         if wave is None or wave.status != expected.value:
             return None
         wave.status, wave.status_reason = target.value, reason
+        for key, value in (values or {}).items():
+            setattr(wave, key, value)
         if target is WS.PENDING:
             wave.started_at = wave.finished_at = None
         if target is WS.RUNNING:
@@ -225,21 +239,34 @@ class FakeWaves(_Store):
     def flag_past_rto(self, limit=100):
         return []  # the fakes' clock does not run; RTO flags are tested against Postgres
 
+    def start_stage(self, execution_id, number, after, stage, *, actor, message):
+        wave = self.t.waves.get((execution_id, number))
+        if wave is None or wave.status != WS.RUNNING or wave.stage != after:
+            return False
+        wave.stage, wave.passed_stage = stage, None
+        FakeEvents(self.t).append(execution_id, "wave.stage", actor, message, wave_number=number)
+        return True
+
     def pass_gate(self, execution_id, number):
-        self.t.waves[(execution_id, number)].gate_passed = True
+        wave = self.t.waves[(execution_id, number)]
+        wave.gate_passed, wave.passed_stage = True, wave.stage
 
 
 class FakeResources(_Store):
     def insert_many(self, execution_id, rows):
         for row in rows:
             run_id = next(self.t.ids)
+            row = {"stage": 0, "action": None, **row}
             self.t.runs[run_id] = SimpleNamespace(id=run_id, execution_id=execution_id, **row, **NEW_RUN)
 
-    def for_wave(self, execution_id, number, *, pending=False):
+    def for_wave(self, execution_id, number, stage=None, *, pending=False):
         return [
             copy.copy(r)
             for r in sorted(self.t.runs.values(), key=lambda r: r.id)
-            if r.execution_id == execution_id and r.wave_number == number and (not pending or r.status == RS.PENDING)
+            if r.execution_id == execution_id
+            and r.wave_number == number
+            and stage in (None, r.stage)
+            and (not pending or r.status == RS.PENDING)
         ]
 
     def by_arn(self, execution_id, arn):
@@ -289,6 +316,17 @@ class FakeResources(_Store):
         for run_id in moved:
             self.t.runs[run_id].status, self.t.runs[run_id].error = RS.PENDING.value, None
         return moved
+
+    def cancel_later_stages(self, execution_id, number, after, reason):
+        check_move(RS.PENDING, RS.CANCELLED)
+        later = [
+            r
+            for r in self.t.runs.values()
+            if r.execution_id == execution_id and r.wave_number == number and r.stage > after and r.status == RS.PENDING
+        ]
+        for run in later:
+            run.status, run.error = RS.CANCELLED.value, reason
+        return len(later)
 
     def list_for(self, execution_id):
         return [copy.copy(r) for r in self.t.runs.values() if r.execution_id == execution_id]
@@ -344,7 +382,9 @@ class FakeResources(_Store):
         for run in self.t.runs.values():
             wave = self.t.waves[(run.execution_id, run.wave_number)]
             seen = run.heartbeat_at or wave.started_at
-            if wave.status == WS.RUNNING and run.status not in RESOURCE_TERMINAL and seen is not None and seen < cutoff:
+            dispatched = wave.stage is None or run.stage == wave.stage
+            silent = seen is not None and seen < cutoff
+            if wave.status == WS.RUNNING and run.status not in RESOURCE_TERMINAL and dispatched and silent:
                 stale.append(copy.copy(run))
         return stale
 

@@ -22,8 +22,17 @@ def raising(error: Exception):
     return call
 
 
-def test_the_registry_has_the_five_aws_adapters_and_the_simulated_one():
-    assert registry.names() == ["aurora", "drs", "ecs", "lambda", "route53", "simulated"]
+def test_the_registry_has_the_five_aws_adapters_the_two_wave_actions_and_the_simulated_one():
+    assert registry.names() == [
+        "action-lambda",
+        "action-ssm",
+        "aurora",
+        "drs",
+        "ecs",
+        "lambda",
+        "route53",
+        "simulated",
+    ]
 
 
 def test_every_adapter_is_built_from_one_session_factory_without_calling_aws():

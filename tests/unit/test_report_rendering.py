@@ -150,3 +150,38 @@ def test_a_retried_resource_shows_every_attempt_and_the_retry_ends_the_pause():
     assert report["gates"][-1]["seconds"] == 50  # paused at 450, retried at 500
     page = html.render(report)
     assert "Attempts of retried resources" in page and "op-2-0-b" in page and "Retried: flaky" in page
+
+
+def test_a_wave_s_actions_are_listed_apart_from_its_resources_in_order_and_a_failed_one_is_a_failure():
+    source = inputs()
+    check = {"type": "lambda", "functionArn": "arn:aws:lambda:us-west-2:1:function:check", "when": "pre"}
+    smoke = {"type": "ssm-automation", "documentName": "smoke", "when": "post"}
+    for stage, spec, status, error in (
+        (1, smoke, "FAILED", "automation a-1 Failed: 500"),
+        (-1, check, "SUCCEEDED", None),
+    ):
+        source.runs.append(
+            SimpleNamespace(
+                wave_number=2,
+                arn=f"action:wave2:{spec['when']}1:{spec['type']}",
+                adapter="action-lambda",
+                status=status,
+                error=error,
+                operation_id="a-1",
+                started_at=at(400),
+                finished_at=at(410),
+                stage=stage,
+                action=spec,
+                detail={"output": "<ok>"},
+            )
+        )
+
+    app = model.build(source)["waves"][1]
+    page = html.render(model.build(source))
+
+    assert [(a["phase"], a["type"], a["target"], a["status"]) for a in app["actions"]] == [
+        ("pre", "lambda", "arn:aws:lambda:us-west-2:1:function:check", "SUCCEEDED"),
+        ("post", "ssm-automation", "smoke", "FAILED"),
+    ]
+    assert app["resourceCount"] == 2 and "action:wave2:post1:ssm-automation" in [f["arn"] for f in app["failures"]]
+    assert "<h2>Wave actions</h2>" in page and "&lt;ok&gt;" in page and "<ok>" not in page

@@ -302,3 +302,20 @@ def test_a_batch_that_cannot_start_fails_every_member_with_its_error(units):
     assert [step(r) for r in runs] == [Envelope(r, RS.FAILED.value) for r in runs]
     assert {units.tables.runs[r].error for r in runs} == {"quota exceeded"}
     assert units.tables.batches[batch_id].status == BatchStatus.FAILED
+
+
+def test_an_action_s_start_stays_its_owner_s_for_its_whole_timeout_so_a_duplicate_task_never_invokes_twice(units):
+    (run_id,) = running_wave(units, "scripted")
+    run = units.tables.runs[run_id]
+    run.action = {"type": "lambda", "functionArn": "arn:aws:lambda:us-west-2:1:function:f", "timeoutSeconds": 300}
+    run.status, run.start_attempts, run.heartbeat_at = RS.STARTING.value, 1, units.tables.now
+    run.started_at = units.tables.now
+    adapter = Scripted()
+    units.tables.now += timedelta(seconds=CLAIM + 1)  # a resource's claim would be stale by now
+
+    assert isinstance(recovery(units, adapter).step(run_id), PollAgain)
+    assert adapter.begun == [] and run.start_attempts == 1
+
+    units.tables.now += timedelta(seconds=300)  # its timeout passed: it is TIMED_OUT, never started again
+    assert recovery(units, adapter).step(run_id) == Envelope(run_id, RS.TIMED_OUT.value)
+    assert adapter.begun == []

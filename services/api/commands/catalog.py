@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shared.db.engine import Database
 from shared.domain.errors import (
+    InvalidWaveAction,
     MissingProtectionGroup,
     NameTaken,
     PlanExecuting,
@@ -33,7 +34,7 @@ from shared.store import audit, executions, groups, plans
 from shared.store.audit import Action, Entity
 
 from ..auth import Principal
-from ..schemas import GroupCreate, GroupUpdate, PlanCreate, PlanUpdate
+from ..schemas import GroupCreate, GroupUpdate, PlanCreate, PlanUpdate, SsmAutomationAction, WaveSpec
 
 CREATE, UPDATE, DELETE = Action.CREATE, Action.UPDATE, Action.DELETE
 GROUP, PLAN = Entity.PROTECTION_GROUP, Entity.RECOVERY_PLAN
@@ -209,6 +210,7 @@ def _plan_fields(conn: Connection, request: PlanCreate) -> dict[str, Any]:
             if gid not in known:
                 field = f"waves[{index}].protectionGroupIds[{position}]"
                 raise MissingProtectionGroup(field, gid, field=field)
+    _check_actions(waves)
     return {
         "name": request.name,
         "description": request.description,
@@ -216,6 +218,22 @@ def _plan_fields(conn: Connection, request: PlanCreate) -> dict[str, Any]:
         "auto_waves": None,
         "approvals": _approvals(request),
     }
+
+
+def _check_actions(waves: list[WaveSpec]) -> None:
+    """An SSM action runs in its own region, else in its wave's first protection group's: a wave without
+    groups must name it (a Lambda function's region is in its ARN)."""
+    for index, wave in enumerate(waves):
+        if wave.protection_group_ids:
+            continue
+        for kind, actions in (("preActions", wave.pre_actions), ("postActions", wave.post_actions)):
+            for position, action in enumerate(actions):
+                needs_region = isinstance(action, SsmAutomationAction) and action.region is None
+                if needs_region and not action.document_name.startswith("arn:"):
+                    raise InvalidWaveAction(
+                        f"waves[{index}].{kind}[{position}].region",
+                        "required: the wave has no protection group whose region the automation could run in",
+                    )
 
 
 def _approvals(request: PlanCreate) -> dict[str, Any] | None:

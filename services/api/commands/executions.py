@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Row
 
+from shared.domain.actions import RESOURCE_STAGE
 from shared.domain.errors import (
     ExecutionNotCancellable,
     ExecutionNotFound,
@@ -174,7 +175,8 @@ class ExecutionCommands:
                     {"wave_number": w.number, "arn": f.arn, "adapter": f.evaluation.adapter}
                     for w in resolved.waves
                     for f in w.resources
-                ],
+                ]
+                + [run for w in resolved.waves for run in w.action_runs()],
             )
             if resolved.invalid:  # the timeline says who skipped what
                 uow.events.append(
@@ -230,7 +232,7 @@ class ExecutionCommands:
             next_wave = uow.waves.get(execution_id, before) if before else None
             if next_wave is not None:
                 uow.waves.pass_gate(execution_id, before)
-                count = len(uow.resources.for_wave(execution_id, before))
+                count = len(uow.resources.for_wave(execution_id, before, RESOURCE_STAGE))  # not its actions
             uow.publish(AdvanceExecution(execution_id))
         if next_wave is None:
             return ActionResult(row, f"Resumed {execution_id}")
@@ -277,10 +279,17 @@ class ExecutionCommands:
             source = self._source(uow, request)
             wave_specs = [_wave_spec(w) for w in uow.waves.list_for(source.id)]
             wanted = _ever_started if request.phase is Phase.CLEANUP else (lambda r: r.status == "SUCCEEDED")
+            earlier = uow.resources.list_for(source.id)
             runs = [
                 {"wave_number": r.wave_number, "arn": r.arn, "adapter": r.adapter}
-                for r in uow.resources.list_for(source.id)
-                if wanted(r)
+                for r in earlier
+                if r.action is None and wanted(r)
+            ]
+            # a phase runs the waves' actions again: they are told the phase (docs/architecture.md, "Wave actions")
+            actions = [
+                {"wave_number": r.wave_number, "arn": r.arn, "adapter": r.adapter, "stage": r.stage, "action": r.action}
+                for r in earlier
+                if r.action is not None
             ]
             if not runs:
                 raise NoResources(
@@ -288,7 +297,7 @@ class ExecutionCommands:
                     field="sourceExecutionId",
                 )
             phase_request = replace(request, mode=Mode(source.mode))
-            row = self._insert(uow, principal, phase_request, plan, wave_specs, runs)
+            row = self._insert(uow, principal, phase_request, plan, wave_specs, runs + actions)
         return _accepted(principal, row, len(wave_specs), len(runs), following=f" following {source.id}")
 
     @staticmethod
@@ -334,7 +343,7 @@ class ExecutionCommands:
             )
         uow.waves.insert_many(row.id, wave_specs)
         uow.resources.insert_many(row.id, runs)
-        taken = uow.resource_locks.acquire(row.id, (r["arn"] for r in runs))
+        taken = uow.resource_locks.acquire(row.id, (r["arn"] for r in runs if r.get("action") is None))
         if taken:  # raising rolls the whole start back
             raise ResourceInActiveExecution(taken)
         uow.publish(StartExecution(row.id))

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.aws.discovery import AccountAccess
-from shared.aws.preflight import PreflightProbe, Target
+from shared.aws.preflight import ActionTarget, PreflightProbe, Target
 from shared.db.engine import Database
 from shared.domain import preflight as rules
+from shared.domain.actions import ActionType
 from shared.domain.arns import Arn, InvalidArn
 from shared.domain.autowaves import AutoWave, rto_estimate_minutes
 from shared.domain.errors import PreflightFailed
@@ -82,13 +83,37 @@ class Preflight:
                 targets.append(
                     Target(found.arn, found.evaluation.adapter or "", wave.number, region, access, found.tags)
                 )
+        actions = [
+            self._action_target(run, accounts, used_accounts) for wave in resolved.waves for run in wave.action_runs()
+        ]
         checks += [self.probe.role_check(account, access) for account, access in sorted(used_accounts.items())]
         checks += self.probe.checks(targets)
+        checks += self.probe.action_checks(actions)
         if not with_forecast:
             return Evaluation(checks, {})
         rto = self.forecast(resolved, history)
         checks.append(_forecast_check(rto))
         return Evaluation(checks, rto)
+
+    def _action_target(
+        self, run: dict[str, Any], accounts: dict[str, Any], used: dict[str, AccountAccess]
+    ) -> ActionTarget:
+        """Where a wave action runs (its account's role when that is a registered target account)."""
+        spec = run["action"]
+        where = spec["planField"]
+        if spec["type"] == ActionType.LAMBDA:
+            name, field = spec["functionArn"], f"{where}.functionArn"
+            account, region = _place(name, None)
+        else:
+            name, field = spec["documentName"], f"{where}.documentName"
+            account, region = spec.get("accountId") or "", spec.get("region") or self.probe.sessions.default_region
+        access = AccountAccess()
+        registered = accounts.get(account)
+        if registered is not None:
+            access = used.setdefault(
+                account, AccountAccess(registered.account_id, registered.role_arn, registered.external_id)
+            )
+        return ActionTarget(field, spec["type"], name, region, access)
 
     def gate(self, resolved: ResolvedPlan, *, force: bool) -> list[dict[str, str]]:
         """Refuse a start whose preflight has errors, unless forced (the API lets only recovery-managers

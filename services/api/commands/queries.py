@@ -59,6 +59,8 @@ class ExecutionQueries:
         by_wave: dict[int, list] = {}
         for run in runs:
             by_wave.setdefault(run.wave_number, []).append(run)
+        for listed in by_wave.values():  # in the order they run: pre-actions, resources, post-actions
+            listed.sort(key=lambda run: (run.stage, run.id))
         totals: Counter[str] = Counter()
         wave_views = []
         for wave in wave_rows:

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Row
 
 from shared.aws.discovery import AccountAccess, Discovery, DiscoveryError
 from shared.db.engine import Database
+from shared.domain.actions import runs_for_wave
 from shared.domain.autowaves import group_into_waves
 from shared.domain.errors import (
     AccountNotRegistered,
@@ -64,6 +65,22 @@ class ResolvedWave:
     on_failure: str
     timeout_seconds: int
     resources: list[Found] = field(default_factory=list)
+    pre_actions: list[dict[str, Any]] = field(default_factory=list)  # as stored with the plan (camelCase)
+    post_actions: list[dict[str, Any]] = field(default_factory=list)
+    region: str | None = None  # of its first protection group (of an auto-waved plan's selection): where
+    account_id: str | None = None  # its SSM actions run by default
+    where: str | None = None  # its actions' place in the plan (default waves[number - 1])
+
+    def action_runs(self) -> list[dict[str, Any]]:
+        """The resource-run rows of its actions (:func:`shared.domain.actions.runs_for_wave`)."""
+        return runs_for_wave(
+            self.number,
+            self.pre_actions,
+            self.post_actions,
+            region=self.region,
+            account_id=self.account_id,
+            where=self.where,
+        )
 
     @property
     def rto_target_minutes(self) -> int | None:
@@ -158,7 +175,9 @@ class Resolver:
             return resolved
         by_arn = {f.arn: f for f in found}
         gates = set(spec.get("pauseBeforeWaves") or [])
+        actions = {entry["wave"]: (index, entry) for index, entry in enumerate(spec.get("waveActions") or [])}
         for wave in group_into_waves(f.evaluation for f in found):
+            index, entry = actions.get(wave.number, (None, {}))
             resolved.waves.append(
                 ResolvedWave(
                     number=wave.number,
@@ -167,6 +186,11 @@ class Resolver:
                     on_failure=spec.get("onFailure", "continue"),
                     timeout_seconds=int(spec.get("timeoutSeconds", DEFAULT_WAVE_TIMEOUT_SECONDS)),
                     resources=[by_arn[e.arn] for e in wave.resources],
+                    pre_actions=list(entry.get("preActions") or []),
+                    post_actions=list(entry.get("postActions") or []),
+                    region=spec["region"],
+                    account_id=spec.get("accountId"),
+                    where=f"autoWaves.waveActions[{index}]" if index is not None else None,
                 )
             )
         _sort_rest(resolved, found)
@@ -180,8 +204,17 @@ class Resolver:
         seen: set[str] = set()
         everything: list[Found] = []
         for number, wave in enumerate(plan.waves, start=1):
+            first = by_id.get(wave["protectionGroupIds"][0]) if wave["protectionGroupIds"] else None
             target = ResolvedWave(
-                number, wave["name"], wave["pauseBeforeWave"], wave["onFailure"], wave["timeoutSeconds"]
+                number,
+                wave["name"],
+                wave["pauseBeforeWave"],
+                wave["onFailure"],
+                wave["timeoutSeconds"],
+                pre_actions=list(wave.get("preActions") or []),
+                post_actions=list(wave.get("postActions") or []),
+                region=first.region if first is not None else None,
+                account_id=first.account_id if first is not None else None,
             )
             for gid in wave["protectionGroupIds"]:
                 if gid not in selections:

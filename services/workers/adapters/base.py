@@ -48,6 +48,7 @@ class ResourceContext:
     failover: str = "auto"  # the execution's failover (shared.domain.failover.Failover): how Aurora moves
     allow_data_loss: bool = False  # the execution's allowDataLoss, or a data loss approval for this run
     data_loss_approved_by: str | None = None  # who approved data loss for this run's cluster (a data loss pause)
+    action: dict[str, Any] = field(default_factory=dict)  # a wave action's spec (shared/domain/actions.py)
     attempt: int = 1  # the run's attempt: a retry (issue 12) starts attempt 2, 3, ...
 
     @property

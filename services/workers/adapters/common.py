@@ -100,11 +100,13 @@ class AwsAdapter(Adapter):
         region: str | None,
         service: str | None = None,
         account_id: str | None = None,
+        read_timeout: float | None = None,
     ) -> Any:
         """A client for ``service`` (default: the adapter's) in ``region``, as the resource's account.
 
         With the target account's role (``where.role_arn``) the client assumes it; the account id is
         checked against the role's. Without a role the worker's own credentials are used.
+        ``read_timeout``: see :meth:`shared.aws.sessions.SessionFactory.client`.
         """
         if not region:
             raise Failed(f"no region to call {service or self.service} in")
@@ -115,6 +117,7 @@ class AwsAdapter(Adapter):
             account_id=account_id if role else None,
             role_arn=role,
             external_id=where.external_id if role else None,
+            read_timeout=read_timeout,
         )
 
     @staticmethod

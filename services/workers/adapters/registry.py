@@ -32,4 +32,4 @@ def build_all(**dependencies: Any) -> dict[str, Adapter]:
 
 def _load_builtin() -> None:
     """Import the built-in adapters; each registers itself under its name."""
-    from . import aurora, drs, ecs, lambda_fn, route53, simulated  # noqa: F401
+    from . import actions, aurora, drs, ecs, lambda_fn, route53, simulated  # noqa: F401

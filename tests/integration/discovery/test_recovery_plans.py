@@ -28,7 +28,13 @@ def test_an_auto_waved_plan_is_stored_with_its_selection_and_no_explicit_waves(c
     assert response.status_code == 201, response.get_json()
     plan = response.get_json()
     assert plan["waves"] == []
-    assert plan["autoWaves"] == {**AUTO, "pauseBeforeWaves": [2], "onFailure": "continue", "timeoutSeconds": 3600}
+    assert plan["autoWaves"] == {
+        **AUTO,
+        "pauseBeforeWaves": [2],
+        "onFailure": "continue",
+        "timeoutSeconds": 3600,
+        "waveActions": [],
+    }
 
 
 def test_a_plan_with_both_waves_and_auto_waves_is_a_400_naming_auto_waves(client, admin):
