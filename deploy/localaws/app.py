@@ -89,7 +89,7 @@ class LocalAwsApp:
                 account,
                 call.region,
                 str(seen.get("status", "?")).split(" ", 1)[0],
-                f" ({fault.value})" if fault else "",
+                fault.label(),
                 elapsed_ms,
             )
 

@@ -34,6 +34,14 @@ class Fault:
     outage: bool = False
     delay: float = 0.0
 
+    def label(self) -> str:
+        """How the call log names the fault ("" for none)."""
+        if self.outage:
+            return " (outage)"
+        if self.throttled:
+            return " (throttled)"
+        return f" (delayed {self.delay:g}s)" if self.delay else ""
+
 
 NO_FAULT = Fault()
 
