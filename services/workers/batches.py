@@ -180,14 +180,18 @@ class LaunchBatchMember:
     ) -> Envelope | PollAgain | None:
         """Move a STARTING member along with its started (or failed) batch; None: poll it now."""
         if batch.status == BatchStatus.FAILED:
-            uow.resources.move(work.id, RS.STARTING, RS.FAILED, actor=ACTOR, values={"error": batch.error})
+            uow.resources.move(
+                work.id, RS.STARTING, RS.FAILED, actor=ACTOR, values={"error": batch.error}, attempt=work.attempt
+            )
             return Envelope(work.id, uow.resources.load_work(work.id).status)
         if batch.status != BatchStatus.STARTED:
             return PollAgain(self.timing.short_wait())
         member = (batch.outcomes or {}).get(str(work.id))
         if member is None:  # not a member when the batch started (it was terminal then): nothing was started
             error = f"batch {batch.id} started without this resource"
-            uow.resources.move(work.id, RS.STARTING, RS.FAILED, actor=ACTOR, values={"error": error})
+            uow.resources.move(
+                work.id, RS.STARTING, RS.FAILED, actor=ACTOR, values={"error": error}, attempt=work.attempt
+            )
             return Envelope(work.id, uow.resources.load_work(work.id).status)
         detail = dict(member.get("detail") or {})
         moved = uow.resources.move(
@@ -196,6 +200,7 @@ class LaunchBatchMember:
             RS.IN_PROGRESS,
             actor=ACTOR,
             values={"operation_id": batch.operation_id, "detail": detail or None},
+            attempt=work.attempt,
         )
         if moved is None:  # another delivery of this run moved it
             return PollAgain(self.timing.short_wait())

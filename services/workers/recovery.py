@@ -115,6 +115,7 @@ class Recovery:
                 RS.TIMED_OUT,
                 actor=ACTOR,
                 values={"error": f"{what} timeout of {deadline[1]}s reached"},
+                attempt=work.attempt,
             )
             return Envelope(work.id, RS.TIMED_OUT.value)
         return None
@@ -147,6 +148,7 @@ class Recovery:
                 actor=ACTOR,
                 values={"operation_id": started.operation_id, "detail": started.detail or None},
                 message=started.decision and f"{work.arn}: {started.decision}",
+                attempt=work.attempt,
             )
         if moved is None:
             return PollAgain(self.timing.short_wait())

@@ -178,7 +178,12 @@ def record(uow: UnitOfWork, ctx: ResourceContext, progress: Progress) -> Envelop
     target = RS.SUCCEEDED if progress.outcome is Outcome.SUCCEEDED else RS.FAILED
     detail = {**ctx.detail, **progress.detail} or None
     moved = uow.resources.move(
-        ctx.resource_run_id, RS.IN_PROGRESS, target, actor=ACTOR, values={"error": progress.error, "detail": detail}
+        ctx.resource_run_id,
+        RS.IN_PROGRESS,
+        target,
+        actor=ACTOR,
+        values={"error": progress.error, "detail": detail},
+        attempt=ctx.attempt,  # a late answer about an earlier attempt leaves a retry's new one alone
     )
     if moved is None:
         return Envelope(ctx.resource_run_id, uow.resources.load_work(ctx.resource_run_id).status)
@@ -194,7 +199,9 @@ def finish(
     carries whatever status the run ends up in."""
     values, logged = ({"error": error, "error_code": code}, {"errorCode": code}) if code else ({"error": error}, None)
     with units() as uow:
-        uow.resources.move(work.id, expected, RS.FAILED, actor=ACTOR, values=values, detail=logged)
+        uow.resources.move(
+            work.id, expected, RS.FAILED, actor=ACTOR, values=values, detail=logged, attempt=work.attempt
+        )
         current = uow.resources.load_work(work.id)
     return Envelope(work.id, current.status)
 

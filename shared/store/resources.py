@@ -122,16 +122,19 @@ def move(
     values: dict[str, Any] | None = None,
     message: str | None = None,
     detail: dict[str, Any] | None = None,
+    attempt: int | None = None,
 ) -> Row | None:
     """Compare-and-set one resource run; terminal moves (and moves with a `message`) are also written to
-    the timeline by the same statement. Returns the updated row (with the database clock as `now`), or
-    None when another writer won."""
+    the timeline by the same statement. With `attempt`, only that attempt of the run moves: what a worker
+    learnt about an earlier attempt never lands on the new one a retry made. Returns the updated row (with
+    the database clock as `now`), or None when another writer won."""
     values = values or {}
     logged = bool(message) or target in RESOURCE_TERMINAL
-    statement = _move_statement(expected, target, tuple(sorted(values)), logged, bool(message))
+    statement = _move_statement(expected, target, tuple(sorted(values)), logged, bool(message), attempt is not None)
     params = {
         "run_id": run_id,
         **{f"v_{k}": v for k, v in values.items()},
+        **({"attempt": attempt} if attempt is not None else {}),
     }
     if logged:
         params |= {"kind": f"resource.{target.value.lower()}", "actor": actor, "event_detail": detail or {}}
@@ -141,7 +144,12 @@ def move(
 
 @functools.lru_cache(maxsize=128)
 def _move_statement(
-    expected: ResourceStatus, target: ResourceStatus, keys: tuple[str, ...], logged: bool, has_message: bool
+    expected: ResourceStatus,
+    target: ResourceStatus,
+    keys: tuple[str, ...],
+    logged: bool,
+    has_message: bool,
+    of_attempt: bool = False,
 ):
     """The statement of one shape of move, built once: building it costs more than running it (this is
     the hot path of every wave). With `logged` it is WITH moved AS (UPDATE ...), logged AS (INSERT ...
@@ -153,12 +161,10 @@ def _move_statement(
         changes["start_attempts"] = R.c.start_attempts + 1
     if target in RESOURCE_TERMINAL:
         changes["finished_at"] = func.clock_timestamp()
-    moved = (
-        update(R)
-        .where(R.c.id == bindparam("run_id"), guard(R.c.status, expected, target))
-        .values(**changes)
-        .returning(*R.c, func.clock_timestamp().label("now"))
-    )
+    where = [R.c.id == bindparam("run_id"), guard(R.c.status, expected, target)]
+    if of_attempt:
+        where.append(R.c.attempt == bindparam("attempt"))
+    moved = update(R).where(*where).values(**changes).returning(*R.c, func.clock_timestamp().label("now"))
     if not logged:
         return moved
     rows = moved.cte("moved")

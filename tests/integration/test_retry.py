@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import text
-from support import TERMINAL, all_at_once, create_plan, sim, start, wait_for
+from support import TERMINAL, all_at_once, create_plan, insert_execution, sim, start, wait_for
+
+from shared.domain.states import ResourceStatus as RS
+from shared.store import plans, resources
 
 
 def runs_by_arn(execution: dict) -> dict[str, dict]:
@@ -189,3 +192,17 @@ def test_a_skipped_failure_counts_as_accepted_and_resume_continues_to_completed(
     assert entry["actor"].endswith("(admin)") and "decommissioned" in entry["message"]
     late = client.post(f"/v1/executions/{execution_id}/skip", json={"arn": failing, "reason": "x"}, headers=admin)
     assert late.status_code == 409 and late.get_json()["error"]["code"] == "EXECUTION_NOT_PAUSED"
+
+
+def test_a_status_write_for_an_earlier_attempt_matches_no_row_in_postgres(db):
+    with db.engine.begin() as conn:
+        plan = plans.create(conn, name="attempt guard", description=None, waves=[], created_by="t")
+        execution = insert_execution(conn, plan, {1: [sim("db-guarded")]})
+        (run,) = resources.for_wave(conn, execution.id, 1)
+        conn.execute(text("UPDATE resource_runs SET attempt = 2 WHERE id = :id"), {"id": run.id})
+
+        late = resources.move(conn, run.id, RS.PENDING, RS.STARTING, actor="t", attempt=1)
+        own = resources.move(conn, run.id, RS.PENDING, RS.STARTING, actor="t", attempt=2)
+
+    assert late is None
+    assert (own.status, own.attempt) == ("STARTING", 2)

@@ -331,10 +331,10 @@ class FakeResources(_Store):
     def list_for(self, execution_id):
         return [copy.copy(r) for r in self.t.runs.values() if r.execution_id == execution_id]
 
-    def move(self, run_id, expected, target, *, actor, values=None, message=None, detail=None):
+    def move(self, run_id, expected, target, *, actor, values=None, message=None, detail=None, attempt=None):
         check_move(expected, target)
         run = self.t.runs.get(run_id)
-        if run is None or run.status != expected.value:
+        if run is None or run.status != expected.value or attempt not in (None, run.attempt):
             return None
         run.status = target.value
         run.heartbeat_at = self.t.now

@@ -3,14 +3,17 @@ before the run's wave runs again: wave N+1 never starts before wave N is termina
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fakes import FakeUnits, add_execution
 from test_retry_commands import run_wave, started
 from test_worker_step import Scripted
 
 from services.api.commands.retry import RetryCommands
 from services.scheduler.orchestrator import Orchestrator
+from services.workers.adapters.base import Outcome, Progress
 from services.workers.recovery import Recovery
-from services.workers.work import Envelope
+from services.workers.work import Envelope, Work, record
 from shared.domain.states import ExecutionStatus, ResourceStatus, WaveStatus
 
 ES, WS, RS = ExecutionStatus, WaveStatus, ResourceStatus
@@ -37,3 +40,23 @@ def test_a_stale_task_of_a_retried_run_claims_nothing_until_its_wave_runs_again(
     recovery.step(third)  # now its wave runs: the run starts, with a fresh deadline
     assert [ctx.resource_run_id for ctx in adapter.begun] == [first, third]
     assert units.tables.runs[third].status == RS.IN_PROGRESS
+
+
+def test_a_late_answer_about_an_earlier_attempt_never_lands_on_the_retry_s_new_attempt():
+    units = FakeUnits()
+    execution_id = add_execution(units, [1], status=ES.PENDING, adapter="scripted")
+    started(units, execution_id, [[RS.FAILED]])
+    (run_id,) = units.tables.runs
+    RetryCommands(units).retry(execution_id, "alice")
+    Orchestrator(units).advance(execution_id)
+    recovery = Recovery(units, {"scripted": Scripted()}, poll_interval=5, claim_timeout=30, error_backoff=2)
+    recovery.step(run_id)  # attempt 2 starts and is being polled
+    assert (units.tables.runs[run_id].attempt, units.tables.runs[run_id].status) == (2, RS.IN_PROGRESS)
+    with units() as uow:  # a worker still polling attempt 1's operation comes back with its answer
+        current = Work.of(uow.resources.load_work(run_id)).context()
+        late = record(uow, replace(current, attempt=1), Progress(Outcome.SUCCEEDED))
+
+    assert late == Envelope(run_id, RS.IN_PROGRESS.value)
+    assert units.tables.runs[run_id].status == RS.IN_PROGRESS  # attempt 2 goes on, its own answer decides
+    with units() as uow:
+        assert record(uow, current, Progress(Outcome.SUCCEEDED)) == Envelope(run_id, RS.SUCCEEDED.value)
