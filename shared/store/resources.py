@@ -134,7 +134,7 @@ def move(
     params = {
         "run_id": run_id,
         **{f"v_{k}": v for k, v in values.items()},
-        **({"attempt": attempt} if attempt is not None else {}),
+        **({"of_attempt": attempt} if attempt is not None else {}),
     }
     if logged:
         params |= {"kind": f"resource.{target.value.lower()}", "actor": actor, "event_detail": detail or {}}
@@ -163,7 +163,7 @@ def _move_statement(
         changes["finished_at"] = func.clock_timestamp()
     where = [R.c.id == bindparam("run_id"), guard(R.c.status, expected, target)]
     if of_attempt:
-        where.append(R.c.attempt == bindparam("attempt"))
+        where.append(R.c.attempt == bindparam("of_attempt"))
     moved = update(R).where(*where).values(**changes).returning(*R.c, func.clock_timestamp().label("now"))
     if not logged:
         return moved
