@@ -15,7 +15,8 @@ moto keeps the functions (``create_function``, ``update_function_configuration``
   ``inputs.LocalAwsOutcome`` is ``Failed``, ``TimedOut`` or ``Cancelled`` ends the automation so, with
   ``inputs.Message`` (or a default) as its ``FailureMessage``; any other step succeeds at once. Values
   may name parameters (``{{ Outcome }}``), filled from those given or the document's defaults. Every
-  step's ``inputs.Message`` becomes an output ``<step>.Message``.
+  step's ``inputs.Message`` becomes an output ``<step>.Message``. ``StopAutomationExecution`` ends one
+  still in progress ``Cancelled`` (one already ended: ``InvalidAutomationStatusUpdateException``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,12 @@ from werkzeug.wrappers import Response
 from deploy.localaws.awscall import AwsCall
 from deploy.localaws.errors import AwsError, json_response, request_id
 
-OPERATIONS = {("lambda", "Invoke"), ("ssm", "StartAutomationExecution"), ("ssm", "GetAutomationExecution")}
+OPERATIONS = {
+    ("lambda", "Invoke"),
+    ("ssm", "StartAutomationExecution"),
+    ("ssm", "GetAutomationExecution"),
+    ("ssm", "StopAutomationExecution"),
+}
 ENDINGS = frozenset({"Failed", "TimedOut", "Cancelled"})
 _DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$")
 _PARAMETER = re.compile(r"\{\{\s*([\w.-]+)\s*\}\}")
@@ -65,8 +71,11 @@ class Automation:
     parameters: dict[str, list[str]]
     steps: list[Step]
     started: float
+    stopped: float | None = None  # when StopAutomationExecution ended it
 
     def view(self, now: float) -> dict[str, Any]:
+        if self.stopped is not None:
+            now = min(now, self.stopped)
         elapsed, status, failure, outputs = now - self.started, "InProgress", None, {}
         end = self.started
         for step in self.steps:
@@ -80,6 +89,8 @@ class Automation:
                 break
         else:
             status = "Success"
+        if status == "InProgress" and self.stopped is not None:
+            status, failure, end = "Cancelled", "Stopped by StopAutomationExecution", self.stopped
         answer: dict[str, Any] = {
             "AutomationExecutionId": self.automation_id,
             "DocumentName": self.document,
@@ -111,6 +122,8 @@ class Actions:
             return self._invoke(call, account)
         if call.operation == "StartAutomationExecution":
             return self._start(call, account, body)
+        if call.operation == "StopAutomationExecution":
+            return self._stop(call, account, body)
         return self._get(call, account, body)
 
     # --- Lambda ------------------------------------------------------------------------------------
@@ -170,13 +183,28 @@ class Actions:
         return json_response({"AutomationExecutionId": automation.automation_id})
 
     def _get(self, call: AwsCall, account: str, body: dict[str, Any]) -> Response:
+        view = self._automation(call, account, body).view(self.clock())
+        return json_response({"AutomationExecution": view}, content_type="application/x-amz-json-1.1")
+
+    def _stop(self, call: AwsCall, account: str, body: dict[str, Any]) -> Response:
+        automation = self._automation(call, account, body)
+        with self.lock:
+            now = self.clock()
+            if automation.view(now)["AutomationExecutionStatus"] != "InProgress":
+                raise AwsError(
+                    "InvalidAutomationStatusUpdateException",
+                    f"The automation execution {automation.automation_id} has already ended",
+                )
+            automation.stopped = now
+        return json_response({}, content_type="application/x-amz-json-1.1")
+
+    def _automation(self, call: AwsCall, account: str, body: dict[str, Any]) -> Automation:
         wanted = str(body.get("AutomationExecutionId") or "")
         with self.lock:
             automation = self.automations.get((account, call.region, wanted))
         if automation is None:
             raise AwsError("AutomationExecutionNotFoundException", f"Automation execution {wanted} not found")
-        view = automation.view(self.clock())
-        return json_response({"AutomationExecution": view}, content_type="application/x-amz-json-1.1")
+        return automation
 
 
 def _fill(value: Any, values: dict[str, str]) -> str:

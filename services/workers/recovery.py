@@ -98,8 +98,7 @@ class Recovery:
             return work.updated(reclaimed)
         return work
 
-    @staticmethod
-    def _refuse_or_expire(uow: UnitOfWork, work: Work) -> Envelope | None:
+    def _refuse_or_expire(self, uow: UnitOfWork, work: Work) -> Envelope | None:
         if work.status is RS.PENDING and work.execution_status in (
             ExecutionStatus.CANCELLING,
             ExecutionStatus.CANCELLED,
@@ -109,16 +108,28 @@ class Recovery:
         deadline = work.deadline()
         if deadline is not None and work.now >= deadline[0]:
             what = "action" if work.action is not None else "wave"
+            stopped = self._abandon(uow, work)
             uow.resources.move(
                 work.id,
                 work.status,
                 RS.TIMED_OUT,
                 actor=ACTOR,
-                values={"error": f"{what} timeout of {deadline[1]}s reached"},
+                values={"error": f"{what} timeout of {deadline[1]}s reached" + (f"; {stopped}" if stopped else "")},
                 attempt=work.attempt,
             )
             return Envelope(work.id, RS.TIMED_OUT.value)
         return None
+
+    def _abandon(self, uow: UnitOfWork, work: Work) -> str | None:
+        """Stop what a timed-out run left running, where its adapter can (best effort: the timeout stands)."""
+        adapter = self.adapters.get(work.adapter)
+        if adapter is None or work.operation_id is None:
+            return None
+        try:
+            return adapter.abandon(work.context(self.roles.access(uow, adapter, work.account(), work.detail)))
+        except Exception as error:  # AWS said no, or did not answer: the run times out all the same
+            log.warning("[%s] %s: could not stop %s: %s", work.execution_id, work.arn, work.operation_id, error)
+            return None
 
     def _start(self, adapter: Adapter, work: Work, access: Access) -> Envelope | PollAgain:
         source: dict = {}

@@ -319,3 +319,33 @@ def test_an_action_s_start_stays_its_owner_s_for_its_whole_timeout_so_a_duplicat
     units.tables.now += timedelta(seconds=300)  # its timeout passed: it is TIMED_OUT, never started again
     assert recovery(units, adapter).step(run_id) == Envelope(run_id, RS.TIMED_OUT.value)
     assert adapter.begun == []
+
+
+class Stoppable(Scripted):
+    """Scripted, and stops a timed-out operation as told (an exception: AWS refused)."""
+
+    def __init__(self, stop: Any) -> None:
+        super().__init__()
+        self.stop, self.abandoned = stop, []
+
+    def abandon(self, ctx: ResourceContext) -> str | None:
+        self.abandoned.append(ctx.operation_id)
+        return _play([self.stop], None)
+
+
+@pytest.mark.parametrize(
+    ("stop", "error"),
+    [
+        ("op-1 stopped", "wave timeout of 60s reached; op-1 stopped"),
+        (Failed("AccessDenied"), "wave timeout of 60s reached"),  # best effort: the timeout stands
+    ],
+)
+def test_a_run_past_its_timeout_has_its_operation_stopped_where_the_adapter_can(units, stop, error):
+    (run_id,) = running_wave(units, "scripted", timeout=60)
+    run = units.tables.runs[run_id]
+    run.status, run.operation_id = RS.IN_PROGRESS.value, "op-1"
+    adapter = Stoppable(stop)
+    units.tables.now += timedelta(seconds=61)
+
+    assert recovery(units, adapter).step(run_id) == Envelope(run_id, RS.TIMED_OUT.value)
+    assert adapter.abandoned == ["op-1"] and run.error == error

@@ -26,7 +26,7 @@ from shared.domain.actions import context, lambda_payload, ssm_parameters, trunc
 from shared.domain.arns import location
 
 from .base import Failed, Outcome, Progress, ResourceContext, Started
-from .common import AwsAdapter, aws_value
+from .common import DONE_ALREADY, AwsAdapter, aws, aws_value
 from .registry import register
 
 IP, OK, KO = Outcome.IN_PROGRESS, Outcome.SUCCEEDED, Outcome.FAILED
@@ -148,3 +148,16 @@ class SsmAction(ActionAdapter):
             reason = answer.get("FailureMessage") or "no reason given"
             return Progress(KO, observed, f"automation {execution_id} {state}: {reason}")
         return Progress(IP, observed)
+
+    def abandon(self, ctx: ResourceContext) -> str | None:
+        """A timed-out automation is stopped (``Cancel``): drwave no longer waits for it, so it must not go
+        on changing things unwatched."""
+        ssm = self._client(ctx)
+        execution_id = ctx.operation_id
+        stopped = aws(
+            lambda: ssm.stop_automation_execution(AutomationExecutionId=execution_id, Type="Cancel"),
+            f"ssm.stop_automation_execution {execution_id}",
+            done_already=("InvalidAutomationStatusUpdateException",),  # it ended meanwhile
+        )
+        return None if stopped is DONE_ALREADY else f"automation {execution_id} stopped"
+

@@ -141,6 +141,12 @@ class Adapter(ABC):
     def status(self, ctx: ResourceContext) -> Progress:
         """Poll the operation `ctx.operation_id`."""
 
+    def abandon(self, ctx: ResourceContext) -> str | None:
+        """Stop the operation `ctx.operation_id` of a run that timed out, where AWS can stop it (an SSM
+        Automation); what was done, for the run's error, or None (most operations cannot be stopped: a
+        drill's cleanup undoes what they made)."""
+        return None
+
 
 @dataclass(frozen=True)
 class BatchContext:

@@ -203,6 +203,20 @@ def test_an_ssm_automation_that_fails_fails_its_action_with_ssm_s_message(api, l
     assert '"mode":"recovery"' in post["error"]
 
 
+def test_an_ssm_automation_that_outlasts_its_timeout_times_out_and_is_stopped_in_ssm(api, localaws, document, aws):
+    slow = document(seconds=600)
+    post = {"type": "ssm-automation", "documentName": slow, "timeoutSeconds": 2}
+    plan = api.plan([{"name": "App", "arns": [sim("app-1")], "postActions": [post]}])
+
+    done = api.wait(api.start(plan, mode="recovery"))
+
+    (action,) = [r for r in _runs(done) if r["kind"] == "action"]
+    assert (done["status"], action["status"]) == ("COMPLETED_WITH_FAILURES", "TIMED_OUT")
+    assert action["error"] == f"action timeout of 2s reached; automation {action['operationId']} stopped"
+    automation = aws("ssm").get_automation_execution(AutomationExecutionId=action["operationId"])
+    assert automation["AutomationExecution"]["AutomationExecutionStatus"] == "Cancelled"
+
+
 def test_validation_names_the_action_whose_function_or_document_does_not_exist(api, localaws, function):
     missing_function = f"arn:aws:lambda:{DR}:{ACCOUNT}:function:gone-{uuid.uuid4().hex[:6]}"
     plan = api.plan(
