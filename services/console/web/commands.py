@@ -31,9 +31,11 @@ def approvals_of(execution_id: str) -> list[dict[str, Any]]:
     return services().approvals.list(execution_id) if has_approvals() else []
 
 
-def approve(execution_id: str, comment: str | None) -> str:
+def approve(execution_id: str, comment: str | None, allow_data_loss: bool = False) -> str:
+    """Approve the gate (``allow_data_loss``: at a data loss pause, the clusters waiting for it fail over)."""
     if has_approvals():
-        return services().approvals.approve(require(APPROVE_ENDPOINT), execution_id, comment).message
+        principal = require(APPROVE_ENDPOINT)
+        return services().approvals.approve(principal, execution_id, comment, allow_data_loss=allow_data_loss).message
     message = services().executions.resume(require("executions.resume_execution"), execution_id).message
     return message + (" (comment not recorded: this server has no approvals)" if comment else "")
 

@@ -22,6 +22,7 @@ from services.api.schemas import (
     PreviewRequest,
 )
 from services.api.views.catalog import _plan_view
+from shared.domain.failover import DATA_LOSS_APPROVAL_REQUIRED
 from shared.domain.progress import Mode, Phase
 from shared.domain.roles import Permission
 from shared.domain.states import EXECUTION_RETRYABLE, RESOURCE_FAILED, ExecutionStatus
@@ -155,6 +156,8 @@ def actions_for(execution: dict) -> list[str]:
     shown = []
     if status is ES.PAUSED and commands.may_approve():
         shown.append("approve")
+        if commands.has_approvals() and awaiting_data_loss(execution):
+            shown.append("allow-data-loss")
     if status is ES.RUNNING and not execution["pauseRequested"] and may("executions.pause_execution"):
         shown.append("pause")
     if status in (ES.PENDING, ES.RUNNING, ES.PAUSED) and may("executions.cancel_execution"):
@@ -170,12 +173,24 @@ def actions_for(execution: dict) -> list[str]:
     return shown
 
 
+def awaiting_data_loss(execution: dict) -> list[str]:
+    """The clusters a data loss pause asks about: failed for want of a data loss approval, none given yet."""
+    return [
+        run["arn"]
+        for wave in execution["waves"]
+        for run in wave["resources"]
+        if run["status"] == "FAILED"
+        and run.get("errorCode") == DATA_LOSS_APPROVAL_REQUIRED
+        and not run.get("dataLossApprovedBy")
+    ]
+
+
 @bp.get("/executions/<execution_id>")
 def execution(execution_id: str):
     detail = _execution(execution_id)
     return page(
         "console/execution.html", execution=detail, events=_events(execution_id), actions=actions_for(detail),
-        approvals=commands.approvals_of(execution_id),
+        approvals=commands.approvals_of(execution_id), data_loss=awaiting_data_loss(detail),
     )
 
 
@@ -189,7 +204,13 @@ def execution_live(execution_id: str):
 @bp.get("/executions/<execution_id>/actions")
 def execution_actions(execution_id: str):
     detail = _execution(execution_id)
-    return page("console/_execution_actions.html", fragment=True, execution=detail, actions=actions_for(detail))
+    return page(
+        "console/_execution_actions.html",
+        fragment=True,
+        execution=detail,
+        actions=actions_for(detail),
+        data_loss=awaiting_data_loss(detail),
+    )
 
 
 def _done(execution_id: str, message: str):
@@ -200,7 +221,8 @@ def _done(execution_id: str, message: str):
 @bp.post("/executions/<execution_id>/approve")
 def approve(execution_id: str):
     comment = request.form.get("comment", "").strip() or None
-    return _done(execution_id, commands.approve(execution_id, comment))
+    allow_data_loss = request.form.get("allowDataLoss") == "true"
+    return _done(execution_id, commands.approve(execution_id, comment, allow_data_loss))
 
 
 @bp.post("/executions/<execution_id>/pause")

@@ -3,7 +3,10 @@ primary Region is out (an outage rule on the local AWS), with the real aurora ad
 
 from __future__ import annotations
 
+import re
+
 import pytest
+import requests
 from support import sim
 
 PRIMARY, DR = "us-east-1", "us-west-2"
@@ -143,3 +146,37 @@ def test_allow_data_loss_where_no_cluster_waits_for_it_is_a_409_naming_the_field
     assert refused["error"]["code"] == "NO_DATA_LOSS_APPROVAL_PENDING"
     assert refused["error"]["details"]["field"] == "allowDataLoss"
     api.post(f"/v1/executions/{execution_id}/cancel", {}, expect=200)
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_the_web_console_offers_data_loss_at_a_data_loss_pause_and_its_approval_fails_the_cluster_over(
+    api, aws_stack, localaws, aws, orders, runs_of
+):
+    localaws.post("faults", PRIMARY_OUTAGE)
+    plan = api.plan([{"name": "Data", "arns": [orders["secondary"]]}])
+    execution_id, _ = _paused_for_data_loss(api, plan, orders)
+    console, base = requests.Session(), f"{aws_stack.api_url}/console"
+    token = api.http.headers["Authorization"].split(" ", 1)[1]
+    login = console.post(
+        f"{base}/login", data={"token": token, "csrf_token": _csrf(console.get(f"{base}/login").text)}, timeout=30
+    )
+    assert login.status_code == 200 and login.url.endswith("/console/executions"), login.text
+
+    page = console.get(f"{base}/executions/{execution_id}", timeout=30).text
+    assert re.search(r'<input id="allow-data-loss" name="allowDataLoss" type="checkbox" value="true">', page)
+    assert f"Allow data loss: fail over <code>{orders['secondary']}</code>" in page
+    approved = console.post(
+        f"{base}/executions/{execution_id}/approve",
+        data={"csrf_token": _csrf(page), "comment": "us-east-1 is gone", "allowDataLoss": "true"},
+        timeout=60,
+    )
+
+    assert approved.status_code == 200 and f"Data loss approved for {execution_id}" in approved.text
+    done = api.wait(execution_id)
+    assert done["status"] == "COMPLETED", runs_of(done)
+    assert writer(aws) == orders["secondary"]
+    assert runs_of(done)[orders["secondary"]]["dataLossApprovedBy"] == "adapters-admin"
+    assert "allowDataLoss" not in console.get(f"{base}/executions/{execution_id}", timeout=30).text
