@@ -134,7 +134,7 @@ class Orchestrator:
                 if data_loss_of_wave is not None:  # its clusters are asked about once (docs: "Graceful, then …")
                     uow.resources.ask_data_loss(execution_id, data_loss_of_wave)
                 after_last = data_loss_of_wave == before_wave  # no wave left to run: it pauses at the last one
-                where = f"after wave {before_wave}" if after_last else f"before wave {before_wave}"
+                where = f"at wave {before_wave}" if after_last else f"before wave {before_wave}"
                 row = uow.executions.move(
                     execution_id,
                     status,

@@ -272,6 +272,9 @@ def _between_stages(snapshot: ExecutionSnapshot, wave: WaveSnapshot) -> Step:
         return FinishWave(wave.number, wave_outcome(wave))
     if snapshot.status is ExecutionStatus.CANCELLING:
         return StopWave(wave.number, WaveStatus.CANCELLED, snapshot.cancel_reason or "cancelled", current.number)
+    if wave.awaiting_data_loss:  # whatever onFailure, as between waves: asked before the next stage runs
+        asked = _ask_for_data_loss(wave, [])
+        return replace(asked, reason=f"{asked.reason} (before {wave.stage_name(following)})")
     if current.failed:
         what = f"wave {wave.number} '{wave.name}': {wave.stage_name(current.number)} failed"
         if wave.on_failure is OnFailure.ABORT:

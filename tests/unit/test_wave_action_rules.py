@@ -4,6 +4,7 @@ answer is kept; and how a wave with actions moves from stage to stage (next_step
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from pydantic import ValidationError
@@ -231,3 +232,17 @@ def test_stages_a_retry_left_terminal_are_passed_over():
     assert next_step(execution(retried_post)) == StartWave(1, 1)
     retried_pre = staged(stage=-1, pre=(0, 0), resources=(0, 0), post=(0, 0))
     assert next_step(execution(retried_pre)) == FinishWave(1, WS.SUCCEEDED)
+
+
+def test_a_cluster_awaiting_a_data_loss_approval_is_asked_about_before_the_post_actions_whatever_on_failure():
+    reason = "primary Region us-east-1 unreachable for arn:c: approve data loss to fail over"
+    for on_failure in OnFailure:
+        wave = replace(
+            staged(stage=0, pre=(0, 0), resources=(0, 1), on_failure=on_failure),
+            awaiting_data_loss=1,
+            data_loss_reason=reason,
+        )
+        step = next_step(execution(wave))
+        assert step == Pause(1, f"{reason} (before post-action 1)", data_loss_of_wave=1), on_failure
+    asked = staged(stage=0, pre=(0, 0), resources=(0, 1), on_failure=OnFailure.PAUSE, passed_stage=0)
+    assert next_step(execution(asked)) == StartStage(1, 1, 0)  # asked once: a plain resume goes on

@@ -3,7 +3,9 @@ primary Region is out (an outage rule on the local AWS), with the real aurora ad
 
 from __future__ import annotations
 
+import json
 import re
+import uuid
 
 import pytest
 import requests
@@ -180,3 +182,34 @@ def test_the_web_console_offers_data_loss_at_a_data_loss_pause_and_its_approval_
     assert writer(aws) == orders["secondary"]
     assert runs_of(done)[orders["secondary"]]["dataLossApprovedBy"] == "adapters-admin"
     assert "allowDataLoss" not in console.get(f"{base}/executions/{execution_id}", timeout=30).text
+
+
+def test_a_wave_with_a_post_action_asks_about_data_loss_before_it_and_runs_it_after_the_failover(
+    api, localaws, aws, orders, runs_of
+):
+    localaws.post("faults", PRIMARY_OUTAGE)
+    smoke = f"smoke-{uuid.uuid4().hex[:8]}"
+    steps = [{"name": "check", "action": "aws:executeScript", "inputs": {"Message": "writer answers"}}]
+    aws("ssm", DR).create_document(
+        Name=smoke,
+        Content=json.dumps({"schemaVersion": "0.3", "mainSteps": steps}),
+        DocumentType="Automation",
+        DocumentFormat="JSON",
+    )
+    post = {"type": "ssm-automation", "documentName": smoke}
+    plan = api.plan([{"name": "Data", "arns": [orders["secondary"]], "postActions": [post]}])
+    execution_id = api.start(plan, mode="recovery")
+    paused = api.wait(execution_id, {"PAUSED", "COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"})
+    reason = f"primary Region {PRIMARY} unreachable for {orders['secondary']}: approve data loss to fail over"
+    assert (paused["status"], paused["statusReason"]) == ("PAUSED", f"{reason} (before post-action 1)"), paused
+    (action,) = [r for w in paused["waves"] for r in w["resources"] if r["kind"] == "action"]
+    assert action["status"] == "PENDING"  # the post-action waits for the decision
+
+    api.post(f"/v1/executions/{execution_id}/approve", {"allowDataLoss": True}, expect=200)
+
+    done = api.wait(execution_id)
+    assert done["status"] == "COMPLETED", runs_of(done)
+    assert writer(aws) == orders["secondary"]
+    cluster = runs_of(done)[orders["secondary"]]
+    (action,) = [r for w in done["waves"] for r in w["resources"] if r["kind"] == "action"]
+    assert action["status"] == "SUCCEEDED" and action["startedAt"] >= cluster["finishedAt"]
