@@ -22,6 +22,7 @@ import boto3
 import psycopg
 import pytest
 import requests
+from aurora_support import make_orders
 from botocore.config import Config
 from sqlalchemy.engine import make_url
 from support import PATIENCE, fresh_local_aws, open_database
@@ -107,6 +108,12 @@ def aws(aws_endpoint: str, localaws: LocalAwsAdmin) -> Callable[..., Any]:
         config=Config(retries={"total_max_attempts": 1}),
         **STATIC,
     )
+
+
+@pytest.fixture
+def orders(aws: Callable[..., Any]) -> dict[str, str]:
+    """The global database ``orders`` (aurora_support.py): ``{"primary": arn, "secondary": arn}``."""
+    return make_orders(aws)
 
 
 @pytest.fixture

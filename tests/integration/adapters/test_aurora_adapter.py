@@ -3,33 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from aurora_support import DR, PRIMARY, writer
 
 from services.workers.adapters.base import Outcome
 
-PRIMARY, DR = "us-east-1", "us-west-2"
 OK, KO = Outcome.SUCCEEDED, Outcome.FAILED
-
-
-@pytest.fixture
-def orders(aws):
-    """Global database ``orders``: writer ``orders-use1`` (us-east-1), secondary ``orders-usw2`` (us-west-2)."""
-    aws("rds", PRIMARY).create_global_cluster(GlobalClusterIdentifier="orders", Engine="aurora-postgresql")
-    primary = aws("rds", PRIMARY).create_db_cluster(
-        DBClusterIdentifier="orders-use1",
-        Engine="aurora-postgresql",
-        GlobalClusterIdentifier="orders",
-        MasterUsername="drwave",
-        MasterUserPassword="localaws-password",
-    )["DBCluster"]["DBClusterArn"]
-    secondary = aws("rds", DR).create_db_cluster(
-        DBClusterIdentifier="orders-usw2", Engine="aurora-postgresql", GlobalClusterIdentifier="orders"
-    )["DBCluster"]["DBClusterArn"]
-    return {"primary": primary, "secondary": secondary}
-
-
-def writer(aws) -> str:
-    (cluster,) = aws("rds", DR).describe_global_clusters(GlobalClusterIdentifier="orders")["GlobalClusters"]
-    return next(m["DBClusterArn"] for m in cluster["GlobalClusterMembers"] if m["IsWriter"])
 
 
 def test_a_drill_switches_the_writer_over_to_the_dr_cluster_without_data_loss(adapters, localaws, aws, orders, phase):

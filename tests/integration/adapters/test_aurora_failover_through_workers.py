@@ -7,34 +7,11 @@ import json
 import re
 import uuid
 
-import pytest
 import requests
+from aurora_support import DR, PRIMARY, writer
 from support import sim
 
-PRIMARY, DR = "us-east-1", "us-west-2"
 PRIMARY_OUTAGE = {"service": "rds", "operation": "*", "region": PRIMARY, "outage": True}
-
-
-@pytest.fixture
-def orders(aws):
-    """Global database ``orders``: writer in us-east-1, secondary ``orders-usw2`` in us-west-2 (the resource)."""
-    aws("rds", PRIMARY).create_global_cluster(GlobalClusterIdentifier="orders", Engine="aurora-postgresql")
-    primary = aws("rds", PRIMARY).create_db_cluster(
-        DBClusterIdentifier="orders-use1",
-        Engine="aurora-postgresql",
-        GlobalClusterIdentifier="orders",
-        MasterUsername="drwave",
-        MasterUserPassword="localaws-password",
-    )["DBCluster"]["DBClusterArn"]
-    secondary = aws("rds", DR).create_db_cluster(
-        DBClusterIdentifier="orders-usw2", Engine="aurora-postgresql", GlobalClusterIdentifier="orders"
-    )["DBCluster"]["DBClusterArn"]
-    return {"primary": primary, "secondary": secondary}
-
-
-def writer(aws) -> str:
-    (cluster,) = aws("rds", DR).describe_global_clusters(GlobalClusterIdentifier="orders")["GlobalClusters"]
-    return next(m["DBClusterArn"] for m in cluster["GlobalClusterMembers"] if m["IsWriter"])
 
 
 def messages(api, execution_id: str) -> list[str]:
