@@ -252,10 +252,12 @@ def _before_pending_wave(
         if previous.on_failure is OnFailure.PAUSE and not wave.gate_passed:
             return Pause(wave.number, f"wave {previous.number} '{previous.name}' had failures")
     if not wave.gate_passed:
-        if snapshot.pause_requested and previous is not None:
-            return Pause(wave.number, "pause requested", gate=False)
+        # a gate first: a requested pause at a gate is the gate's pause, so resuming it is an approval
+        # under the plan's policy, never a way round it
         if wave.pause_before:
             return Pause(wave.number, f"approval required before wave {wave.number} '{wave.name}'")
+        if snapshot.pause_requested and previous is not None:
+            return Pause(wave.number, "pause requested", gate=False)
     if wave.total == 0:
         return SkipWave(wave.number, "no resources in this wave")
     return StartWave(wave.number, wave.stage_after()) if wave.staged else StartWave(wave.number)

@@ -173,3 +173,29 @@ def test_fifty_concurrent_approvals_of_a_two_approval_gate_record_two_grants_and
     assert len(granted["grants"]) == 2
     timeline = client.get(f"/v1/executions/{execution_id}/events", headers=admin).get_json()["items"]
     assert [e["kind"] for e in timeline].count("execution.running") == 2  # the start and one resume
+
+
+def test_a_pause_requested_before_a_two_person_gate_still_needs_both_approvals(client, admin, token_for):
+    plan = create_plan(
+        client,
+        admin,
+        [
+            {"name": "db", "arns": [sim("db-slow", 3000)]},
+            {"name": "app", "arns": [sim("app")], "pauseBeforeWave": True},
+        ],
+        approvals={"recoveryRequired": 2},
+    )
+    execution_id = start(client, admin, plan, mode="recovery")
+    wait_for(client, admin, execution_id, {"RUNNING"} | TERMINAL)
+    paused = client.post(f"/v1/executions/{execution_id}/pause", headers=admin)
+    assert paused.status_code == 200, paused.get_json()
+    assert wait_for(client, admin, execution_id, {"PAUSED"} | TERMINAL)["status"] == "PAUSED"
+    [pending] = approvals_of(client, admin, execution_id)
+    assert (pending["wave"], pending["status"], pending["required"]) == (2, "pending", 2)
+
+    resumed = client.post(f"/v1/executions/{execution_id}/resume", headers=token_for("operator"))
+
+    assert resumed.status_code == 200, resumed.get_json()
+    assert resumed.get_json()["execution"]["status"] == "PAUSED"  # one of two: the gate holds
+    assert approve(client, token_for("recovery-manager"), execution_id).status_code == 200
+    assert wait_for(client, admin, execution_id, TERMINAL)["status"] == "COMPLETED"

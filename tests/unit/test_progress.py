@@ -69,6 +69,11 @@ def test_a_pause_request_parks_after_the_current_wave():
     assert isinstance(step, Pause) and step.before_wave == 2 and step.reason == "pause requested"
 
 
+def test_a_pause_requested_before_a_gate_is_the_gate_s_pause_with_its_approval_request():
+    step = next_step(execution(wave(1, WS.SUCCEEDED), wave(2, pause_before=True), pause_requested=True))
+    assert step == Pause(2, "approval required before wave 2 'w2'", gate=True)
+
+
 def test_failures_with_continue_go_on_to_the_next_wave():
     assert next_step(execution(wave(1, WS.COMPLETED_WITH_FAILURES), wave(2))) == StartWave(2)
 
