@@ -11,9 +11,7 @@ the same records what it started as a stray of the batch. See docs/architecture.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import replace
-from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Row
@@ -25,14 +23,11 @@ from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 from .accounts import Access, AccountRoles
 from .adapters.base import BatchAdapter, BatchContext, BatchStarted, Failed, Outcome, Progress, RetryLater
+from .kept import KeptAlive, beat_every
 from .work import ACTOR, Envelope, LearnedDurations, PollAgain, Timing, Work, earlier_details, record
 
 log = logging.getLogger(__name__)
 RS = ResourceStatus
-CLAIM_BEATS = 3
-"""Heartbeats of a start claim per claim timeout while its claimant is inside AWS."""
-LEAST_BEAT = 0.1
-"""The shortest wait between two such heartbeats (a claim timeout near zero must not spin)."""
 
 
 class LaunchBatchMember:
@@ -123,7 +118,7 @@ class LaunchBatchMember:
         started: BatchStarted | None = None
         error: str | None = None
         try:
-            with KeptClaim(self.units, claim, work.id, max(self.timing.claim_timeout / CLAIM_BEATS, LEAST_BEAT)):
+            with kept_claim(self.units, claim, work.id, beat_every(self.timing.claim_timeout)):
                 started = adapter.start_batch(batch_ctx)
         except RetryLater as deferred:
             log.warning("[%s] batch %s: start deferred: %s", work.execution_id, batch_id, deferred)
@@ -233,42 +228,15 @@ class LaunchBatchMember:
             return {batch.id: {"error": f"status failed: {error}"} for batch in batches}
 
 
-class KeptClaim:
-    """Keeps a batch's start claim (and the claimant's run) fresh from a background thread while the
-    claimant is inside AWS, every ``every`` seconds, so no other member re-claims a start that is alive.
-    A worker that dies takes the thread with it: its claim goes stale and is re-claimed, as designed."""
+def kept_claim(units: UnitOfWorkFactory, claim: Row, run_id: int, every: float) -> KeptAlive:
+    """A batch's start claim (and the claimant's run) kept fresh while the claimant is inside AWS."""
 
-    def __init__(self, units: UnitOfWorkFactory, claim: Row, run_id: int, every: float) -> None:
-        self.units = units
-        self.batch_id = claim.id
-        self.attempts = claim.start_attempts
-        self.run_id = run_id
-        self.every = every
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"claim-{claim.id}", daemon=True)
+    def beat(uow: UnitOfWork) -> bool:
+        kept = uow.launch_batches.keep_claim(claim.id, claim.start_attempts)
+        uow.resources.heartbeat(run_id)
+        return kept
 
-    def __enter__(self) -> KeptClaim:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _beat(self) -> None:
-        while not self._stop.wait(self.every):
-            try:
-                with self.units(autocommit=True) as uow:
-                    kept = uow.launch_batches.keep_claim(self.batch_id, self.attempts)
-                    uow.resources.heartbeat(self.run_id)
-            except Exception:  # Postgres unreachable for a moment: try again at the next beat
-                log.exception("batch %s: keeping the start claim failed", self.batch_id)
-                continue
-            if not kept:
-                log.warning("batch %s: start claim %s was taken over while starting", self.batch_id, self.attempts)
-                return
+    return KeptAlive(units, beat, every, f"batch {claim.id} start claim {claim.start_attempts}")
 
 
 def _batch_context(work: Work, batch: Row, access: Access, **known: Any) -> BatchContext:

@@ -12,6 +12,7 @@ comes from :mod:`.accounts`.
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager, nullcontext
 
 from shared.domain.progress import Phase
 from shared.domain.states import RESOURCE_TERMINAL, ExecutionStatus, ResourceStatus
@@ -20,6 +21,7 @@ from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from .accounts import NO_ROLE, Access, AccountRoles
 from .adapters.base import Adapter, BatchAdapter, Failed, Outcome, Progress, ResourceContext, RetryLater
 from .batches import LaunchBatchMember
+from .kept import KeptAlive, beat_every
 from .work import ACTOR, Envelope, LearnedDurations, PollAgain, Timing, Work, earlier_details, finish, record
 
 log = logging.getLogger(__name__)
@@ -137,7 +139,8 @@ class Recovery:
             with self.units() as uow:
                 source = earlier_details(uow, adapter, work, [work.arn]).get(work.arn, {})
         try:
-            started = adapter.begin(work.context(access, source))
+            with self._kept_start(adapter, work):
+                started = adapter.begin(work.context(access, source))
         except RetryLater as error:  # throttled even after botocore's retries: give the claim back, try again
             log.warning("[%s] %s: start deferred: %s", work.execution_id, work.arn, error)
             with self.units() as uow:
@@ -165,6 +168,17 @@ class Recovery:
             return PollAgain(self.timing.short_wait())
         work = work.updated(moved)
         return self._poll(work, adapter, work.context(access))
+
+    def _kept_start(self, adapter: Adapter, work: Work) -> AbstractContextManager:
+        """An AWS start keeps its claim alive while it waits for AWS (kept.py); a local one is instant."""
+        if not adapter.uses_aws:
+            return nullcontext()
+        return KeptAlive(
+            self.units,
+            lambda uow: uow.resources.keep_start(work.id, work.start_attempts),
+            beat_every(self.timing.claim_timeout),
+            f"{work.arn} start claim {work.start_attempts}",
+        )
 
     def _poll(self, work: Work, adapter: Adapter, ctx: ResourceContext) -> Envelope | PollAgain:
         progress = self._safe_status(adapter, ctx)

@@ -200,6 +200,16 @@ def reclaim_stale_start(conn: Connection, run_id: int, attempts: int, stale_seco
     ).first()
 
 
+def keep_start(conn: Connection, run_id: int, attempts: int) -> bool:
+    """The claimant's heartbeat while a lone start is inside AWS (CAS on attempts); False once the start
+    was recorded or re-claimed."""
+    return bool(
+        conn.execute(
+            update(R).where(*_unrecorded_start(run_id, attempts)).values(heartbeat_at=func.clock_timestamp())
+        ).rowcount
+    )
+
+
 def release_start(conn: Connection, run_id: int, attempts: int) -> bool:
     """A start that hit a retryable AWS error gives its claim back (CAS on attempts): the next delivery of
     the run's task re-claims it at once instead of waiting for the claim to go stale."""

@@ -408,6 +408,13 @@ class FakeResources(_Store):
         run.heartbeat_at = self.t.now
         return copy.copy(run)
 
+    def keep_start(self, run_id, attempts):
+        run = self.t.runs.get(run_id)
+        if run is None or run.status != RS.STARTING or run.start_attempts != attempts or run.operation_id:
+            return False
+        run.heartbeat_at = self.t.now
+        return True
+
     def release_start(self, run_id, attempts):
         run = self.t.runs[run_id]
         if run.status != RS.STARTING or run.start_attempts != attempts or run.operation_id is not None:

@@ -14,7 +14,7 @@ from fakes import FakeUnits, add_execution
 from support import PATIENCE
 
 from services.workers.adapters.base import BatchAdapter, BatchContext, BatchStarted, Outcome, Progress, ResourceContext
-from services.workers.batches import KeptClaim
+from services.workers.batches import kept_claim
 from services.workers.recovery import Recovery
 from services.workers.work import PollAgain
 from shared.domain.batches import EarlierOperations
@@ -165,7 +165,7 @@ def test_the_claim_keeper_never_refreshes_a_claim_another_member_took_over(units
     units.tables.now += timedelta(minutes=1)
     run = units.tables.runs[runs[0]]
 
-    with KeptClaim(units, lost, runs[0], every=0.01):
+    with kept_claim(units, lost, runs[0], every=0.01):
         wait_until(lambda: run.heartbeat_at == units.tables.now)  # it has beaten once
 
     assert units.tables.batches[batch_id].claimed_at == taken.claimed_at

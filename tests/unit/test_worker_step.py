@@ -3,11 +3,13 @@ retry later, time out, and launch batches (one start for all members, one shared
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from fakes import FakeUnits, add_execution
+from support import PATIENCE
 
 from services.workers.adapters.base import (
     Adapter,
@@ -349,3 +351,45 @@ def test_a_run_past_its_timeout_has_its_operation_stopped_where_the_adapter_can(
 
     assert recovery(units, adapter).step(run_id) == Envelope(run_id, RS.TIMED_OUT.value)
     assert adapter.abandoned == ["op-1"] and run.error == error
+
+
+class SlowAwsStart(Scripted):
+    """A lone AWS start that runs ``during`` (what happens while it waits for AWS) before it answers."""
+
+    uses_aws = True
+
+    def __init__(self, during: Any) -> None:
+        super().__init__()
+        self.during = during
+
+    def _start(self, ctx: ResourceContext) -> Started:
+        if not self.begun:
+            self.during()
+        return super()._start(ctx)
+
+    instantiate = activate = cleanup = replicate = _start
+
+
+def test_a_slow_lone_start_keeps_its_claim_alive_so_a_redelivered_task_never_starts_it_twice(units):
+    (run_id,) = running_wave(units, "scripted", timeout=86400)
+    run = units.tables.runs[run_id]
+    rival: list[Any] = []
+
+    def slow_aws() -> None:  # throttled retries: the claim's age passes the claim timeout many times over
+        units.tables.now += timedelta(hours=1)
+        deadline = time.monotonic() + PATIENCE
+        while run.heartbeat_at != units.tables.now:  # the claimant's heartbeat lands from its thread
+            assert time.monotonic() < deadline, "the start claim was never kept alive"
+            time.sleep(0.01)
+        rival.append(hasty.step(run_id))  # the same run's task, redelivered
+
+    adapter = SlowAwsStart(slow_aws)
+    patient, hasty = (
+        Recovery(units, {"scripted": adapter}, poll_interval=POLL, claim_timeout=0.3, error_backoff=BACKOFF)
+        for _ in range(2)
+    )
+
+    patient.step(run_id)
+
+    assert isinstance(rival[0], PollAgain) and len(adapter.begun) == 1
+    assert (run.status, run.start_attempts, run.operation_id) == (RS.IN_PROGRESS, 1, f"op-{run_id}")

@@ -8,7 +8,7 @@ import pytest
 from support import all_at_once, insert_execution
 
 from shared.domain.batches import EarlierOperations
-from shared.domain.states import ExecutionStatus
+from shared.domain.states import ExecutionStatus, ResourceStatus
 from shared.store import events, executions, launch_batches, plans, resources
 
 DRS = "arn:aws:drs:us-west-2:123456789012:source-server/s-{:017x}"
@@ -190,6 +190,22 @@ def test_a_claimants_heartbeat_keeps_only_its_own_claim_fresh(db, batch_rows):
 
     assert kept and refreshed > first.claimed_at
     assert not lost and (after.start_attempts, after.claimed_at) == (2, taken.claimed_at)
+
+
+def test_a_lone_starts_heartbeat_keeps_only_its_own_unrecorded_claim_fresh(db, batch_rows):
+    run = batch_rows["runs"][0]
+    with db.engine.begin() as conn:
+        claimed = resources.move(conn, run.id, ResourceStatus.PENDING, ResourceStatus.STARTING, actor="t")
+        kept = resources.keep_start(conn, run.id, claimed.start_attempts)
+        retaken = resources.reclaim_stale_start(conn, run.id, claimed.start_attempts, stale_seconds=0)
+        lost = resources.keep_start(conn, run.id, claimed.start_attempts)
+        resources.move(
+            conn, run.id, ResourceStatus.STARTING, ResourceStatus.IN_PROGRESS, actor="t", values={"operation_id": "op"}
+        )
+        recorded = resources.keep_start(conn, run.id, retaken.start_attempts)
+
+    assert kept and retaken is not None and retaken.start_attempts == claimed.start_attempts + 1
+    assert not lost and not recorded  # re-claimed by another, then recorded: the heartbeat stops
 
 
 def test_a_stray_recorded_before_or_after_the_winning_start_stays_on_the_batch(db, batch_rows):
