@@ -66,13 +66,14 @@ class Reconciler:
             report.started += 1
 
         with self.uow() as uow:
-            for run in uow.resources.overdue_in_running_waves():
+            for run in uow.resources.overdue_in_running_waves(self.stale_seconds):
+                what = "action" if run.is_action else "wave"
                 moved = uow.resources.move(
                     run.id,
                     ResourceStatus(run.status),
                     ResourceStatus.TIMED_OUT,
                     actor="reconciler",
-                    values={"error": "wave timeout reached"},
+                    values={"error": f"{what} timeout reached (its worker was silent)"},
                 )
                 report.timed_out += moved is not None
 

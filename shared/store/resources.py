@@ -371,9 +371,11 @@ def stale_in_running_waves(conn: Connection, stale_seconds: float, limit: int = 
     )
 
 
-def overdue_in_running_waves(conn: Connection, limit: int = 1000) -> list[Row]:
-    """Unfinished runs past their timeout (the worker that should time them out may be gone): a resource's
-    wave timeout from the wave's start, an action's own from its claim (``Work.deadline``)."""
+def overdue_in_running_waves(conn: Connection, silent_seconds: float = 0, limit: int = 1000) -> list[Row]:
+    """Unfinished runs past their timeout whose worker is gone: no sign of life for `silent_seconds` (a
+    live worker times its run out itself, and stops what it can: ``Recovery._refuse_or_expire``). The
+    timeout is a resource's wave timeout from the wave's start, an action's own from its claim
+    (``Work.deadline``)."""
     action_seconds = cast(R.c.action["timeoutSeconds"].astext, Integer)
     deadline = case(
         (
@@ -382,14 +384,19 @@ def overdue_in_running_waves(conn: Connection, limit: int = 1000) -> list[Row]:
         ),
         else_=R.c.started_at + func.make_interval(0, 0, 0, 0, 0, 0, action_seconds),
     )
+    now = literal_column("clock_timestamp()")
+    silent = or_(
+        R.c.heartbeat_at.is_(None), R.c.heartbeat_at < now - func.make_interval(0, 0, 0, 0, 0, 0, silent_seconds)
+    )
     return list(
         conn.execute(
-            select(R.c.id, R.c.status, R.c.execution_id)
+            select(R.c.id, R.c.status, R.c.execution_id, R.c.action.is_not(None).label("is_action"))
             .select_from(_with_wave())
             .where(
                 wave_runs.c.status == WaveStatus.RUNNING.value,
                 R.c.status.not_in([s.value for s in RESOURCE_TERMINAL]),
-                deadline < literal_column("clock_timestamp()"),
+                deadline < now,
+                silent,
             )
             .limit(limit)
         )

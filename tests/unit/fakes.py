@@ -367,13 +367,14 @@ class FakeResources(_Store):
         if detail is not None:
             run.detail = detail
 
-    def overdue_in_running_waves(self):
+    def overdue_in_running_waves(self, silent_seconds=0):
         overdue = []
         for run in self.t.runs.values():
             wave = self.t.waves[(run.execution_id, run.wave_number)]
             running = wave.status == WS.RUNNING and run.status not in RESOURCE_TERMINAL and wave.started_at
-            if running and wave.started_at + timedelta(seconds=wave.timeout_seconds) < self.t.now:
-                overdue.append(copy.copy(run))
+            silent = run.heartbeat_at is None or run.heartbeat_at < self.t.now - timedelta(seconds=silent_seconds)
+            if running and silent and wave.started_at + timedelta(seconds=wave.timeout_seconds) < self.t.now:
+                overdue.append(SimpleNamespace(**vars(run), is_action=run.action is not None))
         return overdue
 
     def stale_in_running_waves(self, stale_seconds):

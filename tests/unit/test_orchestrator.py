@@ -185,16 +185,21 @@ def test_the_reconciler_starts_an_execution_whose_start_message_was_lost(units):
     assert [type(m) for m in units.publisher.sent] == [DispatchWave]
 
 
-def test_the_reconciler_times_out_resources_past_their_waves_timeout(units):
+def test_the_reconciler_times_out_resources_past_their_waves_timeout_whose_worker_went_silent(units):
     execution_id = add_execution(units, [2], waves={1: {"timeout_seconds": 10}})
     Orchestrator(units).advance(execution_id)
     first, second = sorted(units.tables.runs)
     units.tables.runs[first].status = RS.SUCCEEDED.value
     units.tables.now += timedelta(seconds=11)
-    units.tables.runs[second].heartbeat_at = units.tables.now  # alive, but too late
+    units.tables.runs[second].heartbeat_at = units.tables.now  # too late, but its worker is alive: its own to end
+    assert reconciler(units).run_once().timed_out == 0
+
+    units.tables.now += timedelta(seconds=31)  # silent longer than stale_seconds: its worker is gone
     report = reconciler(units).run_once()
+
     assert report.timed_out == 1
     assert units.tables.runs[second].status == RS.TIMED_OUT
+    assert units.tables.runs[second].error == "wave timeout reached (its worker was silent)"
     assert units.tables.executions[execution_id].status == ES.COMPLETED_WITH_FAILURES
 
 
