@@ -28,7 +28,7 @@ from shared.domain.states import ExecutionStatus
 from shared.messaging import AdvanceExecution
 from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-from .executions import ExecutionCommands
+from .executions import ExecutionCommands, existing
 from .retry import RetryCommands, RetryOptions
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ class ApprovalCommands:
                 break
         else:
             with self.uow() as uow:
-                raise ExecutionNotPaused(execution_id, self._get(uow, execution_id).status)
+                raise ExecutionNotPaused(execution_id, existing(uow, execution_id).status)
         if outcome == NO_GATE and allow_data_loss:  # a requested pause: no cluster waits for data loss
             raise NoDataLossAwaited(execution_id)
         if outcome == NO_GATE:  # a requested pause: nothing to approve, resume as before
@@ -170,7 +170,7 @@ class ApprovalCommands:
             values={"paused_before_wave": None, "status_reason": None},
         )
         if row is None:
-            raise ExecutionNotPaused(execution_id, self._get(uow, execution_id).status)
+            raise ExecutionNotPaused(execution_id, existing(uow, execution_id).status)
         uow.waves.pass_gate(execution_id, wave)
         uow.publish(AdvanceExecution(execution_id))
         name = uow.waves.get(execution_id, wave).name
@@ -202,15 +202,9 @@ class ApprovalCommands:
         message = f"Data loss approved for {execution_id} by {principal.name}: {len(arns)} cluster(s) fail over"
         return ApprovalResult(retried.execution, message, granted)
 
-    @staticmethod
-    def _get(uow: UnitOfWork, execution_id: str) -> Row:
-        row = uow.executions.get(execution_id)
-        if row is None:
-            raise ExecutionNotFound(execution_id)
-        return row
 
     def _paused(self, uow: UnitOfWork, execution_id: str) -> Row:
-        row = self._get(uow, execution_id)
+        row = existing(uow, execution_id)
         if row.status != ES.PAUSED:
             raise ExecutionNotPaused(execution_id, row.status)
         return row

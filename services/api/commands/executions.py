@@ -198,11 +198,11 @@ class ExecutionCommands:
 
     def pause(self, principal: Principal, execution_id: str) -> ActionResult:
         with self.uow() as uow:
-            current = self._get(uow, execution_id)
+            current = existing(uow, execution_id)
             if current.status != ES.RUNNING or not uow.executions.set_fields(
                 execution_id, ES.RUNNING, pause_requested=True
             ):
-                raise ExecutionNotRunning(execution_id, self._get(uow, execution_id).status)
+                raise ExecutionNotRunning(execution_id, existing(uow, execution_id).status)
             uow.events.append(
                 execution_id,
                 "execution.pause_requested",
@@ -217,7 +217,7 @@ class ExecutionCommands:
         """PAUSED -> RUNNING; the gate of the wave it paused before is passed, and the scheduler is told to
         advance (it starts that wave)."""
         with self.uow() as uow:
-            current = self._get(uow, execution_id)
+            current = existing(uow, execution_id)
             before = current.paused_before_wave
             row = uow.executions.move(
                 execution_id,
@@ -228,7 +228,7 @@ class ExecutionCommands:
                 values={"paused_before_wave": None, "status_reason": None},
             )
             if row is None:
-                raise ExecutionNotPaused(execution_id, self._get(uow, execution_id).status)
+                raise ExecutionNotPaused(execution_id, existing(uow, execution_id).status)
             next_wave = uow.waves.get(execution_id, before) if before else None
             if next_wave is not None:
                 uow.waves.pass_gate(execution_id, before)
@@ -243,7 +243,7 @@ class ExecutionCommands:
     def cancel(self, principal: Principal, execution_id: str) -> ActionResult:
         for _ in range(CANCEL_ATTEMPTS):
             with self.uow() as uow:
-                current = self._get(uow, execution_id)
+                current = existing(uow, execution_id)
                 if current.status not in (ES.PENDING, ES.RUNNING, ES.PAUSED):
                     raise ExecutionNotCancellable(execution_id, current.status)
                 row = uow.executions.move(
@@ -259,7 +259,7 @@ class ExecutionCommands:
                     break
         else:
             with self.uow() as uow:
-                raise ExecutionNotCancellable(execution_id, self._get(uow, execution_id).status)
+                raise ExecutionNotCancellable(execution_id, existing(uow, execution_id).status)
         return ActionResult(
             row, f"Cancelling {execution_id}: resources in flight finish, waves not yet started will not run"
         )
@@ -349,9 +349,10 @@ class ExecutionCommands:
         uow.publish(StartExecution(row.id))
         return row
 
-    @staticmethod
-    def _get(uow: UnitOfWork, execution_id: str) -> Row:
-        row = uow.executions.get(execution_id)
-        if row is None:
-            raise ExecutionNotFound(execution_id)
-        return row
+
+def existing(uow: UnitOfWork, execution_id: str) -> Row:
+    """The execution's row; ExecutionNotFound (404) when there is none."""
+    row = uow.executions.get(execution_id)
+    if row is None:
+        raise ExecutionNotFound(execution_id)
+    return row

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from shared.domain.errors import (
-    ExecutionNotFound,
     ExecutionNotRetryable,
     PlanAlreadyExecuting,
     ResourceInActiveExecution,
@@ -31,7 +30,7 @@ from shared.domain.states import EXECUTION_RETRYABLE, EXECUTION_TERMINAL, Execut
 from shared.messaging import AdvanceExecution
 from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-from .executions import ActionResult
+from .executions import ActionResult, existing
 
 if TYPE_CHECKING:
     from ..auth import Principal
@@ -64,14 +63,14 @@ class RetryCommands:
     @staticmethod
     def retry_in(uow: UnitOfWork, execution_id: str, actor: str, options: RetryOptions) -> ActionResult:
         """:meth:`retry` inside a caller's unit of work (a data loss approval retries in its own)."""
-        current = _get(uow, execution_id)
+        current = existing(uow, execution_id)
         status = ES(current.status)
         if status not in EXECUTION_RETRYABLE:
             raise ExecutionNotRetryable(execution_id, status.value)
         # Lock the execution row while it is still `status` before reading anything: of concurrent
         # retries (or a retry and a skip or resume) one goes on, the others then find it changed.
         if not uow.executions.set_fields(execution_id, status):
-            raise ExecutionNotRetryable(execution_id, _get(uow, execution_id).status)
+            raise ExecutionNotRetryable(execution_id, existing(uow, execution_id).status)
         runs = [
             RunRef(r.id, r.wave_number, r.arn, ResourceStatus(r.status))
             for r in uow.resources.list_for(execution_id)
@@ -122,10 +121,10 @@ class RetryCommands:
         """A FAILED or TIMED_OUT run of a PAUSED execution becomes SKIPPED (accepted) with the reason; its
         wave's outcome is judged again. Resume or approve then continues."""
         with self.uow() as uow:
-            current = _get(uow, execution_id)
+            current = existing(uow, execution_id)
             # the guard locks the execution row while PAUSED: a concurrent retry or resume waits for us
             if current.status != ES.PAUSED or not uow.executions.set_fields(execution_id, ES.PAUSED):
-                raise SkipNeedsPause(execution_id, _get(uow, execution_id).status)
+                raise SkipNeedsPause(execution_id, existing(uow, execution_id).status)
             run = uow.resources.by_arn(execution_id, arn)
             if run is None:
                 raise ResourceNotInExecution(execution_id, [arn], field="arn")
@@ -171,8 +170,3 @@ def _wanted(execution_id: str, runs: list[RunRef], options: RetryOptions) -> lis
     return [*(options.arns or ()), *(by_id[i] for i in options.run_ids or ())]
 
 
-def _get(uow: UnitOfWork, execution_id: str):
-    row = uow.executions.get(execution_id)
-    if row is None:
-        raise ExecutionNotFound(execution_id)
-    return row
