@@ -139,7 +139,11 @@ def _control(
     as_json: bool,
     allow_data_loss: bool = False,
 ) -> None:
-    sent = {"comment": comment, "allowDataLoss": allow_data_loss}
+    _act(ctx, execution_id, action, {"comment": comment, "allowDataLoss": allow_data_loss}, as_json)
+
+
+def _act(ctx: typer.Context, execution_id: str, action: str, sent: dict[str, Any], as_json: bool) -> None:
+    """POST /v1/executions/{id}/{action} with the fields given (none: no body); print its message."""
     body = {key: value for key, value in sent.items() if value} or None
     data = client(ctx).post(f"/v1/executions/{execution_id}/{action}", body)
     if as_json:
@@ -205,11 +209,7 @@ def exec_retry(
     """Give the FAILED or TIMED_OUT resources of a PAUSED or failed execution a new attempt.
 
     Calls POST /v1/executions/{id}/retry; resources that succeeded are never started again."""
-    body = {"resources": resources or None, "comment": comment}
-    data = client(ctx).post(f"/v1/executions/{execution_id}/retry", {k: v for k, v in body.items() if v})
-    if as_json:
-        return print_json(data)
-    out.print(data["message"])
+    _act(ctx, execution_id, "retry", {"resources": resources, "comment": comment}, as_json)
 
 
 @executions.command("skip")
@@ -221,10 +221,7 @@ def exec_skip(
     as_json: Json = False,
 ) -> None:
     """Accept a failed resource of a PAUSED execution as SKIPPED; then resume or approve continues."""
-    data = client(ctx).post(f"/v1/executions/{execution_id}/skip", {"arn": arn, "reason": reason})
-    if as_json:
-        return print_json(data)
-    out.print(data["message"])
+    _act(ctx, execution_id, "skip", {"arn": arn, "reason": reason}, as_json)
 
 
 def _event_line(event: dict[str, Any]) -> str:
