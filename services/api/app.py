@@ -104,7 +104,9 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
         audit=AuditQueries(db),
         drs=DrsCommands(db, resolver, DrsOperations(sessions)),
         readiness=ReadinessQueries(db),
-        subscriptions=SubscriptionCommands(db, notify, allow_private=settings.webhook_allow_private),
+        subscriptions=SubscriptionCommands(
+            db, notify, allow_private=settings.webhook_allow_private, send_timeout=settings.notify_timeout
+        ),
         approvals=ApprovalCommands(sql_units(db, publisher), execution_commands),
         reports=ReportQueries(db),
         retry=RetryCommands(sql_units(db, publisher)),

@@ -19,13 +19,12 @@ from shared.messaging import (
     worker_argv,
 )
 from shared.notify import senders
+from shared.store import deliveries
 
 from .reports import ReportWriter
 from .service import Notifier
 from .settings import NotifierSettings
 from .tasks import register
-
-LEASE_MARGIN = 30.0  # seconds a queued delivery stays leased beyond one attempt's timeout
 
 
 def build(settings: NotifierSettings):
@@ -47,7 +46,7 @@ def build(settings: NotifierSettings):
             base_seconds=settings.notify_backoff_base,
             cap_seconds=settings.notify_backoff_cap,
         ),
-        lease_seconds=settings.notify_timeout + LEASE_MARGIN,
+        lease_seconds=settings.notify_timeout + deliveries.LEASE_MARGIN,
         api_url=settings.public_api_url,
         queue_delivery=lambda i: send(DELIVER_NOTIFICATION, args=(i,), queue=NOTIFICATIONS_QUEUE),
         queue_report=(lambda e: send(WRITE_REPORT, args=(e,), queue=NOTIFICATIONS_QUEUE)) if reports else None,

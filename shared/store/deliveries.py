@@ -14,8 +14,16 @@ from shared.db.tables import notification_deliveries, notification_outbox, subsc
 T = notification_deliveries
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
+LEASE_MARGIN = 30.0
+"""Seconds a delivery being attempted stays leased beyond one attempt's timeout."""
 
-def add(conn: Connection, *, subscription_id: str, outbox: Row | Any, event_type: str) -> int | None:
+
+def add(
+    conn: Connection, *, subscription_id: str, outbox: Row | Any, event_type: str, leased_for: float | None = None
+) -> int | None:
+    """A pending delivery; ``leased_for`` seconds: its caller attempts it now, so the notifier leaves it
+    alone meanwhile (and takes it over should the caller die before it records the outcome)."""
+    lease = {"lease_until": func.clock_timestamp() + func.make_interval(0, 0, 0, 0, 0, 0, leased_for)}
     row = conn.execute(
         insert(T)
         .values(
@@ -24,6 +32,7 @@ def add(conn: Connection, *, subscription_id: str, outbox: Row | Any, event_type
             execution_id=outbox.execution_id,
             event_id=outbox.event_id,
             event_type=event_type,
+            **(lease if leased_for is not None else {}),
         )
         .on_conflict_do_nothing()
         .returning(T.c.id)

@@ -24,6 +24,7 @@ class Receiver:
 
     def __init__(self, fail_first: set[str] = frozenset()):
         self.fail_first = set(fail_first)
+        self.delay = 0.0  # seconds it takes to answer (a slow receiver)
         self.secret: str | None = None
         self.requests: list[dict] = []  # every attempt: id, type, status answered, verified
         self.accepted: list[dict] = []  # envelopes answered 2xx, in arrival order
@@ -43,6 +44,7 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def handle(self, handler: BaseHTTPRequestHandler, body: str) -> None:
+        time.sleep(self.delay)
         if self.secret is None:  # a Slack incoming webhook: unsigned, {text, blocks}
             with self.lock:
                 self.accepted.append(json.loads(body))
@@ -179,6 +181,20 @@ def test_the_test_endpoint_sends_a_signed_test_event_at_once(private_client, adm
     assert response.get_json()["delivery"]["status"] == "delivered"
     assert [e["type"] for e in receiver.accepted] == ["test"]
     assert receiver.requests[0]["verified"]
+    private_client.delete(f"/v1/subscriptions/{subscription['id']}", headers=admin)
+
+
+def test_a_test_event_to_a_slow_receiver_is_sent_once_the_notifier_leaves_it_to_the_api(
+    private_client, admin, receiver
+):
+    subscription = subscribe(private_client, admin, kind="webhook", target=receiver.url)
+    receiver.secret, receiver.delay = subscription["secret"], 3.0  # the notifier passes every second meanwhile
+
+    response = private_client.post(f"/v1/subscriptions/{subscription['id']}/test", headers=admin)
+
+    assert response.get_json()["delivery"]["status"] == "delivered", response.get_json()
+    time.sleep(3.0)  # a second send would have reached the receiver by now
+    assert [r["type"] for r in receiver.requests] == ["test"]
     private_client.delete(f"/v1/subscriptions/{subscription['id']}", headers=admin)
 
 

@@ -32,10 +32,11 @@ def new_secret() -> str:
 
 
 class SubscriptionCommands:
-    def __init__(self, db: Database, senders: dict[str, Sender], *, allow_private: bool):
+    def __init__(self, db: Database, senders: dict[str, Sender], *, allow_private: bool, send_timeout: float):
         self.db = db
         self.senders = senders
         self.allow_private = allow_private
+        self.send_timeout = send_timeout
 
     def create(self, principal: Principal, request: SubscriptionFields) -> tuple[Row, str]:
         self._check_target(request)
@@ -87,7 +88,13 @@ class SubscriptionCommands:
             )
             row = outbox.emit(conn, kind=EventType.TEST.value, envelope=envelope)
             outbox.mark_fanned(conn, row.id, envelope)
-            delivery_id = deliveries.add(conn, subscription_id=sub.id, outbox=row, event_type=EventType.TEST.value)
+            delivery_id = deliveries.add(  # leased while attempted here: the notifier must not send it too
+                conn,
+                subscription_id=sub.id,
+                outbox=row,
+                event_type=EventType.TEST.value,
+                leased_for=self.send_timeout + deliveries.LEASE_MARGIN,
+            )
         sent = self.senders[sub.kind].send(sub.target, sub.secret, envelope)
         with self.db.engine.begin() as conn:
             if sent.ok:

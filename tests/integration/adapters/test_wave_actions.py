@@ -352,10 +352,17 @@ def test_a_retry_of_an_aborted_wave_runs_the_stages_its_abort_cancelled(api, loc
 
 
 def test_actions_of_a_registered_target_account_run_there_with_its_role(api, localaws, aws, aws_endpoint):
-    from test_cross_account import OTHER, ROLE, as_other_account
+    from test_cross_account import as_other_account, role_in
 
-    api.post("/v1/target-accounts", {"accountId": OTHER, "name": "far away", "roleArn": ROLE, "regions": [DR]})
-    iam, lam, ssm = (as_other_account(aws_endpoint, service) for service in ("iam", "lambda", "ssm"))
+    # an account no earlier test used: the local AWS forgets assumed-role keys at its reset between tests,
+    # while the stack's processes keep the credentials they assumed (which would then name no account)
+    far_account = "310987654321"
+    api.post(
+        "/v1/target-accounts",
+        {"accountId": far_account, "name": "far", "roleArn": role_in(far_account), "regions": [DR]},
+        expect=201,
+    )
+    iam, lam, ssm = (as_other_account(aws_endpoint, service, far_account) for service in ("iam", "lambda", "ssm"))
     role = iam.create_role(RoleName=f"fn-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     far = lam.create_function(
         FunctionName=f"far-check-{uuid.uuid4().hex[:6]}",
@@ -367,7 +374,7 @@ def test_actions_of_a_registered_target_account_run_there_with_its_role(api, loc
     doc = f"far-smoke-{uuid.uuid4().hex[:6]}"
     content = {"schemaVersion": "0.3", "mainSteps": [{"name": "ok", "action": "aws:executeScript", "inputs": {}}]}
     ssm.create_document(Name=doc, Content=json.dumps(content), DocumentType="Automation", DocumentFormat="JSON")
-    automation = {"type": "ssm-automation", "documentName": doc, "accountId": OTHER}
+    automation = {"type": "ssm-automation", "documentName": doc, "accountId": far_account}
     plan = api.plan(
         [
             {
