@@ -167,6 +167,34 @@ def test_skip_a_failed_resource_with_a_reason_then_retry_the_other_to_completion
     assert "Retry failed resources" not in buttons(browser)
 
 
+def test_what_an_on_call_types_survives_a_refresh_of_the_buttons_it_belongs_to(
+    browser, api_url, client, admin, token_for
+):
+    first, second = sim("db-a", fail=True), sim("db-b", fail=True)
+    plan = create_plan(
+        client,
+        admin,
+        [{"name": "Databases", "arns": [first, second], "onFailure": "pause"}, {"name": "App", "arns": [sim("app")]}],
+    )
+    log_in(browser, api_url, token_for("operator"))
+    execution_id = start(client, admin, plan)
+    wait_for(client, admin, execution_id, {"PAUSED"})
+    browser.get(f"{api_url}/console/executions/{execution_id}")
+    until(browser, lambda: "Skip" in buttons(browser))
+    browser.find_element(By.ID, "comment").send_keys("checked the replicas by hand")
+    browser.find_element(By.TAG_NAME, "h1").click()  # the field loses focus; what was typed stays in it
+
+    skipped = client.post(
+        f"/v1/executions/{execution_id}/skip", json={"arn": first, "reason": "retired"}, headers=admin
+    )  # someone else's skip changes the buttons' fragment (one failed resource left to skip)
+    assert skipped.status_code == 200, skipped.get_json()
+    until(browser, lambda: "SKIPPED" in browser.find_element(By.ID, "live").text)  # the page did refresh
+
+    assert browser.find_element(By.ID, "comment").get_attribute("value") == "checked the replicas by hand"
+    browser.find_element(By.ID, "comment").clear()  # nothing typed any more: the buttons catch up
+    until(browser, lambda: first not in browser.find_element(By.ID, "actions").get_attribute("innerHTML"))
+
+
 def test_read_only_sees_no_action_buttons_and_a_forged_post_gets_403(browser, api_url, client, admin, token_for):
     plan = create_plan(
         client, admin, [{"name": "w1", "arns": [sim("a")]}, {"name": "w2", "arns": [sim("b")], "pauseBeforeWave": True}]
@@ -199,7 +227,8 @@ def test_a_hostile_plan_name_renders_as_text(browser, api_url, client, admin, to
         headers=admin,
     ).get_json()
     plan = client.post(
-        "/v1/recovery-plans", json={"name": name, "waves": [{"name": XSS, "protectionGroupIds": [group["id"]]}]},
+        "/v1/recovery-plans",
+        json={"name": name, "waves": [{"name": XSS, "protectionGroupIds": [group["id"]]}]},
         headers=admin,
     ).get_json()
     log_in(browser, api_url, token_for("recovery-manager"))
