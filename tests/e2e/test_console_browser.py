@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -181,6 +182,9 @@ def test_what_an_on_call_types_survives_a_refresh_of_the_buttons_it_belongs_to(
     wait_for(client, admin, execution_id, {"PAUSED"})
     browser.get(f"{api_url}/console/executions/{execution_id}")
     until(browser, lambda: "Skip" in buttons(browser))
+    browser.execute_script("document.getElementById('comment').keptByTheRefresh = true;")  # not serialised
+    time.sleep(3)  # three refreshes of an unchanged fragment: none may replace the page's own form
+    assert browser.execute_script("return document.getElementById('comment').keptByTheRefresh === true;")
     browser.find_element(By.ID, "comment").send_keys("checked the replicas by hand")
     browser.find_element(By.TAG_NAME, "h1").click()  # the field loses focus; what was typed stays in it
 

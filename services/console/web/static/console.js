@@ -39,7 +39,7 @@
           // compared as the browser serialises both, so an unchanged fragment never replaces the page's
           var fresh = document.createElement("template");  // parses any fragment, table rows included
           fresh.innerHTML = html;
-          if (fresh.innerHTML !== element.innerHTML) {
+          if (fresh.innerHTML.trim() !== element.innerHTML.trim()) {  // the page's include is indented
             if (editing(element)) { schedule(); return; }  // never wipe what is being typed: later
             var focused = element.contains(document.activeElement) ? document.activeElement.id : null;
             element.innerHTML = html;
