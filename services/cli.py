@@ -217,6 +217,9 @@ def _run(settings: RunSettings, args) -> int:
         },
     )
     stack = Stack(config)
+    # Ctrl-C and SIGTERM stop it even when started with SIGINT ignored (`nohup`, a script's `&`), which
+    # Python would otherwise keep: its documented way to stop must always work.
+    signal.signal(signal.SIGINT, _shutdown)
     signal.signal(signal.SIGTERM, _shutdown)
     try:
         print(
