@@ -172,7 +172,7 @@ resource_runs = Table(
     Column("attempts", JSONB, nullable=False, server_default=text("'[]'::jsonb")),  # the earlier attempts
     Column("skip_reason", Text),  # why an operator accepted a failed run (SKIPPED)
     Column("stage", Integer, nullable=False, server_default="0"),  # pre-actions < 0 (resources) < post-actions
-    Column("action", JSONB),  # an action run's spec (shared/domain/actions.py); None for a resource
+    Column("action", JSONB(none_as_null=True)),  # an action run's spec (shared/domain/actions.py); NULL for a resource
     UniqueConstraint("execution_id", "arn"),
 )
 Index(
@@ -331,9 +331,7 @@ notification_outbox = Table(
     Column("envelope", JSONB),
     Column("fanned_out_at", DateTime(timezone=True)),
 )
-Index(
-    "ix_notification_outbox_unfanned", notification_outbox.c.id, postgresql_where=text("fanned_out_at IS NULL")
-)
+Index("ix_notification_outbox_unfanned", notification_outbox.c.id, postgresql_where=text("fanned_out_at IS NULL"))
 
 notification_deliveries = Table(
     "notification_deliveries",
