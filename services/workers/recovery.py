@@ -14,11 +14,10 @@ from __future__ import annotations
 import logging
 from contextlib import AbstractContextManager, nullcontext
 
-from shared.domain.progress import Phase
 from shared.domain.states import RESOURCE_TERMINAL, ExecutionStatus, ResourceStatus
 from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-from .accounts import NO_ROLE, Access, AccountRoles
+from .accounts import Access, AccountRoles
 from .adapters.base import Adapter, BatchAdapter, Failed, Outcome, Progress, ResourceContext, RetryLater
 from .batches import LaunchBatchMember
 from .kept import KeptAlive, beat_every
@@ -50,38 +49,46 @@ class Recovery:
 
     def step(self, run_id: int) -> Envelope | PollAgain:
         # Every write below is one compare-and-set statement, so autocommit is as safe as a transaction
-        # and needs a third of the round trips (this is the hot path of every wave).
+        # and needs a third of the round trips; a lone run's whole step uses this one connection, checked
+        # out once (this is the hot path of every wave).
         with self.units(autocommit=True) as uow:
-            row = uow.resources.load_work(run_id)
-            if row is None:
-                log.warning("resource run %s does not exist", run_id)
-                return Envelope(run_id, "MISSING")
-            work = Work.of(row)
-            if work.status in RESOURCE_TERMINAL:
-                return Envelope(run_id, work.status.value)
-            if work.status is RS.PENDING and work.wave_started_at is None:
-                # its wave has not started (again): a stale task, redelivered after a retry put the run
-                # back to PENDING; the wave's start dispatches it, so claim nothing (wave order holds)
-                return Envelope(run_id, work.status.value)
-            early = self._refuse_or_expire(uow, work)
-            if early is not None:
-                return early
+            claimed_at_once = uow.resources.claim_work(run_id)  # the first step of most runs: one round trip
+            work = Work.of(claimed_at_once) if claimed_at_once is not None else self._loaded(uow, run_id)
+            if not isinstance(work, Work):
+                return work
             adapter = self.adapters.get(work.adapter)
             batch_id = uow.launch_batches.batch_of(run_id) if isinstance(adapter, BatchAdapter) else None
-            claimed = self._claim(uow, work, alone=batch_id is None)
-            if isinstance(claimed, PollAgain):
-                return claimed
-            work = claimed
-            access = self.roles.access(uow, adapter, work.account(), work.detail) if adapter is not None else NO_ROLE
+            if claimed_at_once is None:
+                claimed = self._claim(uow, work, alone=batch_id is None)
+                if isinstance(claimed, PollAgain):
+                    return claimed
+                work = claimed
+            if adapter is not None and batch_id is None:
+                access = self.roles.access(uow, adapter, work.account(), work.detail)
+                if work.status is RS.STARTING:
+                    return self._start(uow, adapter, work, access)
+                return self._poll(uow, work, adapter, work.context(access))
         if adapter is None:
             return finish(self.units, work, work.status, f"no adapter named {work.adapter!r}")
-        if isinstance(adapter, BatchAdapter) and batch_id is not None:
-            if work.status is RS.STARTING:
-                return self.batches.join(adapter, work, batch_id)
-            return self.batches.poll(adapter, work, batch_id)
         if work.status is RS.STARTING:
-            return self._start(adapter, work, access)
-        return self._poll(work, adapter, work.context(access))
+            return self.batches.join(adapter, work, batch_id)
+        return self.batches.poll(adapter, work, batch_id)
+
+    def _loaded(self, uow: UnitOfWork, run_id: int) -> Work | Envelope:
+        """The run as it is, or the step's answer when it ends here: gone, over, not its turn yet, refused
+        (its execution is cancelling) or past its deadline."""
+        row = uow.resources.load_work(run_id)
+        if row is None:
+            log.warning("resource run %s does not exist", run_id)
+            return Envelope(run_id, "MISSING")
+        work = Work.of(row)
+        if work.status in RESOURCE_TERMINAL:
+            return Envelope(run_id, work.status.value)
+        if work.status is RS.PENDING and work.wave_started_at is None:
+            # its wave has not started (again): a stale task, redelivered after a retry put the run
+            # back to PENDING; the wave's start dispatches it, so claim nothing (wave order holds)
+            return Envelope(run_id, work.status.value)
+        return self._refuse_or_expire(uow, work) or work
 
     def _claim(self, uow: UnitOfWork, work: Work, *, alone: bool) -> Work | PollAgain:
         """PENDING -> STARTING, or a re-claim of a lone start whose worker went silent before it recorded
@@ -133,18 +140,14 @@ class Recovery:
             log.warning("[%s] %s: could not stop %s: %s", work.execution_id, work.arn, work.operation_id, error)
             return None
 
-    def _start(self, adapter: Adapter, work: Work, access: Access) -> Envelope | PollAgain:
-        source: dict = {}
-        if adapter.uses_aws and work.phase is not Phase.INSTANTIATE:
-            with self.units() as uow:
-                source = earlier_details(uow, adapter, work, [work.arn]).get(work.arn, {})
+    def _start(self, uow: UnitOfWork, adapter: Adapter, work: Work, access: Access) -> Envelope | PollAgain:
+        source = earlier_details(uow, adapter, work, [work.arn]).get(work.arn, {})
         try:
             with self._kept_start(adapter, work):
                 started = adapter.begin(work.context(access, source))
         except RetryLater as error:  # throttled even after botocore's retries: give the claim back, try again
             log.warning("[%s] %s: start deferred: %s", work.execution_id, work.arn, error)
-            with self.units() as uow:
-                uow.resources.release_start(work.id, work.start_attempts)
+            uow.resources.release_start(work.id, work.start_attempts)
             return PollAgain(self.timing.backoff(error))
         except Failed as error:
             log.warning("[%s] %s: start failed: %s", work.execution_id, work.arn, error)
@@ -152,22 +155,21 @@ class Recovery:
         except Exception as error:  # a bug or an unexpected answer: record it, never crash the chord
             log.exception("[%s] %s: start failed", work.execution_id, work.arn)
             return finish(self.units, work, RS.STARTING, f"start failed: {error}")
-        # The operation id is committed before the first poll: a task redelivered from here on polls the
-        # operation instead of starting a second one.
-        with self.units(autocommit=True) as uow:
-            moved = uow.resources.move(
-                work.id,
-                RS.STARTING,
-                RS.IN_PROGRESS,
-                actor=ACTOR,
-                values={"operation_id": started.operation_id, "detail": started.detail or None},
-                message=started.decision and f"{work.arn}: {started.decision}",
-                attempt=work.attempt,
-            )
+        # The operation id is committed (autocommit) before the first poll: a task redelivered from here on
+        # polls the operation instead of starting a second one.
+        moved = uow.resources.move(
+            work.id,
+            RS.STARTING,
+            RS.IN_PROGRESS,
+            actor=ACTOR,
+            values={"operation_id": started.operation_id, "detail": started.detail or None},
+            message=started.decision and f"{work.arn}: {started.decision}",
+            attempt=work.attempt,
+        )
         if moved is None:
             return PollAgain(self.timing.short_wait())
         work = work.updated(moved)
-        return self._poll(work, adapter, work.context(access))
+        return self._poll(uow, work, adapter, work.context(access))
 
     def _kept_start(self, adapter: Adapter, work: Work) -> AbstractContextManager:
         """An AWS start keeps its claim alive while it waits for AWS (kept.py); a local one is instant."""
@@ -180,17 +182,15 @@ class Recovery:
             f"{work.arn} start claim {work.start_attempts}",
         )
 
-    def _poll(self, work: Work, adapter: Adapter, ctx: ResourceContext) -> Envelope | PollAgain:
+    def _poll(self, uow: UnitOfWork, work: Work, adapter: Adapter, ctx: ResourceContext) -> Envelope | PollAgain:
         progress = self._safe_status(adapter, ctx)
-        with self.units(autocommit=True) as uow:
-            if isinstance(progress, PollAgain):
-                uow.resources.heartbeat(work.id)
-                return progress
-            if progress.finished:
-                return record(uow, ctx, progress)
-            uow.resources.heartbeat(work.id, work.merged_detail(progress))
-            expected = self.durations.expected(uow, work)
-        return PollAgain(self.timing.next_poll(progress, work, expected))
+        if isinstance(progress, PollAgain):
+            uow.resources.heartbeat(work.id)
+            return progress
+        if progress.finished:
+            return record(uow, ctx, progress)
+        uow.resources.heartbeat(work.id, work.merged_detail(progress))
+        return PollAgain(self.timing.next_poll(progress, work, self.durations.expected(uow, work)))
 
     def _safe_status(self, adapter: Adapter, ctx: ResourceContext) -> Progress | PollAgain:
         try:

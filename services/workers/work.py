@@ -73,7 +73,7 @@ class Work:
 
     @classmethod
     def of(cls, row: Row) -> Work:
-        values = {f.name: getattr(row, f.name) for f in fields(cls) if hasattr(row, f.name)}
+        values = _columns_of(row)
         values["status"] = RS(row.status)
         values["phase"] = Phase(row.phase)
         values["execution_status"] = ExecutionStatus(row.execution_status)
@@ -81,7 +81,7 @@ class Work:
 
     def updated(self, changed: Row) -> Work:
         """This run with the columns a write returned (a compare-and-set's ``RETURNING``)."""
-        values = {f.name: getattr(changed, f.name) for f in fields(self) if hasattr(changed, f.name)}
+        values = _columns_of(changed)
         if "status" in values:
             values["status"] = RS(values["status"])
         return replace(self, **values)
@@ -146,6 +146,15 @@ class Work:
     def merged_detail(self, progress: Progress) -> dict[str, Any] | None:
         """The run's detail with what a poll reported, or None when it reported nothing new."""
         return {**(self.detail or {}), **progress.detail} if progress.detail else None
+
+
+WORK_FIELDS = frozenset(f.name for f in fields(Work))
+
+
+def _columns_of(row: Row) -> dict[str, Any]:
+    """The row's columns that are fields of :class:`Work` (a key look-up: a missed attribute costs a
+    raised and caught error per field, on every step)."""
+    return {name: value for name, value in row._mapping.items() if name in WORK_FIELDS}
 
 
 @dataclass(frozen=True)

@@ -93,23 +93,60 @@ def load_work(conn: Connection, run_id: int) -> Row | None:
     return conn.execute(_load_work_statement(), {"run_id": run_id}).first()
 
 
+def _work_columns() -> tuple:
+    return (
+        *R.c,
+        executions.c.status.label("execution_status"),
+        executions.c.mode,
+        executions.c.phase,
+        executions.c.failover,
+        executions.c.allow_data_loss,
+        wave_runs.c.started_at.label("wave_started_at"),
+        wave_runs.c.timeout_seconds,
+        func.clock_timestamp().label("now"),
+    )
+
+
 @functools.lru_cache(maxsize=1)
 def _load_work_statement():
     return (
-        select(
-            R,
-            executions.c.status.label("execution_status"),
-            executions.c.mode,
-            executions.c.phase,
-            executions.c.failover,
-            executions.c.allow_data_loss,
-            wave_runs.c.started_at.label("wave_started_at"),
-            wave_runs.c.timeout_seconds,
-            func.clock_timestamp().label("now"),
-        )
+        select(*_work_columns())
         .select_from(_with_wave().join(executions, executions.c.id == R.c.execution_id))
         .where(R.c.id == bindparam("run_id"))
     )
+
+
+def claim_work(conn: Connection, run_id: int) -> Row | None:
+    """PENDING -> STARTING and ``load_work``'s answer, in one statement (one round trip where a load and
+    a claim take two: the first step of every run). It claims only a run the step would claim: its wave
+    has started, its execution is not being cancelled, and it is before the wave's timeout (a resource;
+    a pending action's clock starts at its claim). None when any of that does not hold or another
+    delivery claimed it first: the step then loads the run and decides as always."""
+    return conn.execute(_claim_work_statement(), {"run_id": run_id}).first()
+
+
+@functools.lru_cache(maxsize=1)
+def _claim_work_statement():
+    wave_deadline = wave_runs.c.started_at + func.make_interval(0, 0, 0, 0, 0, 0, wave_runs.c.timeout_seconds)
+    stopping = (ExecutionStatus.CANCELLING.value, ExecutionStatus.CANCELLED.value)
+    return (
+        update(R)
+        .where(
+            R.c.id == bindparam("run_id"),
+            guard(R.c.status, ResourceStatus.PENDING, ResourceStatus.STARTING),
+            executions.c.id == R.c.execution_id,
+            wave_runs.c.execution_id == R.c.execution_id,
+            wave_runs.c.number == R.c.wave_number,
+            wave_runs.c.started_at.is_not(None),
+            executions.c.status.not_in(stopping),
+            or_(R.c.action.is_not(None), func.clock_timestamp() < wave_deadline),
+        )
+        .values(**_moved_to(ResourceStatus.STARTING))
+        .returning(*_work_columns())
+    )
+
+
+MOVED_COLUMNS = ("id", "status", "operation_id", "detail", "error", "start_attempts", "started_at", "attempt")
 
 
 def move(
@@ -126,8 +163,9 @@ def move(
 ) -> Row | None:
     """Compare-and-set one resource run; terminal moves (and moves with a `message`) are also written to
     the timeline by the same statement. With `attempt`, only that attempt of the run moves: what a worker
-    learnt about an earlier attempt never lands on the new one a retry made. Returns the updated row (with
-    the database clock as `now`), or None when another writer won."""
+    learnt about an earlier attempt never lands on the new one a retry made. Returns the run's
+    `MOVED_COLUMNS` as updated, with the database clock as `now` (fewer columns: less to decode on the
+    hot path), or None when another writer won."""
     values = values or {}
     logged = bool(message) or target in RESOURCE_TERMINAL
     statement = _move_statement(expected, target, tuple(sorted(values)), logged, bool(message), attempt is not None)
@@ -154,26 +192,33 @@ def _move_statement(
     """The statement of one shape of move, built once: building it costs more than running it (this is
     the hot path of every wave). With `logged` it is WITH moved AS (UPDATE ...), logged AS (INSERT ...
     FROM moved) SELECT * FROM moved — atomic even on an autocommit connection, one round trip."""
-    changes: dict[str, Any] = {"status": target.value, "heartbeat_at": func.clock_timestamp()}
-    changes |= {key: bindparam(f"v_{key}", type_=R.c[key].type) for key in keys}
-    if target is ResourceStatus.STARTING:
-        changes["started_at"] = func.coalesce(R.c.started_at, func.clock_timestamp())
-        changes["start_attempts"] = R.c.start_attempts + 1
-    if target in RESOURCE_TERMINAL:
-        changes["finished_at"] = func.clock_timestamp()
+    changes = _moved_to(target) | {key: bindparam(f"v_{key}", type_=R.c[key].type) for key in keys}
     where = [R.c.id == bindparam("run_id"), guard(R.c.status, expected, target)]
     if of_attempt:
         where.append(R.c.attempt == bindparam("of_attempt"))
-    moved = update(R).where(*where).values(**changes).returning(*R.c, func.clock_timestamp().label("now"))
+    now = func.clock_timestamp().label("now")
     if not logged:
-        return moved
+        return update(R).where(*where).values(**changes).returning(*(R.c[name] for name in MOVED_COLUMNS), now)
+    moved = update(R).where(*where).values(**changes).returning(*R.c, now)
     rows = moved.cte("moved")
     entry = func.jsonb_build_object("operationId", rows.c.operation_id, "error", rows.c.error).op("||")(
         bindparam("event_detail", type_=JSONB)
     )
     text = bindparam("message") if has_message else rows.c.arn.op("||")(bindparam("suffix"))
     timeline = events.append_from(rows, bindparam("kind"), bindparam("actor"), text, entry).cte("logged")
-    return select(rows).add_cte(timeline)
+    return select(*(rows.c[name] for name in (*MOVED_COLUMNS, "now"))).add_cte(timeline)
+
+
+def _moved_to(target: ResourceStatus) -> dict[str, Any]:
+    """What every move to `target` writes besides its own values: a claim counts a start attempt, an end
+    stamps the finish."""
+    changes: dict[str, Any] = {"status": target.value, "heartbeat_at": func.clock_timestamp()}
+    if target is ResourceStatus.STARTING:
+        changes["started_at"] = func.coalesce(R.c.started_at, func.clock_timestamp())
+        changes["start_attempts"] = R.c.start_attempts + 1
+    if target in RESOURCE_TERMINAL:
+        changes["finished_at"] = func.clock_timestamp()
+    return changes
 
 
 def _unrecorded_start(run_id: int, attempts: int) -> tuple:

@@ -35,21 +35,29 @@ from shared.unit_of_work import UnitOfWork
 ES, WS, RS, BS = ExecutionStatus, WaveStatus, ResourceStatus, BatchStatus
 
 
+class FakeRow(SimpleNamespace):
+    """A row as SQLAlchemy gives it: attributes, and its columns by name in ``_mapping``."""
+
+    @property
+    def _mapping(self) -> dict:
+        return vars(self)
+
+
 @dataclass
 class Tables:
-    """Every table the service layer writes, as dicts of rows (SimpleNamespace: attribute access)."""
+    """Every table the service layer writes, as dicts of rows (FakeRow: attribute access)."""
 
-    executions: dict[str, SimpleNamespace] = field(default_factory=dict)
-    waves: dict[tuple[str, int], SimpleNamespace] = field(default_factory=dict)
-    runs: dict[int, SimpleNamespace] = field(default_factory=dict)
-    events: list[SimpleNamespace] = field(default_factory=list)
+    executions: dict[str, FakeRow] = field(default_factory=dict)
+    waves: dict[tuple[str, int], FakeRow] = field(default_factory=dict)
+    runs: dict[int, FakeRow] = field(default_factory=dict)
+    events: list[FakeRow] = field(default_factory=list)
     locks: dict[str, str] = field(default_factory=dict)
-    plans: dict[str, SimpleNamespace] = field(default_factory=dict)
-    groups: dict[str, SimpleNamespace] = field(default_factory=dict)
-    batches: dict[int, SimpleNamespace] = field(default_factory=dict)
+    plans: dict[str, FakeRow] = field(default_factory=dict)
+    groups: dict[str, FakeRow] = field(default_factory=dict)
+    batches: dict[int, FakeRow] = field(default_factory=dict)
     members: dict[int, int] = field(default_factory=dict)  # resource run id -> batch id
-    accounts: dict[str, SimpleNamespace] = field(default_factory=dict)
-    approvals: list[SimpleNamespace] = field(default_factory=list)  # approval requests, in order
+    accounts: dict[str, FakeRow] = field(default_factory=dict)
+    approvals: list[FakeRow] = field(default_factory=list)  # approval requests, in order
     durations: dict[tuple[str, str], float] = field(default_factory=dict)  # (adapter, phase) -> typical s
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     now: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
@@ -100,7 +108,7 @@ class _Store:
 
 class FakeEvents(_Store):
     def append(self, execution_id, kind, actor, message, *, wave_number=None, detail=None):
-        self.t.events.append(SimpleNamespace(execution_id=execution_id, kind=kind, actor=actor, message=message))
+        self.t.events.append(FakeRow(execution_id=execution_id, kind=kind, actor=actor, message=message))
 
 
 class FakeExecutions(_Store):
@@ -116,7 +124,7 @@ class FakeExecutions(_Store):
         if self.active_for_plan(fields["plan_id"]) is not None:  # the partial unique index
             return None
         options = {"failover": "auto", "allow_data_loss": False, **fields}  # the columns' defaults
-        row = SimpleNamespace(id=f"ex-{next(self.t.ids)}", status=ES.PENDING.value, **options, **NEW_EXECUTION)
+        row = FakeRow(id=f"ex-{next(self.t.ids)}", status=ES.PENDING.value, **options, **NEW_EXECUTION)
         self.t.executions[row.id] = row
         FakeEvents(self.t).append(row.id, "execution.pending", fields["created_by"], "requested")
         return copy.copy(row)
@@ -204,7 +212,7 @@ class FakeExecutions(_Store):
 class FakeWaves(_Store):
     def insert_many(self, execution_id, specs):
         for spec in specs:
-            self.t.waves[(execution_id, spec["number"])] = SimpleNamespace(
+            self.t.waves[(execution_id, spec["number"])] = FakeRow(
                 execution_id=execution_id,
                 status=WS.PENDING.value,
                 gate_passed=False,
@@ -257,7 +265,7 @@ class FakeResources(_Store):
         for row in rows:
             run_id = next(self.t.ids)
             row = {"stage": 0, "action": None, **row}
-            self.t.runs[run_id] = SimpleNamespace(id=run_id, execution_id=execution_id, **row, **NEW_RUN)
+            self.t.runs[run_id] = FakeRow(id=run_id, execution_id=execution_id, **row, **NEW_RUN)
 
     def for_wave(self, execution_id, number, stage=None, *, pending=False):
         return [
@@ -374,7 +382,7 @@ class FakeResources(_Store):
             running = wave.status == WS.RUNNING and run.status not in RESOURCE_TERMINAL and wave.started_at
             silent = run.heartbeat_at is None or run.heartbeat_at < self.t.now - timedelta(seconds=silent_seconds)
             if running and silent and wave.started_at + timedelta(seconds=wave.timeout_seconds) < self.t.now:
-                overdue.append(SimpleNamespace(**vars(run), is_action=run.action is not None))
+                overdue.append(FakeRow(**vars(run), is_action=run.action is not None))
         return overdue
 
     def stale_in_running_waves(self, stale_seconds):
@@ -398,7 +406,21 @@ class FakeResources(_Store):
         of_execution = {"execution_status": execution.status, "mode": execution.mode, "phase": execution.phase}
         of_execution |= {"failover": execution.failover, "allow_data_loss": execution.allow_data_loss}
         of_wave = {"wave_started_at": wave.started_at, "timeout_seconds": wave.timeout_seconds}
-        return SimpleNamespace(**vars(run), **of_execution, **of_wave, now=self.t.now)
+        return FakeRow(**vars(run), **of_execution, **of_wave, now=self.t.now)
+
+    def claim_work(self, run_id):
+        """As the statement does: PENDING -> STARTING only in a started wave of an execution not being
+        cancelled, before the wave's timeout (a resource); the run's work, or None."""
+        work = self.load_work(run_id)
+        if work is None or work.status != RS.PENDING.value or work.wave_started_at is None:
+            return None
+        if work.execution_status in (ES.CANCELLING.value, ES.CANCELLED.value):
+            return None
+        if work.action is None and self.t.now >= work.wave_started_at + timedelta(seconds=work.timeout_seconds):
+            return None
+        if self.move(run_id, RS.PENDING, RS.STARTING, actor="worker") is None:
+            return None
+        return self.load_work(run_id)
 
     def reclaim_stale_start(self, run_id, attempts, stale_seconds):
         run = self.t.runs[run_id]
@@ -453,7 +475,7 @@ class FakeLaunchBatches(_Store):
 
     def add(self, execution_id, wave_number, run_ids, adapter="batching"):
         batch_id = next(self.t.ids)
-        self.t.batches[batch_id] = SimpleNamespace(
+        self.t.batches[batch_id] = FakeRow(
             id=batch_id,
             execution_id=execution_id,
             wave_number=wave_number,
@@ -575,7 +597,7 @@ class FakeApprovalRequests(_Store):
             for a in self.t.approvals
         ):
             return None
-        request = SimpleNamespace(execution_id=execution_id, wave_number=wave_number, reason=reason, status="pending")
+        request = FakeRow(execution_id=execution_id, wave_number=wave_number, reason=reason, status="pending")
         self.t.approvals.append(request)
         return request
 
@@ -674,8 +696,8 @@ def add_execution(
     return row.id
 
 
-def add_plan(tables: Tables, plan_id: str = "plan-1", name: str = "Plan", version: int = 1) -> SimpleNamespace:
-    plan = SimpleNamespace(id=plan_id, name=name, version=version)
+def add_plan(tables: Tables, plan_id: str = "plan-1", name: str = "Plan", version: int = 1) -> FakeRow:
+    plan = FakeRow(id=plan_id, name=name, version=version)
     tables.plans[plan_id] = plan
     return plan
 

@@ -160,4 +160,3 @@ class SsmAction(ActionAdapter):
             done_already=("InvalidAutomationStatusUpdateException",),  # it ended meanwhile
         )
         return None if stopped is DONE_ALREADY else f"automation {execution_id} stopped"
-
