@@ -9,14 +9,14 @@ from celery.signals import worker_process_init
 from shared.aws.sessions import SessionFactory
 from shared.db.engine import Database
 from shared.domain.notifications import Retry
-from shared.logs import configure_logging
 from shared.messaging import (
     DELIVER_NOTIFICATION,
     NOTIFICATIONS_QUEUE,
     PUMP_NOTIFICATIONS,
     WRITE_REPORT,
     create_celery,
-    worker_argv,
+    every,
+    run_worker,
 )
 from shared.notify import senders
 from shared.store import deliveries
@@ -52,31 +52,19 @@ def build(settings: NotifierSettings):
         queue_report=(lambda e: send(WRITE_REPORT, args=(e,), queue=NOTIFICATIONS_QUEUE)) if reports else None,
     )
     register(app, notifier, reports)
-    app.conf.beat_schedule = {
-        "pump": {
-            "task": PUMP_NOTIFICATIONS,
-            "schedule": settings.notify_poll_interval,
-            "options": {"queue": NOTIFICATIONS_QUEUE},
-        }
-    }
+    app.conf.beat_schedule = {"pump": every(settings.notify_poll_interval, PUMP_NOTIFICATIONS, NOTIFICATIONS_QUEUE)}
     return app
 
 
 def main() -> None:
     settings = NotifierSettings()
-    configure_logging(settings.log_level, settings.log_format)
-    app = build(settings)
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    beat = ("-B", "-s", str(settings.state_dir / "notifier-beat-schedule"))
-    app.worker_main(
-        worker_argv(
-            NOTIFICATIONS_QUEUE,
-            "notifier@%h",
-            settings.notifier_concurrency,
-            settings.log_level,
-            *beat,
-            log_format=settings.log_format,
-        )
+    run_worker(
+        build,
+        settings,
+        NOTIFICATIONS_QUEUE,
+        "notifier@%h",
+        settings.notifier_concurrency,
+        beat="notifier-beat-schedule",
     )
 
 

@@ -8,8 +8,7 @@ from celery.signals import worker_process_init
 from shared import counters
 from shared.aws.sessions import SessionFactory
 from shared.db.engine import Database
-from shared.logs import configure_logging
-from shared.messaging import create_celery, worker_argv, worker_queue
+from shared.messaging import create_celery, run_worker, worker_queue
 from shared.unit_of_work import sql_units
 
 from .adapters import registry
@@ -58,17 +57,7 @@ def queues(settings: WorkerSettings) -> list[str]:
 
 def main() -> None:
     settings = WorkerSettings()
-    configure_logging(settings.log_level, settings.log_format)
-    app = build(settings)
-    app.worker_main(
-        worker_argv(
-            ",".join(queues(settings)),
-            f"{settings.worker_name}@%h",
-            settings.worker_concurrency,
-            settings.log_level,
-            log_format=settings.log_format,
-        )
-    )
+    run_worker(build, settings, ",".join(queues(settings)), f"{settings.worker_name}@%h", settings.worker_concurrency)
 
 
 if __name__ == "__main__":
