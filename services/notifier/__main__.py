@@ -3,10 +3,9 @@ queue with its own beat for the outbox pump)."""
 
 from __future__ import annotations
 
-import boto3
 from celery.signals import worker_process_init
 
-from shared.aws.sessions import SessionFactory
+from shared.aws.sessions import SessionFactory, default_region
 from shared.db.engine import Database
 from shared.domain.notifications import Retry
 from shared.messaging import (
@@ -30,8 +29,9 @@ from .tasks import register
 def build(settings: NotifierSettings):
     app = create_celery("drwave-notifier", settings)
     app.conf.worker_prefetch_multiplier = 1  # a slow receiver holds one process, not a backlog behind it
-    region = settings.aws_region or boto3.session.Session().region_name or "us-east-1"
-    sessions = SessionFactory(default_region=region, max_attempts=settings.aws_max_attempts)
+    sessions = SessionFactory(
+        default_region=default_region(settings.aws_region), max_attempts=settings.aws_max_attempts
+    )
     worker_process_init.connect(lambda **_: sessions.reset(), weak=False)
     db = Database(settings.db_url, pool_size=2)
     send = app.send_task

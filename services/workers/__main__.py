@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import boto3
 from celery.signals import worker_process_init
 
 from shared import counters
-from shared.aws.sessions import SessionFactory
+from shared.aws.sessions import SessionFactory, default_region
 from shared.db.engine import Database
 from shared.messaging import create_celery, run_worker, worker_queue
 from shared.unit_of_work import sql_units
@@ -21,9 +20,8 @@ def session_factory(settings: WorkerSettings, aws_calls: counters.RedisCounter |
     """The worker's one boto3 session factory. Endpoints and credentials follow boto3's standard
     configuration (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, profiles…); nothing connects here.
     Every AWS call attempt is counted in `aws_calls` (drwave_aws_calls_total on /metrics)."""
-    region = settings.aws_region or boto3.session.Session().region_name or "us-east-1"
     return SessionFactory(
-        default_region=region,
+        default_region=default_region(settings.aws_region),
         max_attempts=settings.aws_max_attempts,
         on_call=aws_calls.inc if aws_calls is not None else None,
     )
