@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -61,6 +63,56 @@ def wait_for(client, headers: dict, execution_id: str, statuses: set[str], timeo
         if time.monotonic() > deadline:
             raise AssertionError(f"{execution_id} is {execution['status']}, not {statuses}, after {timeout}s")
         time.sleep(0.1)
+
+
+def wait_until(check: Callable[[], T], what: str = "condition", timeout: float = PATIENCE) -> T:
+    """Poll ``check`` until it returns something truthy, and return that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached after {timeout}s")
+        time.sleep(0.2)
+
+
+def own_database(database_url: str, prefix: str) -> str:
+    """The URL of a new, empty database ``<prefix>_<random>`` on the server of ``database_url``."""
+    import psycopg
+    from sqlalchemy import make_url
+
+    url = make_url(database_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(
+        host=url.host, port=url.port, user=url.username, password=url.password, dbname="postgres", autocommit=True
+    ) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def operator_clients(endpoint: str, default_region: str) -> Callable[..., Any]:
+    """``aws("drs")``: boto3 clients of the local AWS at ``endpoint`` for checking what happened, as an
+    operator would (one attempt a call: a test sees the first answer, not a retried one)."""
+    import boto3
+    from botocore.config import Config
+
+    return lambda service, region=default_region: boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=region,
+        config=Config(retries={"total_max_attempts": 1}),
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def lambda_zip(handler_returns: str) -> bytes:
+    """A Lambda deployment package: ``index.handler`` returning ``handler_returns`` (Python source)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", f"def handler(event, context):\n    return {handler_returns}\n")
+    return buffer.getvalue()
 
 
 def open_database(url: str) -> Iterator[Any]:

@@ -6,9 +6,7 @@ import time
 import uuid
 from typing import Any
 
-import psycopg
 import requests
-from sqlalchemy.engine import make_url
 
 ACCOUNT = "123456789012"
 PRIMARY, DR = "us-east-1", "us-west-2"
@@ -43,16 +41,6 @@ class LocalAwsAdmin:
         response = requests.patch(f"{self.base}/drs/source-servers/{server_id}", json=body, timeout=30)
         response.raise_for_status()
         return response.json()
-
-
-def own_database(database_url: str) -> str:
-    url = make_url(database_url)
-    name = f"drwave_ready_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(
-        host=url.host, port=url.port, user=url.username, password=url.password, dbname="postgres", autocommit=True
-    ) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 class Api:
