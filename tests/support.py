@@ -151,8 +151,18 @@ def all_at_once(count: int, action: Callable[[], T]) -> list[T]:
     return results
 
 
-def insert_execution(conn, plan, arns_by_wave: dict[int, list[str]], adapter: str = "simulated", timeout: int = 600):
-    """An execution written to Postgres as the API writes it (waves + resource runs) — but never published."""
+def insert_execution(
+    conn,
+    plan,
+    arns_by_wave: dict[int, list[str]],
+    adapter: str = "simulated",
+    timeout: int = 600,
+    *,
+    phase: str = "instantiate",
+    source: str | None = None,
+):
+    """An execution written to Postgres as the API writes it (waves + resource runs) — but never published;
+    a later ``phase`` follows the execution ``source``."""
     from shared.store import executions, resources, waves
 
     row = executions.create(
@@ -160,19 +170,26 @@ def insert_execution(conn, plan, arns_by_wave: dict[int, list[str]], adapter: st
         plan_id=plan.id,
         plan_name=plan.name,
         mode="drill",
-        phase="instantiate",
+        phase=phase,
         created_by="test",
         reason=None,
-        source_execution_id=None,
+        source_execution_id=source,
     )
-    waves.insert_many(
-        conn,
-        row.id,
-        [
-            {"number": n, "name": f"w{n}", "pause_before": False, "on_failure": "continue", "timeout_seconds": timeout}
-            for n in arns_by_wave
-        ],
-    )
+    if arns_by_wave:
+        waves.insert_many(
+            conn,
+            row.id,
+            [
+                {
+                    "number": n,
+                    "name": f"w{n}",
+                    "pause_before": False,
+                    "on_failure": "continue",
+                    "timeout_seconds": timeout,
+                }
+                for n in arns_by_wave
+            ],
+        )
     resources.insert_many(
         conn,
         row.id,
