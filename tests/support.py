@@ -13,6 +13,10 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
+# the local AWS: its default account, the regions of the tests' estates, credentials it accepts
+ACCOUNT = "123456789012"
+PRIMARY, DR = "us-east-1", "us-west-2"
+STATIC = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 # How long any wait in a test may take before it is called a hang. Generous on purpose: a cold start on a
 # loaded 2-core machine is slow, and a test must not fail for being slow (speed lives in `make bench`).
 PATIENCE = 600.0
@@ -77,6 +81,17 @@ def wait_until(check: Callable[[], T], what: str = "condition", timeout: float =
         time.sleep(0.2)
 
 
+def own_local_aws() -> Iterator[str]:
+    """A local AWS of its own on a free port while the generator runs: its endpoint URL."""
+    from deploy.localaws import LocalAws
+
+    aws = LocalAws(port=0).start()
+    try:
+        yield aws.endpoint_url
+    finally:
+        aws.stop()
+
+
 def own_database(database_url: str, prefix: str) -> str:
     """The URL of a new, empty database ``<prefix>_<random>`` on the server of ``database_url``."""
     import psycopg
@@ -102,8 +117,7 @@ def operator_clients(endpoint: str, default_region: str) -> Callable[..., Any]:
         endpoint_url=endpoint,
         region_name=region,
         config=Config(retries={"total_max_attempts": 1}),
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        **STATIC,
     )
 
 

@@ -21,9 +21,20 @@ from typing import Any
 import pytest
 import requests
 from aurora_support import make_orders
-from support import PATIENCE, fresh_local_aws, open_database, operator_clients, own_database
+from support import (
+    ACCOUNT,
+    DR,
+    PATIENCE,
+    PRIMARY,
+    STATIC,
+    TERMINAL,
+    fresh_local_aws,
+    open_database,
+    operator_clients,
+    own_database,
+    own_local_aws,
+)
 
-from deploy.localaws import LocalAws
 from services.stack import Stack, StackConfig
 from services.workers.adapters import registry
 from services.workers.adapters.base import Adapter, Outcome, Progress, ResourceContext, Started
@@ -33,22 +44,14 @@ from shared.domain.roles import Role
 from shared.embedded import free_port
 from shared.store import tokens
 
-ACCOUNT = "123456789012"
-PRIMARY, DR = "us-east-1", "us-west-2"
-STATIC = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 STEP_SECONDS = 0.2
 POLL_INTERVAL = 0.3
 STACK_REDIS_DB = 7
-TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
 
 
 @pytest.fixture(scope="session")
 def aws_endpoint() -> Iterator[str]:
-    aws = LocalAws(port=0).start()
-    try:
-        yield aws.endpoint_url
-    finally:
-        aws.stop()
+    yield from own_local_aws()
 
 
 class LocalAwsAdmin:

@@ -11,16 +11,14 @@ from typing import Any
 
 import pytest
 from ready_support import (
-    DR,
     READINESS_INTERVAL,
     STACK_REDIS_DB,
     STEP_SECONDS,
     Api,
     LocalAwsAdmin,
 )
-from support import operator_clients, own_database
+from support import DR, operator_clients, own_database, own_local_aws
 
-from deploy.localaws import LocalAws
 from services.stack import Stack, StackConfig
 from shared.db.engine import Database
 from shared.domain.roles import Role
@@ -30,11 +28,7 @@ from shared.store import tokens
 
 @pytest.fixture(scope="session")
 def ready_endpoint() -> Iterator[str]:
-    aws = LocalAws(port=0).start()
-    try:
-        yield aws.endpoint_url
-    finally:
-        aws.stop()
+    yield from own_local_aws()
 
 
 @pytest.fixture

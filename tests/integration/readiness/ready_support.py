@@ -7,14 +7,11 @@ import uuid
 from typing import Any
 
 import requests
+from support import ACCOUNT, DR, PRIMARY, TERMINAL
 
-ACCOUNT = "123456789012"
-PRIMARY, DR = "us-east-1", "us-west-2"
-STATIC = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 STEP_SECONDS = 0.2
 READINESS_INTERVAL = 2
 STACK_REDIS_DB = 9
-TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
 
 
 class LocalAwsAdmin:
