@@ -58,6 +58,13 @@ def start(client, headers: dict, plan_id: str, **extra) -> str:
     return response.get_json()["execution"]["id"]
 
 
+def paused_execution(client, headers: dict, waves: list[dict[str, Any]]) -> str:
+    """The id of an execution of a new plan of ``waves``, started and PAUSED (at a gate or a failure)."""
+    execution_id = start(client, headers, create_plan(client, headers, waves))
+    wait_for(client, headers, execution_id, {"PAUSED"})
+    return execution_id
+
+
 def wait_for(client, headers: dict, execution_id: str, statuses: set[str], timeout: float = PATIENCE) -> dict:
     deadline = time.monotonic() + timeout
     while True:
