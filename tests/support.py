@@ -66,14 +66,21 @@ def paused_execution(client, headers: dict, waves: list[dict[str, Any]]) -> str:
 
 
 def wait_for(client, headers: dict, execution_id: str, statuses: set[str], timeout: float = PATIENCE) -> dict:
+    """The execution once its status is one of ``statuses`` (through the in-process API)."""
+    fetch = lambda: client.get(f"/v1/executions/{execution_id}", headers=headers).get_json()  # noqa: E731
+    return execution_in(fetch, statuses, timeout, every=0.1)
+
+
+def execution_in(fetch: Callable[[], dict], statuses: set[str], timeout: float, every: float = 0.2) -> dict:
+    """Poll ``fetch`` (an execution's JSON) until its status is one of ``statuses``; return it."""
     deadline = time.monotonic() + timeout
     while True:
-        execution = client.get(f"/v1/executions/{execution_id}", headers=headers).get_json()
+        execution = fetch()
         if execution["status"] in statuses:
             return execution
         if time.monotonic() > deadline:
-            raise AssertionError(f"{execution_id} is {execution['status']}, not {statuses}, after {timeout}s")
-        time.sleep(0.1)
+            raise AssertionError(f"{execution['id']} is {execution['status']}, not {statuses}, after {timeout}s")
+        time.sleep(every)
 
 
 def wait_until(check: Callable[[], T], what: str = "condition", timeout: float = PATIENCE) -> T:

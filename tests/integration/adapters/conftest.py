@@ -28,6 +28,7 @@ from support import (
     PRIMARY,
     STATIC,
     TERMINAL,
+    execution_in,
     fresh_local_aws,
     open_database,
     operator_clients,
@@ -301,13 +302,7 @@ class Api:
         return self.post("/v1/executions", {"planId": plan_id, **extra}, expect=202)["execution"]["id"]
 
     def wait(self, execution_id: str, statuses: set[str] = TERMINAL, timeout: float = PATIENCE) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            execution = self.get(f"/v1/executions/{execution_id}")
-            if execution["status"] in statuses:
-                return execution
-            assert time.monotonic() < deadline, f"{execution_id} is {execution['status']}, not {statuses}"
-            time.sleep(0.2)
+        return execution_in(lambda: self.get(f"/v1/executions/{execution_id}"), statuses, timeout)
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
 import requests
-from support import ACCOUNT, DR, PRIMARY, TERMINAL
+from support import ACCOUNT, DR, PRIMARY, TERMINAL, execution_in
 
 STEP_SECONDS = 0.2
 READINESS_INTERVAL = 2
@@ -76,13 +75,7 @@ class Api:
         return self.post("/v1/executions", {"planId": plan_id, **extra}, expect=202)["execution"]["id"]
 
     def wait(self, execution_id: str, timeout: float = 120) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            execution = self.get(f"/v1/executions/{execution_id}")
-            if execution["status"] in TERMINAL:
-                return execution
-            assert time.monotonic() < deadline, f"{execution_id} is {execution['status']} after {timeout}s"
-            time.sleep(0.2)
+        return execution_in(lambda: self.get(f"/v1/executions/{execution_id}"), TERMINAL, timeout)
 
 
 def sim_arn(name: str, ms: int = 0, region: str = DR) -> str:
