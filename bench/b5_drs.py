@@ -43,6 +43,18 @@ ACCOUNT, PRIMARY, DR = "123456789012", "us-east-1", "us-west-2"
 LOCAL_AWS_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": DR}
 
 
+def one_wave_plan(api: Api, name: str, wave: str, arns: list[str]) -> str:
+    """A new plan of one wave ``wave``: one protection group of ``arns`` in the DR Region; its id."""
+    selection = {"resourceArns": arns}
+    group = api.ok(
+        "POST",
+        "/v1/protection-groups",
+        json={"name": f"{name} {uuid.uuid4().hex[:8]}", "region": DR, "selection": selection},
+    )["id"]
+    waves = [{"name": wave, "protectionGroupIds": [group]}]
+    return api.ok("POST", "/v1/recovery-plans", json={"name": f"{name} {uuid.uuid4().hex[:8]}", "waves": waves})["id"]
+
+
 @contextmanager
 def admin_api(stack: Stack, name: str) -> Iterator[tuple[Database, Api]]:
     """The stack's database, and its API as a new admin token ``<name>-<random>``."""
@@ -115,23 +127,7 @@ def run_b5(
         )
         out(f"b5: {servers} DRS source servers; starting a stack ({workers} worker x {worker_concurrency}) ...")
         with Stack(config) as stack, admin_api(stack, "b5") as (db, api):
-            group = api.ok(
-                "POST",
-                "/v1/protection-groups",
-                json={
-                    "name": f"b5 {uuid.uuid4().hex[:8]}",
-                    "region": DR,
-                    "selection": {"resourceArns": [s["arn"] for s in created]},
-                },
-            )["id"]
-            plan = api.ok(
-                "POST",
-                "/v1/recovery-plans",
-                json={
-                    "name": f"b5 {uuid.uuid4().hex[:8]}",
-                    "waves": [{"name": "DRS", "protectionGroupIds": [group]}],
-                },
-            )["id"]
+            plan = one_wave_plan(api, "b5", "DRS", [s["arn"] for s in created])
             _admin(endpoint, "POST", "calls/reset")
             execution_id = api.ok("POST", "/v1/executions", json={"planId": plan, "mode": "drill"})["execution"]["id"]
             out(f"b5: drilling {execution_id} ...")

@@ -17,7 +17,6 @@ import argparse
 import json
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,9 +25,8 @@ import requests
 import yaml
 from sqlalchemy import text
 
-from bench.b5_drs import LOCAL_AWS_CREDENTIALS, admin_api, save
+from bench.b5_drs import LOCAL_AWS_CREDENTIALS, admin_api, one_wave_plan, save
 from bench.drwave import TERMINAL, percentile
-from services.demo import Api
 from services.stack import Stack, StackConfig
 from shared.db.engine import Database
 from shared.embedded import free_port
@@ -114,7 +112,7 @@ def run_b6(
         )
         out(f"b6: {len(durations)} rounds (operations of {', '.join(f'{d:g}' for d in durations)} s) ...")
         with Stack(config) as stack, admin_api(stack, "b6") as (db, api):
-            plans = [_plan(api, resources) for resources in rounds]
+            plans = [one_wave_plan(api, "b6", "B6", [r["arn"] for r in resources]) for resources in rounds]
             _admin(endpoint, "POST", "calls/reset")
             window_start = time.time()
             executions = []
@@ -138,23 +136,6 @@ def run_b6(
         completions = _admin(endpoint, "GET", "completions")
         calls = _admin(endpoint, "GET", "calls")
     return _figures(rounds, runs, completions, calls, window, durations)
-
-
-def _plan(api: Api, resources: list[dict[str, Any]]) -> str:
-    group = api.ok(
-        "POST",
-        "/v1/protection-groups",
-        json={
-            "name": f"b6 {uuid.uuid4().hex[:8]}",
-            "region": DR,
-            "selection": {"resourceArns": [r["arn"] for r in resources]},
-        },
-    )["id"]
-    return api.ok(
-        "POST",
-        "/v1/recovery-plans",
-        json={"name": f"b6 {uuid.uuid4().hex[:8]}", "waves": [{"name": "B6", "protectionGroupIds": [group]}]},
-    )["id"]
 
 
 def _wait_started(db: Database, execution_id: str, timeout: float) -> None:
