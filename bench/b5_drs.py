@@ -21,7 +21,8 @@ import math
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,33 @@ from shared.store import tokens
 RESULTS = Path(__file__).parent / "results"
 
 ACCOUNT, PRIMARY, DR = "123456789012", "us-east-1", "us-west-2"
+LOCAL_AWS_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": DR}
+
+
+def one_wave_plan(api: Api, name: str, wave: str, arns: list[str]) -> str:
+    """A new plan of one wave ``wave``: one protection group of ``arns`` in the DR Region; its id."""
+    selection = {"resourceArns": arns}
+    group = api.ok(
+        "POST",
+        "/v1/protection-groups",
+        json={"name": f"{name} {uuid.uuid4().hex[:8]}", "region": DR, "selection": selection},
+    )["id"]
+    waves = [{"name": wave, "protectionGroupIds": [group]}]
+    return api.ok("POST", "/v1/recovery-plans", json={"name": f"{name} {uuid.uuid4().hex[:8]}", "waves": waves})["id"]
+
+
+@contextmanager
+def admin_api(stack: Stack, name: str) -> Iterator[tuple[Database, Api]]:
+    """The stack's database, and its API as a new admin token ``<name>-<random>``."""
+    db = Database(stack.database_url)
+    try:
+        with db.engine.begin() as conn:
+            token = tokens.create(conn, f"{name}-{uuid.uuid4().hex[:6]}", Role.ADMIN)
+        yield db, Api(stack.api_url, token)
+    finally:
+        db.dispose()
+
+
 TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
 
 
@@ -94,43 +122,16 @@ def run_b5(
                 "DRWAVE_LOG_LEVEL": "WARNING",
                 "DRWAVE_RECONCILE_INTERVAL": "5",
                 "AWS_ENDPOINT_URL": endpoint,
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_DEFAULT_REGION": DR,
+                **LOCAL_AWS_CREDENTIALS,
             },
         )
         out(f"b5: {servers} DRS source servers; starting a stack ({workers} worker x {worker_concurrency}) ...")
-        with Stack(config) as stack:
-            db = Database(stack.database_url)
-            try:
-                with db.engine.begin() as conn:
-                    token = tokens.create(conn, f"b5-{uuid.uuid4().hex[:6]}", Role.ADMIN)
-                api = Api(stack.api_url, token)
-                group = api.ok(
-                    "POST",
-                    "/v1/protection-groups",
-                    json={
-                        "name": f"b5 {uuid.uuid4().hex[:8]}",
-                        "region": DR,
-                        "selection": {"resourceArns": [s["arn"] for s in created]},
-                    },
-                )["id"]
-                plan = api.ok(
-                    "POST",
-                    "/v1/recovery-plans",
-                    json={
-                        "name": f"b5 {uuid.uuid4().hex[:8]}",
-                        "waves": [{"name": "DRS", "protectionGroupIds": [group]}],
-                    },
-                )["id"]
-                _admin(endpoint, "POST", "calls/reset")
-                execution_id = api.ok("POST", "/v1/executions", json={"planId": plan, "mode": "drill"})["execution"][
-                    "id"
-                ]
-                out(f"b5: drilling {execution_id} ...")
-                figures = _wait_and_measure(db, execution_id, timeout)
-            finally:
-                db.dispose()
+        with Stack(config) as stack, admin_api(stack, "b5") as (db, api):
+            plan = one_wave_plan(api, "b5", "DRS", [s["arn"] for s in created])
+            _admin(endpoint, "POST", "calls/reset")
+            execution_id = api.ok("POST", "/v1/executions", json={"planId": plan, "mode": "drill"})["execution"]["id"]
+            out(f"b5: drilling {execution_id} ...")
+            figures = _wait_and_measure(db, execution_id, timeout)
         calls = _admin(endpoint, "GET", "calls")
     counted = calls["calls"]
     jobs = figures.pop("jobs")

@@ -17,7 +17,6 @@ import argparse
 import json
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,14 +25,11 @@ import requests
 import yaml
 from sqlalchemy import text
 
-from bench.b5_drs import save
+from bench.b5_drs import LOCAL_AWS_CREDENTIALS, admin_api, one_wave_plan, save
 from bench.drwave import TERMINAL, percentile
-from services.demo import Api
 from services.stack import Stack, StackConfig
 from shared.db.engine import Database
-from shared.domain.roles import Role
 from shared.embedded import free_port
-from shared.store import tokens
 
 DR = "us-west-2"
 DURATIONS = (7.0, 11.0, 16.0, 20.0, 25.0, 31.0)  # seconds an operation takes, one per round
@@ -110,62 +106,36 @@ def run_b6(
             env={
                 "DRWAVE_LOG_LEVEL": "WARNING",
                 "AWS_ENDPOINT_URL": endpoint,
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_DEFAULT_REGION": DR,
+                **LOCAL_AWS_CREDENTIALS,
                 **(env or {}),
             },
         )
         out(f"b6: {len(durations)} rounds (operations of {', '.join(f'{d:g}' for d in durations)} s) ...")
-        with Stack(config) as stack:
-            db = Database(stack.database_url)
-            try:
-                with db.engine.begin() as conn:
-                    token = tokens.create(conn, f"b6-{uuid.uuid4().hex[:6]}", Role.ADMIN)
-                api = Api(stack.api_url, token)
-                plans = [_plan(api, resources) for resources in rounds]
-                _admin(endpoint, "POST", "calls/reset")
-                window_start = time.time()
-                executions = []
-                for plan, duration in zip(plans, durations, strict=True):
-                    _admin(
-                        endpoint,
-                        "POST",
-                        "config",
-                        {
-                            "drsJobStepSeconds": duration / 2,
-                            "globalClusterStepSeconds": duration / 2,
-                            "ecsRolloutSeconds": duration,
-                        },
-                    )
-                    execution = api.ok("POST", "/v1/executions", json={"planId": plan, "mode": "drill"})["execution"]
-                    executions.append(execution["id"])
-                    _wait_started(db, execution["id"], timeout)
-                _wait_terminal(db, executions, timeout)
-                window = time.time() - window_start
-                runs = _runs(db, executions)
-            finally:
-                db.dispose()
+        with Stack(config) as stack, admin_api(stack, "b6") as (db, api):
+            plans = [one_wave_plan(api, "b6", "B6", [r["arn"] for r in resources]) for resources in rounds]
+            _admin(endpoint, "POST", "calls/reset")
+            window_start = time.time()
+            executions = []
+            for plan, duration in zip(plans, durations, strict=True):
+                _admin(
+                    endpoint,
+                    "POST",
+                    "config",
+                    {
+                        "drsJobStepSeconds": duration / 2,
+                        "globalClusterStepSeconds": duration / 2,
+                        "ecsRolloutSeconds": duration,
+                    },
+                )
+                execution = api.ok("POST", "/v1/executions", json={"planId": plan, "mode": "drill"})["execution"]
+                executions.append(execution["id"])
+                _wait_started(db, execution["id"], timeout)
+            _wait_terminal(db, executions, timeout)
+            window = time.time() - window_start
+            runs = _runs(db, executions)
         completions = _admin(endpoint, "GET", "completions")
         calls = _admin(endpoint, "GET", "calls")
     return _figures(rounds, runs, completions, calls, window, durations)
-
-
-def _plan(api: Api, resources: list[dict[str, Any]]) -> str:
-    group = api.ok(
-        "POST",
-        "/v1/protection-groups",
-        json={
-            "name": f"b6 {uuid.uuid4().hex[:8]}",
-            "region": DR,
-            "selection": {"resourceArns": [r["arn"] for r in resources]},
-        },
-    )["id"]
-    return api.ok(
-        "POST",
-        "/v1/recovery-plans",
-        json={"name": f"b6 {uuid.uuid4().hex[:8]}", "waves": [{"name": "B6", "protectionGroupIds": [group]}]},
-    )["id"]
 
 
 def _wait_started(db: Database, execution_id: str, timeout: float) -> None:

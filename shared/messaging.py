@@ -8,11 +8,16 @@ Messages are collected by a unit of work and sent only after its transaction com
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from celery import Celery, chord
 
+from shared.logs import configure_logging
 from shared.settings import CommonSettings
+
+S = TypeVar("S", bound=CommonSettings)
 
 SCHEDULER_QUEUE = "scheduler"
 START_EXECUTION = "scheduler.start_execution"
@@ -40,6 +45,36 @@ def worker_argv(
     quiet = ["--quiet"] if log_format == "json" else []
     args = [*quiet, "worker", "-Q", queues, "-n", name, "-c", str(concurrency), *extra, "--loglevel", log_level]
     return [*args, "--without-mingle", "--without-gossip"]
+
+
+def every(seconds: float, task: str, queue: str) -> dict:
+    """A beat schedule entry: ``task`` sent to ``queue`` every ``seconds``."""
+    return {"task": task, "schedule": seconds, "options": {"queue": queue}}
+
+
+def run_worker(
+    build: Callable[[S], Celery],
+    settings: S,
+    queues: str,
+    name: str,
+    concurrency: int,
+    *,
+    beat: str | None = None,
+) -> None:
+    """The entry point every drwave Celery service shares: log as configured, build the app, run it as the
+    worker of ``queues``; with ``beat`` (scheduler, notifier) also its own beat, which keeps its schedule
+    in the file of that name under the state directory."""
+    configure_logging(settings.log_level, settings.log_format)
+    app = build(settings)
+    beat_args: tuple[str, ...] = ()
+    if beat is not None:
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        beat_args = ("-B", "-s", str(settings.state_dir / beat))
+    app.worker_main(
+        worker_argv(queues, name, concurrency, settings.log_level, *beat_args, log_format=settings.log_format)
+    )
+
+
 def recover_resource_kwargs(execution_id: str | None, wave: int | None, arn: str | None) -> dict:
     """What a recovery task carries besides its resource run id: the fields its log lines name
     (kwargs, not headers, so they survive the task's retries)."""

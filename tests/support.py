@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
+# the local AWS: its default account, the regions of the tests' estates, credentials it accepts
+ACCOUNT = "123456789012"
+PRIMARY, DR = "us-east-1", "us-west-2"
+STATIC = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 # How long any wait in a test may take before it is called a hang. Generous on purpose: a cold start on a
 # loaded 2-core machine is slow, and a test must not fail for being slow (speed lives in `make bench`).
 PATIENCE = 600.0
@@ -52,15 +58,89 @@ def start(client, headers: dict, plan_id: str, **extra) -> str:
     return response.get_json()["execution"]["id"]
 
 
+def paused_execution(client, headers: dict, waves: list[dict[str, Any]]) -> str:
+    """The id of an execution of a new plan of ``waves``, started and PAUSED (at a gate or a failure)."""
+    execution_id = start(client, headers, create_plan(client, headers, waves))
+    wait_for(client, headers, execution_id, {"PAUSED"})
+    return execution_id
+
+
 def wait_for(client, headers: dict, execution_id: str, statuses: set[str], timeout: float = PATIENCE) -> dict:
+    """The execution once its status is one of ``statuses`` (through the in-process API)."""
+    fetch = lambda: client.get(f"/v1/executions/{execution_id}", headers=headers).get_json()  # noqa: E731
+    return execution_in(fetch, statuses, timeout, every=0.1)
+
+
+def execution_in(fetch: Callable[[], dict], statuses: set[str], timeout: float, every: float = 0.2) -> dict:
+    """Poll ``fetch`` (an execution's JSON) until its status is one of ``statuses``; return it."""
     deadline = time.monotonic() + timeout
     while True:
-        execution = client.get(f"/v1/executions/{execution_id}", headers=headers).get_json()
+        execution = fetch()
         if execution["status"] in statuses:
             return execution
         if time.monotonic() > deadline:
-            raise AssertionError(f"{execution_id} is {execution['status']}, not {statuses}, after {timeout}s")
-        time.sleep(0.1)
+            raise AssertionError(f"{execution['id']} is {execution['status']}, not {statuses}, after {timeout}s")
+        time.sleep(every)
+
+
+def wait_until(check: Callable[[], T], what: str = "condition", timeout: float = PATIENCE) -> T:
+    """Poll ``check`` until it returns something truthy, and return that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached after {timeout}s")
+        time.sleep(0.2)
+
+
+def own_local_aws() -> Iterator[str]:
+    """A local AWS of its own on a free port while the generator runs: its endpoint URL."""
+    from deploy.localaws import LocalAws
+
+    aws = LocalAws(port=0).start()
+    try:
+        yield aws.endpoint_url
+    finally:
+        aws.stop()
+
+
+def own_database(database_url: str, prefix: str) -> str:
+    """The URL of a new, empty database ``<prefix>_<random>`` on the server of ``database_url``."""
+    import psycopg
+    from sqlalchemy import make_url
+
+    url = make_url(database_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(
+        host=url.host, port=url.port, user=url.username, password=url.password, dbname="postgres", autocommit=True
+    ) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def operator_clients(endpoint: str, default_region: str) -> Callable[..., Any]:
+    """``aws("drs")``: boto3 clients of the local AWS at ``endpoint`` for checking what happened, as an
+    operator would (one attempt a call: a test sees the first answer, not a retried one)."""
+    import boto3
+    from botocore.config import Config
+
+    return lambda service, region=default_region: boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=region,
+        config=Config(retries={"total_max_attempts": 1}),
+        **STATIC,
+    )
+
+
+def lambda_zip(handler_returns: str) -> bytes:
+    """A Lambda deployment package: ``index.handler`` returning ``handler_returns`` (Python source)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", f"def handler(event, context):\n    return {handler_returns}\n")
+    return buffer.getvalue()
 
 
 def open_database(url: str) -> Iterator[Any]:
@@ -99,8 +179,18 @@ def all_at_once(count: int, action: Callable[[], T]) -> list[T]:
     return results
 
 
-def insert_execution(conn, plan, arns_by_wave: dict[int, list[str]], adapter: str = "simulated", timeout: int = 600):
-    """An execution written to Postgres as the API writes it (waves + resource runs) — but never published."""
+def insert_execution(
+    conn,
+    plan,
+    arns_by_wave: dict[int, list[str]],
+    adapter: str = "simulated",
+    timeout: int = 600,
+    *,
+    phase: str = "instantiate",
+    source: str | None = None,
+):
+    """An execution written to Postgres as the API writes it (waves + resource runs) — but never published;
+    a later ``phase`` follows the execution ``source``."""
     from shared.store import executions, resources, waves
 
     row = executions.create(
@@ -108,19 +198,26 @@ def insert_execution(conn, plan, arns_by_wave: dict[int, list[str]], adapter: st
         plan_id=plan.id,
         plan_name=plan.name,
         mode="drill",
-        phase="instantiate",
+        phase=phase,
         created_by="test",
         reason=None,
-        source_execution_id=None,
+        source_execution_id=source,
     )
-    waves.insert_many(
-        conn,
-        row.id,
-        [
-            {"number": n, "name": f"w{n}", "pause_before": False, "on_failure": "continue", "timeout_seconds": timeout}
-            for n in arns_by_wave
-        ],
-    )
+    if arns_by_wave:
+        waves.insert_many(
+            conn,
+            row.id,
+            [
+                {
+                    "number": n,
+                    "name": f"w{n}",
+                    "pause_before": False,
+                    "on_failure": "continue",
+                    "timeout_seconds": timeout,
+                }
+                for n in arns_by_wave
+            ],
+        )
     resources.insert_many(
         conn,
         row.id,

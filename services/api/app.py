@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import boto3
 import redis
 from flask import redirect, request
 from flask_openapi3 import Info, OpenAPI
@@ -15,7 +14,7 @@ from shared import counters
 from shared.aws.discovery import Discovery
 from shared.aws.drs_ops import DrsOperations
 from shared.aws.preflight import PreflightProbe
-from shared.aws.sessions import SessionFactory
+from shared.aws.sessions import SessionFactory, default_region
 from shared.db.engine import Database
 from shared.messaging import SCHEDULER_QUEUE, Publisher, create_celery, worker_queue
 from shared.notify import senders
@@ -173,9 +172,8 @@ def oidc_verifier(settings: ApiSettings) -> OidcVerifier | None:
 def session_factory(settings: ApiSettings, on_call: Callable[[str, str, str], None] | None = None) -> SessionFactory:
     """The API's one boto3 session factory. Endpoints and credentials follow boto3's standard
     configuration (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, profiles…); nothing connects here."""
-    region = settings.aws_region or boto3.session.Session().region_name or "us-east-1"
     return SessionFactory(
-        default_region=region,
+        default_region=default_region(settings.aws_region),
         max_attempts=settings.aws_max_attempts,
         connect_timeout=3.0,
         read_timeout=20.0,

@@ -3,20 +3,19 @@ queue with its own beat for the outbox pump)."""
 
 from __future__ import annotations
 
-import boto3
 from celery.signals import worker_process_init
 
-from shared.aws.sessions import SessionFactory
+from shared.aws.sessions import SessionFactory, default_region
 from shared.db.engine import Database
 from shared.domain.notifications import Retry
-from shared.logs import configure_logging
 from shared.messaging import (
     DELIVER_NOTIFICATION,
     NOTIFICATIONS_QUEUE,
     PUMP_NOTIFICATIONS,
     WRITE_REPORT,
     create_celery,
-    worker_argv,
+    every,
+    run_worker,
 )
 from shared.notify import senders
 from shared.store import deliveries
@@ -30,8 +29,9 @@ from .tasks import register
 def build(settings: NotifierSettings):
     app = create_celery("drwave-notifier", settings)
     app.conf.worker_prefetch_multiplier = 1  # a slow receiver holds one process, not a backlog behind it
-    region = settings.aws_region or boto3.session.Session().region_name or "us-east-1"
-    sessions = SessionFactory(default_region=region, max_attempts=settings.aws_max_attempts)
+    sessions = SessionFactory(
+        default_region=default_region(settings.aws_region), max_attempts=settings.aws_max_attempts
+    )
     worker_process_init.connect(lambda **_: sessions.reset(), weak=False)
     db = Database(settings.db_url, pool_size=2)
     send = app.send_task
@@ -52,31 +52,19 @@ def build(settings: NotifierSettings):
         queue_report=(lambda e: send(WRITE_REPORT, args=(e,), queue=NOTIFICATIONS_QUEUE)) if reports else None,
     )
     register(app, notifier, reports)
-    app.conf.beat_schedule = {
-        "pump": {
-            "task": PUMP_NOTIFICATIONS,
-            "schedule": settings.notify_poll_interval,
-            "options": {"queue": NOTIFICATIONS_QUEUE},
-        }
-    }
+    app.conf.beat_schedule = {"pump": every(settings.notify_poll_interval, PUMP_NOTIFICATIONS, NOTIFICATIONS_QUEUE)}
     return app
 
 
 def main() -> None:
     settings = NotifierSettings()
-    configure_logging(settings.log_level, settings.log_format)
-    app = build(settings)
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    beat = ("-B", "-s", str(settings.state_dir / "notifier-beat-schedule"))
-    app.worker_main(
-        worker_argv(
-            NOTIFICATIONS_QUEUE,
-            "notifier@%h",
-            settings.notifier_concurrency,
-            settings.log_level,
-            *beat,
-            log_format=settings.log_format,
-        )
+    run_worker(
+        build,
+        settings,
+        NOTIFICATIONS_QUEUE,
+        "notifier@%h",
+        settings.notifier_concurrency,
+        beat="notifier-beat-schedule",
     )
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from shared import counters
 from shared.db.engine import Database
-from shared.logs import configure_logging
-from shared.messaging import RECONCILE, SCHEDULER_QUEUE, Publisher, create_celery, worker_argv
+from shared.messaging import RECONCILE, SCHEDULER_QUEUE, Publisher, create_celery, every, run_worker
 from shared.unit_of_work import sql_units
 
 from .orchestrator import Orchestrator
@@ -28,31 +27,14 @@ def build(settings: SchedulerSettings):
     )
     register(app, orchestrator, reconciler)
     install_readiness(app, settings)
-    app.conf.beat_schedule = {
-        "reconcile": {
-            "task": RECONCILE,
-            "schedule": settings.reconcile_interval,
-            "options": {"queue": SCHEDULER_QUEUE},
-        }
-    }
+    app.conf.beat_schedule = {"reconcile": every(settings.reconcile_interval, RECONCILE, SCHEDULER_QUEUE)}
     return app
 
 
 def main() -> None:
     settings = SchedulerSettings()
-    configure_logging(settings.log_level, settings.log_format)
-    app = build(settings)
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    beat = ("-B", "-s", str(settings.state_dir / "celerybeat-schedule"))
-    app.worker_main(
-        worker_argv(
-            SCHEDULER_QUEUE,
-            "scheduler@%h",
-            settings.scheduler_concurrency,
-            settings.log_level,
-            *beat,
-            log_format=settings.log_format,
-        )
+    run_worker(
+        build, settings, SCHEDULER_QUEUE, "scheduler@%h", settings.scheduler_concurrency, beat="celerybeat-schedule"
     )
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import boto3
 from celery.signals import worker_process_init
 
 from shared import counters
-from shared.aws.sessions import SessionFactory
+from shared.aws.sessions import SessionFactory, default_region
 from shared.db.engine import Database
-from shared.logs import configure_logging
-from shared.messaging import create_celery, worker_argv, worker_queue
+from shared.messaging import create_celery, run_worker, worker_queue
 from shared.unit_of_work import sql_units
 
 from .adapters import registry
@@ -22,9 +20,8 @@ def session_factory(settings: WorkerSettings, aws_calls: counters.RedisCounter |
     """The worker's one boto3 session factory. Endpoints and credentials follow boto3's standard
     configuration (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, profiles…); nothing connects here.
     Every AWS call attempt is counted in `aws_calls` (drwave_aws_calls_total on /metrics)."""
-    region = settings.aws_region or boto3.session.Session().region_name or "us-east-1"
     return SessionFactory(
-        default_region=region,
+        default_region=default_region(settings.aws_region),
         max_attempts=settings.aws_max_attempts,
         on_call=aws_calls.inc if aws_calls is not None else None,
     )
@@ -58,17 +55,7 @@ def queues(settings: WorkerSettings) -> list[str]:
 
 def main() -> None:
     settings = WorkerSettings()
-    configure_logging(settings.log_level, settings.log_format)
-    app = build(settings)
-    app.worker_main(
-        worker_argv(
-            ",".join(queues(settings)),
-            f"{settings.worker_name}@%h",
-            settings.worker_concurrency,
-            settings.log_level,
-            log_format=settings.log_format,
-        )
-    )
+    run_worker(build, settings, ",".join(queues(settings)), f"{settings.worker_name}@%h", settings.worker_concurrency)
 
 
 if __name__ == "__main__":

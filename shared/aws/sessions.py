@@ -48,6 +48,12 @@ _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
 
 
+def default_region(configured: str | None) -> str:
+    """A service's default region: the one configured, else the one boto3's standard configuration
+    names (``AWS_DEFAULT_REGION``, profiles), else us-east-1."""
+    return configured or boto3.session.Session().region_name or "us-east-1"
+
+
 @dataclass(frozen=True)
 class ClientKey:
     """What a cached client is built for."""

@@ -42,6 +42,37 @@ def _now() -> Column:
     return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
+def _at() -> Column:
+    """When a row of a log was written (the transaction's clock would give every row of one change the same)."""
+    return Column("at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp())
+
+
+def _authored() -> list[Column]:
+    """Who created an entity, when, and when it last changed."""
+    return [
+        Column("created_by", Text, nullable=False),
+        _now(),
+        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    ]
+
+
+def _versioned() -> list[Column]:
+    """An entity updated by compare-and-set on ``version`` (a stale one: 409 VERSION_CONFLICT)."""
+    return [Column("version", Integer, nullable=False, server_default="1"), *_authored()]
+
+
+def _of_execution() -> list[Column]:
+    """The key of a row that belongs to one execution (and goes with it)."""
+    return [
+        Column("id", BigInteger, primary_key=True),
+        Column("execution_id", Text, ForeignKey("executions.id", ondelete="CASCADE"), nullable=False),
+    ]
+
+
+def _ran() -> list[Column]:
+    return [Column("started_at", DateTime(timezone=True)), Column("finished_at", DateTime(timezone=True))]
+
+
 api_tokens = Table(
     "api_tokens",
     metadata,
@@ -64,10 +95,7 @@ protection_groups = Table(
     Column("account_id", Text),
     Column("selection", JSONB, nullable=False),
     Column("launch_settings", JSONB),  # DRS launch settings applied to the group's source servers
-    Column("version", Integer, nullable=False, server_default="1"),
-    Column("created_by", Text, nullable=False),
-    _now(),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *_versioned(),
 )
 Index("uq_protection_groups_lower_name", func.lower(protection_groups.c.name), unique=True)
 
@@ -79,10 +107,7 @@ recovery_plans = Table(
     Column("description", Text),
     Column("waves", JSONB, nullable=False),  # [] for an auto-waved plan
     Column("auto_waves", JSONB),  # {"accountId", "region", "tags", ...}: waves derived from tags at start
-    Column("version", Integer, nullable=False, server_default="1"),
-    Column("created_by", Text, nullable=False),
-    _now(),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *_versioned(),
     Column("deleted_at", DateTime(timezone=True)),  # soft delete: executions keep referring to the plan
     Column("approvals", JSONB),  # the approval policy of its gates (shared.domain.approvals.ApprovalPolicy)
 )
@@ -110,8 +135,7 @@ executions = Table(
     Column("reason", Text),
     Column("created_by", Text, nullable=False),
     _now(),
-    Column("started_at", DateTime(timezone=True)),
-    Column("finished_at", DateTime(timezone=True)),
+    *_ran(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # how a recovery moves an Aurora global database's writer (shared.domain.failover); a drill: graceful
     Column("failover", Text, nullable=False, server_default="auto"),
@@ -130,8 +154,7 @@ Index(
 wave_runs = Table(
     "wave_runs",
     metadata,
-    Column("id", BigInteger, primary_key=True),
-    Column("execution_id", Text, ForeignKey("executions.id", ondelete="CASCADE"), nullable=False),
+    *_of_execution(),
     Column("number", Integer, nullable=False),
     Column("name", Text, nullable=False),
     Column("status", Text, nullable=False, server_default="PENDING"),
@@ -140,8 +163,7 @@ wave_runs = Table(
     Column("gate_passed", Boolean, nullable=False, server_default="false"),
     Column("on_failure", Text, nullable=False, server_default="continue"),
     Column("timeout_seconds", Integer, nullable=False),
-    Column("started_at", DateTime(timezone=True)),
-    Column("finished_at", DateTime(timezone=True)),
+    *_ran(),
     Column("rto_target_minutes", Integer),  # the strictest RTO target of its resources (dr:priority)
     Column("rto_at_risk_at", DateTime(timezone=True)),  # when the reconciler saw it run past its RTO target
     Column("stage", Integer),  # the stage of runs dispatched (pre-actions < 0 < post-actions; migration 0010)
@@ -152,8 +174,7 @@ wave_runs = Table(
 resource_runs = Table(
     "resource_runs",
     metadata,
-    Column("id", BigInteger, primary_key=True),
-    Column("execution_id", Text, ForeignKey("executions.id", ondelete="CASCADE"), nullable=False),
+    *_of_execution(),
     Column("wave_number", Integer, nullable=False),
     Column("arn", Text, nullable=False),
     Column("adapter", Text, nullable=False),
@@ -165,8 +186,7 @@ resource_runs = Table(
     Column("error_code", Text),  # a failure the scheduler acts on (shared.domain.failover.DATA_LOSS_APPROVAL_REQUIRED)
     Column("data_loss_asked_at", DateTime(timezone=True)),  # when the scheduler paused for that approval
     Column("data_loss_approved_by", Text),  # who approved data loss for this cluster: its next attempt fails over
-    Column("started_at", DateTime(timezone=True)),
-    Column("finished_at", DateTime(timezone=True)),
+    *_ran(),
     Column("heartbeat_at", DateTime(timezone=True)),
     Column("attempt", Integer, nullable=False, server_default="1"),  # retry (issue 12): 1, 2, ...
     Column("attempts", JSONB, nullable=False, server_default=text("'[]'::jsonb")),  # the earlier attempts
@@ -185,9 +205,8 @@ Index(
 execution_events = Table(
     "execution_events",
     metadata,
-    Column("id", BigInteger, primary_key=True),
-    Column("execution_id", Text, ForeignKey("executions.id", ondelete="CASCADE"), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+    *_of_execution(),
+    _at(),
     Column("kind", Text, nullable=False),
     Column("actor", Text, nullable=False),
     Column("wave_number", Integer),
@@ -205,10 +224,7 @@ target_accounts = Table(
     Column("role_arn", Text, nullable=False),
     Column("external_id", Text),
     Column("regions", JSONB, nullable=False),
-    Column("version", Integer, nullable=False, server_default="1"),
-    Column("created_by", Text, nullable=False),
-    _now(),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *_versioned(),
 )
 
 # "A resource is in at most one active execution" (docs/architecture.md, "Invariants"): the start
@@ -230,8 +246,7 @@ Index("ix_resource_locks_execution_id", resource_locks.c.execution_id)
 launch_batches = Table(
     "launch_batches",
     metadata,
-    Column("id", BigInteger, primary_key=True),
-    Column("execution_id", Text, ForeignKey("executions.id", ondelete="CASCADE"), nullable=False),
+    *_of_execution(),
     Column("wave_number", Integer, nullable=False),
     Column("adapter", Text, nullable=False),
     Column("account_id", Text),
@@ -265,7 +280,7 @@ audit_log = Table(
     "audit_log",
     metadata,
     Column("id", BigInteger, primary_key=True),
-    Column("at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+    _at(),
     Column("actor", Text, nullable=False),
     Column("action", Text, nullable=False),  # create / update / delete
     Column("entity", Text, nullable=False),  # protection-group / recovery-plan / target-account / token
@@ -292,7 +307,7 @@ readiness_changes = Table(
     metadata,
     Column("id", BigInteger, primary_key=True),
     Column("plan_id", Text, ForeignKey("recovery_plans.id", ondelete="CASCADE"), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+    _at(),
     Column("from_status", Text, nullable=False),
     Column("to_status", Text, nullable=False),
     Column("message", Text, nullable=False),
@@ -311,9 +326,7 @@ subscriptions = Table(
     Column("events", JSONB, nullable=False),  # event types, or ["*"]
     Column("plan_ids", JSONB),  # only these plans' executions (null: every plan)
     Column("secret", Text),  # webhook signing secret (whsec_...), shown once at create
-    Column("created_by", Text, nullable=False),
-    _now(),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *_authored(),
 )
 
 # The transactional outbox: a trigger on execution_events writes one row per notifiable timeline entry in
@@ -327,7 +340,7 @@ notification_outbox = Table(
     Column("timeline_event_id", BigInteger, ForeignKey("execution_events.id", ondelete="CASCADE")),
     Column("execution_id", Text, ForeignKey("executions.id", ondelete="CASCADE")),
     Column("kind", Text, nullable=False),  # the timeline kind (or "test")
-    Column("at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+    _at(),
     Column("envelope", JSONB),
     Column("fanned_out_at", DateTime(timezone=True)),
 )
@@ -368,8 +381,7 @@ Index(
 approval_requests = Table(
     "approval_requests",
     metadata,
-    Column("id", BigInteger, primary_key=True),
-    Column("execution_id", Text, ForeignKey("executions.id", ondelete="CASCADE"), nullable=False),
+    *_of_execution(),
     Column("wave_number", Integer, nullable=False),
     Column("status", Text, nullable=False, server_default="pending"),  # pending | granted | expired | superseded
     Column("required", Integer, nullable=False),
@@ -396,6 +408,6 @@ approval_grants = Table(
     Column("approver", Text, nullable=False),  # the token's name (distinctApprovers compares these)
     Column("role", Text, nullable=False),
     Column("comment", Text),
-    Column("at", DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()),
+    _at(),
 )
 Index("ix_approval_grants_request_id", approval_grants.c.request_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Protocol
 
 from shared.domain.actions import RESOURCE_STAGE
 from shared.domain.states import (
@@ -59,6 +60,19 @@ class StageCounts:
     cancelled: int = 0
 
 
+class WaveRun(Protocol):
+    """The fields of a ``wave_runs`` row a snapshot reads."""
+
+    number: int
+    name: str
+    status: str
+    pause_before: bool
+    gate_passed: bool
+    on_failure: str
+    stage: int | None
+    passed_stage: int | None
+
+
 @dataclass(frozen=True)
 class WaveSnapshot:
     number: int
@@ -83,6 +97,22 @@ class WaveSnapshot:
         ordered = tuple(sorted(stages, key=lambda s: s.number))
         sums = {k: sum(getattr(s, k) for s in ordered) for k in ("total", "unfinished", "failed", "cancelled")}
         return cls(number, name, status, **kw, **sums, stages=ordered)
+
+    @classmethod
+    def of_wave_run(cls, wave: WaveRun, stages: list[StageCounts], **kw) -> WaveSnapshot:
+        """A wave as its ``wave_runs`` row stores it (the store's row, or the fakes' record of one)."""
+        return cls.of_stages(
+            wave.number,
+            wave.name,
+            WaveStatus(wave.status),
+            stages,
+            pause_before=wave.pause_before,
+            gate_passed=wave.gate_passed,
+            on_failure=OnFailure(wave.on_failure),
+            stage=wave.stage,
+            passed_stage=wave.passed_stage,
+            **kw,
+        )
 
     @property
     def staged(self) -> bool:

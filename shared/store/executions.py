@@ -8,7 +8,7 @@ from sqlalchemy import Connection, Row, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from shared.db.tables import executions, resource_runs, wave_runs
-from shared.domain.progress import ExecutionSnapshot, OnFailure, Phase, StageCounts, WaveSnapshot
+from shared.domain.progress import ExecutionSnapshot, Phase, StageCounts, WaveSnapshot
 from shared.domain.states import (
     EXECUTION_ACTIVE,
     EXECUTION_TERMINAL,
@@ -16,7 +16,6 @@ from shared.domain.states import (
     RESOURCE_TERMINAL,
     ExecutionStatus,
     ResourceStatus,
-    WaveStatus,
 )
 from shared.store import events, resource_locks
 from shared.store.resources import awaiting_data_loss
@@ -143,16 +142,9 @@ def snapshot(conn: Connection, execution_id: str) -> ExecutionSnapshot | None:
         if row.run_stage is not None:
             stages.append(StageCounts(row.run_stage, row.total, row.unfinished, row.failed, row.cancelled))
     waves = tuple(
-        WaveSnapshot.of_stages(
-            row.number,
-            row.name,
-            WaveStatus(row.status),
+        WaveSnapshot.of_wave_run(
+            row,
             stages,
-            pause_before=row.pause_before,
-            gate_passed=row.gate_passed,
-            on_failure=OnFailure(row.on_failure),
-            stage=row.stage,
-            passed_stage=row.passed_stage,
             awaiting_data_loss=sum(stage_row.awaiting_data_loss or 0 for stage_row in stage_rows[row.number]),
             data_loss_reason=next(
                 (stage_row.data_loss_reason for stage_row in stage_rows[row.number] if stage_row.data_loss_reason),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from support import create_plan, sim, start, wait_for
+from support import create_plan, paused_execution, sim, start, wait_for
 
 DRWAVE = str(Path(sys.executable).parent / "drwave")
 
@@ -28,7 +28,11 @@ def drwave(api_url, tmp_path, token_for):
 
     def run(*args: str, **overrides: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [DRWAVE, *args], env={**env, **overrides}, capture_output=True, text=True, timeout=180,
+            [DRWAVE, *args],
+            env={**env, **overrides},
+            capture_output=True,
+            text=True,
+            timeout=180,
             stdin=subprocess.DEVNULL,
         )
 
@@ -90,8 +94,9 @@ def test_validate_and_preview_print_their_findings(drwave, client, admin, token_
     assert json.loads(validation.stdout)["ready"] is True
     text = drwave("plans", "validate", plan_id, DRWAVE_TOKEN=manager)
     assert "RTO estimate" in text.stdout and "ready: yes" in text.stdout
-    preview = drwave("groups", "preview", "--region", "us-west-2", "--tag", "Customer=NOBODY", "--json",
-                     DRWAVE_TOKEN=manager)
+    preview = drwave(
+        "groups", "preview", "--region", "us-west-2", "--tag", "Customer=NOBODY", "--json", DRWAVE_TOKEN=manager
+    )
     assert preview.returncode == 0, preview.stderr
     assert json.loads(preview.stdout)["counts"]["total"] == 0
     resources = drwave("resources", "list", "--region", "us-west-2", "--tag", "Customer=NOBODY", "--json")
@@ -180,8 +185,12 @@ def test_watch_on_a_terminal_redraws_in_place(drwave, client, admin):
     execution_id = start(client, admin, two_waves(client, admin, ms=2500))
     main, child = pty.openpty()
     process = subprocess.Popen(
-        [DRWAVE, "exec", "watch", execution_id], env={**drwave.env, "COLUMNS": "160"}, stdin=child, stdout=child,
-        stderr=child, close_fds=True,
+        [DRWAVE, "exec", "watch", execution_id],
+        env={**drwave.env, "COLUMNS": "160"},
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        close_fds=True,
     )
     os.close(child)
     output = b""
@@ -204,13 +213,11 @@ def test_watch_on_a_terminal_redraws_in_place(drwave, client, admin):
 
 def test_exec_skip_and_executions_retry_drive_a_paused_execution_to_completed(drwave, client, admin):
     broken, flaky = sim("db-broken", fail=True), sim("db-flaky", fail_first=1)
-    plan = create_plan(
+    execution_id = paused_execution(
         client,
         admin,
         [{"name": "Data", "arns": [broken, flaky], "onFailure": "pause"}, {"name": "App", "arns": [sim("app")]}],
     )
-    execution_id = start(client, admin, plan)
-    wait_for(client, admin, execution_id, {"PAUSED"})
 
     missing = drwave("exec", "skip", execution_id, "--arn", broken)
     assert missing.returncode != 0 and "--reason" in missing.stderr
@@ -233,9 +240,7 @@ def test_shell_completion_completes_client_commands(drwave):
     assert script.returncode == 0 and "_DRWAVE_COMPLETE=complete_bash" in script.stdout
 
 
-def test_a_recovery_started_from_the_cli_carries_its_failover_options_and_resume_takes_a_comment(
-    drwave, client, admin
-):
+def test_a_recovery_started_from_the_cli_carries_its_failover_options_and_resume_takes_a_comment(drwave, client, admin):
     plan_id = create_plan(client, admin, [{"name": "Data", "arns": [sim("db")], "pauseBeforeWave": True}])
 
     started = drwave("exec", "start", plan_id, "--recovery", "--failover", "ungraceful", "--allow-data-loss", "--json")

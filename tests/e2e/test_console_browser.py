@@ -15,7 +15,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
-from support import create_plan, sim, start, unique, wait_for
+from support import create_plan, paused_execution, sim, start, unique, wait_for
 
 ARTIFACTS = Path(__file__).parents[1] / "artifacts"
 XSS = "<img src=x onerror=alert(1)>"
@@ -146,14 +146,12 @@ def test_skip_a_failed_resource_with_a_reason_then_retry_the_other_to_completion
     browser, api_url, client, admin, token_for
 ):
     broken, flaky = sim("db-broken", fail=True), sim("db-flaky", fail_first=1)
-    plan = create_plan(
+    log_in(browser, api_url, token_for("operator"))
+    execution_id = paused_execution(
         client,
         admin,
         [{"name": "Databases", "arns": [broken, flaky], "onFailure": "pause"}, {"name": "App", "arns": [sim("app")]}],
     )
-    log_in(browser, api_url, token_for("operator"))
-    execution_id = start(client, admin, plan)
-    wait_for(client, admin, execution_id, {"PAUSED"})
     browser.get(f"{api_url}/console/executions/{execution_id}")
     until(browser, lambda: {"Retry failed resources", "Skip"} <= set(buttons(browser)))
     Select(browser.find_element(By.ID, "skip-arn")).select_by_value(broken)
@@ -172,14 +170,12 @@ def test_what_an_on_call_types_survives_a_refresh_of_the_buttons_it_belongs_to(
     browser, api_url, client, admin, token_for
 ):
     first, second = sim("db-a", fail=True), sim("db-b", fail=True)
-    plan = create_plan(
+    log_in(browser, api_url, token_for("operator"))
+    execution_id = paused_execution(
         client,
         admin,
         [{"name": "Databases", "arns": [first, second], "onFailure": "pause"}, {"name": "App", "arns": [sim("app")]}],
     )
-    log_in(browser, api_url, token_for("operator"))
-    execution_id = start(client, admin, plan)
-    wait_for(client, admin, execution_id, {"PAUSED"})
     browser.get(f"{api_url}/console/executions/{execution_id}")
     until(browser, lambda: "Skip" in buttons(browser))
     browser.execute_script("document.getElementById('comment').keptByTheRefresh = true;")  # not serialised
@@ -200,11 +196,9 @@ def test_what_an_on_call_types_survives_a_refresh_of_the_buttons_it_belongs_to(
 
 
 def test_read_only_sees_no_action_buttons_and_a_forged_post_gets_403(browser, api_url, client, admin, token_for):
-    plan = create_plan(
+    execution_id = paused_execution(
         client, admin, [{"name": "w1", "arns": [sim("a")]}, {"name": "w2", "arns": [sim("b")], "pauseBeforeWave": True}]
     )
-    execution_id = start(client, admin, plan)
-    wait_for(client, admin, execution_id, {"PAUSED"})
     log_in(browser, api_url, token_for("read-only"))
     browser.get(f"{api_url}/console/executions/{execution_id}")
     until(browser, lambda: browser.find_elements(By.ID, "gate"))

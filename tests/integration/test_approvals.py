@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
 
-from support import TERMINAL, create_plan, sim, start, wait_for
+from support import TERMINAL, create_plan, sim, start, wait_for, wait_until
 
 
 def gated_plan(client, headers, **approvals) -> str:
@@ -29,17 +28,6 @@ def approvals_of(client, headers, execution_id) -> list[dict]:
     response = client.get(f"/v1/executions/{execution_id}/approvals", headers=headers)
     assert response.status_code == 200, response.get_json()
     return response.get_json()["items"]
-
-
-def wait_until(predicate, timeout: float = 60, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached after {timeout}s")
-        time.sleep(0.2)
 
 
 def test_a_recovery_needs_two_approvers_and_records_who_approved_with_their_comments(client, admin, token_for):
@@ -135,7 +123,7 @@ def test_an_expired_gate_that_stays_paused_opens_a_fresh_request_on_the_next_app
     plan = gated_plan(client, admin, timeoutSeconds=1, onTimeout="stay-paused")
     execution_id = start(client, admin, plan)
     wait_for(client, admin, execution_id, {"PAUSED"} | TERMINAL)
-    wait_until(lambda: approvals_of(client, admin, execution_id)[0]["status"] == "expired", 90, "the approval expiring")
+    wait_until(lambda: approvals_of(client, admin, execution_id)[0]["status"] == "expired", "the approval expiring", 90)
     assert client.get(f"/v1/executions/{execution_id}", headers=admin).get_json()["status"] == "PAUSED"
     response = approve(client, token_for("operator"), execution_id, "late, but checked")
     assert response.status_code == 200, response.get_json()

@@ -13,9 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import boto3
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
-from support import TERMINAL, create_plan, sim, start, wait_for
+from support import TERMINAL, create_plan, sim, start, wait_for, wait_until
 
 REGION = "us-east-1"
+ARRIVAL = 90.0  # seconds an event may take to reach its receiver
 
 
 class Receiver:
@@ -42,6 +43,10 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def first(self, event_type: str) -> dict | None:
+        """The first accepted envelope of ``event_type``, if one arrived."""
+        return next((e for e in self.accepted if e["type"] == event_type), None)
 
     def handle(self, handler: BaseHTTPRequestHandler, body: str) -> None:
         time.sleep(self.delay)
@@ -98,17 +103,6 @@ def subscribe(client, headers, **body) -> dict:
     return response.get_json()
 
 
-def wait_until(predicate, timeout: float = 90, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached after {timeout}s")
-        time.sleep(0.2)
-
-
 def test_a_signed_webhook_receives_each_event_of_a_drill_once_in_order_after_retries(private_client, admin, receiver):
     client = private_client
     failing = sim("app-broken", fail=True)
@@ -127,14 +121,10 @@ def test_a_signed_webhook_receives_each_event_of_a_drill_once_in_order_after_ret
 
     execution_id = start(client, admin, plan)
     wait_for(client, admin, execution_id, {"PAUSED"} | TERMINAL)
-    paused = wait_until(
-        lambda: next((e for e in receiver.accepted if e["type"] == "execution.paused"), None), what="paused event"
-    )
+    paused = wait_until(lambda: receiver.first("execution.paused"), "paused event", ARRIVAL)
     assert client.post(f"/v1/executions/{execution_id}/resume", headers=admin).status_code == 200
     assert wait_for(client, admin, execution_id, TERMINAL)["status"] == "COMPLETED_WITH_FAILURES"
-    finished = wait_until(
-        lambda: next((e for e in receiver.accepted if e["type"] == "execution.finished"), None), what="finished event"
-    )
+    finished = wait_until(lambda: receiver.first("execution.finished"), "finished event", ARRIVAL)
 
     assert [e["type"] for e in receiver.accepted] == [
         "execution.started",
@@ -236,13 +226,13 @@ def test_sns_and_eventbridge_subscriptions_publish_to_the_local_aws(client, admi
         messages = sqs.receive_message(QueueUrl=queues[name][0], MaxNumberOfMessages=10, WaitTimeSeconds=1)
         return messages.get("Messages")
 
-    [sns_message] = wait_until(lambda: receive("drwave-sns"), what="the SNS message in SQS")
+    [sns_message] = wait_until(lambda: receive("drwave-sns"), what="the SNS message in SQS", timeout=ARRIVAL)
     notification = json.loads(sns_message["Body"])
     assert notification["MessageAttributes"]["eventType"]["Value"] == "execution.finished"
     assert notification["MessageAttributes"]["executionId"]["Value"] == execution_id
     assert json.loads(notification["Message"])["data"]["status"] == "COMPLETED"
 
-    [eb_message] = wait_until(lambda: receive("drwave-eb"), what="the EventBridge event in SQS")
+    [eb_message] = wait_until(lambda: receive("drwave-eb"), what="the EventBridge event in SQS", timeout=ARRIVAL)
     event = json.loads(eb_message["Body"])
     assert (event["source"], event["detail-type"]) == ("drwave", "execution.finished")
     assert event["detail"]["data"]["executionId"] == execution_id

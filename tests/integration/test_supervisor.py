@@ -11,6 +11,7 @@ import sys
 import time
 from functools import partial
 
+import pytest
 from support import PATIENCE
 
 from services.supervisor import RestartPolicy, Supervisor
@@ -21,6 +22,21 @@ FAST_BACKOFF = RestartPolicy(max_restarts=5, window=60, first_delay=0.05, max_de
 
 def spawn(code: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+
+
+def supervise(state_dir, name: str, code: str, restartable: bool = True) -> tuple[Supervisor, dict]:
+    """A started supervisor of one process ``name`` running ``code`` (restarted as the same code when
+    ``restartable``), and the dict of running processes it keeps up to date."""
+    spawner = partial(spawn, code)
+    running = {name: spawner()}
+    restarts = {name: spawner} if restartable else {}
+    return Supervisor(running, restarts, state_dir, state_dir, FAST_BACKOFF).start(), running
+
+
+@pytest.fixture(autouse=True)
+def supervisor_logs(caplog) -> None:
+    """The supervisor says what it does at INFO; every test reads it."""
+    caplog.set_level(logging.INFO, logger="drwave.supervisor")
 
 
 def wait_until(check, what: str, timeout: float = PATIENCE):
@@ -37,10 +53,7 @@ def report_of(state_dir, name):
 
 
 def test_a_killed_process_is_started_again_and_reported_running(tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="drwave.supervisor")
-    sleeper = partial(spawn, "import time; time.sleep(600)")
-    running = {"scheduler": sleeper()}
-    supervisor = Supervisor(running, {"scheduler": sleeper}, tmp_path, tmp_path, FAST_BACKOFF).start()
+    supervisor, running = supervise(tmp_path, "scheduler", "import time; time.sleep(600)")
     try:
         first_pid = running["scheduler"].pid
         os.kill(first_pid, signal.SIGKILL)
@@ -61,10 +74,7 @@ def test_a_killed_process_is_started_again_and_reported_running(tmp_path, caplog
 
 
 def test_a_process_that_keeps_dying_is_given_up_after_five_restarts_within_a_minute(tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="drwave.supervisor")
-    crasher = partial(spawn, "import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
-    running = {"worker-0": crasher()}
-    supervisor = Supervisor(running, {"worker-0": crasher}, tmp_path, tmp_path, FAST_BACKOFF).start()
+    supervisor, _ = supervise(tmp_path, "worker-0", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
     try:
         state = wait_until(lambda: (s := report_of(tmp_path, "worker-0")) and s.state == "failed" and s, "gave up")
     finally:
@@ -76,9 +86,7 @@ def test_a_process_that_keeps_dying_is_given_up_after_five_restarts_within_a_min
 
 
 def test_a_process_the_supervisor_may_not_restart_is_reported_exited(tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="drwave.supervisor")
-    running = {"localaws": spawn("raise SystemExit(3)")}
-    supervisor = Supervisor(running, {}, tmp_path, tmp_path, FAST_BACKOFF).start()
+    supervisor, _ = supervise(tmp_path, "localaws", "raise SystemExit(3)", restartable=False)
     try:
         state = wait_until(lambda: (s := report_of(tmp_path, "localaws")) and s.state == "exited" and s, "exited")
     finally:

@@ -17,7 +17,7 @@ from typing import Any
 
 from shared.domain.batches import STRAYS, EarlierOperations
 from shared.domain.failover import DATA_LOSS_APPROVAL_REQUIRED
-from shared.domain.progress import ExecutionSnapshot, OnFailure, Phase, StageCounts, WaveSnapshot
+from shared.domain.progress import ExecutionSnapshot, Phase, StageCounts, WaveSnapshot
 from shared.domain.states import (
     EXECUTION_ACTIVE,
     EXECUTION_TERMINAL,
@@ -186,16 +186,9 @@ class FakeExecutions(_Store):
                 for of_stage in [[r for r in runs if r.stage == stage]]
             ]
             waves.append(
-                WaveSnapshot.of_stages(
-                    number,
-                    wave.name,
-                    WS(wave.status),
+                WaveSnapshot.of_wave_run(
+                    wave,
                     stages,
-                    pause_before=wave.pause_before,
-                    gate_passed=wave.gate_passed,
-                    on_failure=OnFailure(wave.on_failure),
-                    stage=wave.stage,
-                    passed_stage=wave.passed_stage,
                     awaiting_data_loss=len(waiting := [r for r in runs if _awaits_data_loss(r)]),
                     data_loss_reason=min((r.error for r in waiting), default=None),
                 )

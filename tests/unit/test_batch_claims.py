@@ -72,6 +72,13 @@ def recovery(units: FakeUnits, adapter: BatchAdapter, claim_timeout: float) -> R
     )
 
 
+def claim_taken_over(units: FakeUnits, uow: Any, batch_id: int) -> tuple[Any, Any]:
+    """A claim of the batch's start, and the claim that took it over after an hour of silence."""
+    lost = uow.launch_batches.claim_start(batch_id, 30)
+    units.tables.now += timedelta(hours=1)
+    return lost, uow.launch_batches.claim_start(batch_id, 30)
+
+
 def wait_until(condition: Callable[[], bool]) -> None:
     deadline = time.monotonic() + PATIENCE
     while not condition():
@@ -118,9 +125,7 @@ def test_a_start_that_lost_its_claim_keeps_the_operation_it_started_on_record_as
 def test_a_stray_recorded_before_the_winning_claim_records_its_start_stays_on_record(units):
     _, _, batch_id = batch_of_two(units)
     with units() as uow:
-        lost = uow.launch_batches.claim_start(batch_id, 30)
-        units.tables.now += timedelta(hours=1)
-        won = uow.launch_batches.claim_start(batch_id, 30)
+        lost, won = claim_taken_over(units, uow, batch_id)
         uow.launch_batches.record_stray(batch_id, lost.start_attempts, operation_id="job-1", detail={}, actor="t")
         uow.launch_batches.record_start(
             batch_id,
@@ -159,9 +164,7 @@ def test_a_cleanup_is_told_every_operation_of_the_execution_it_follows_strays_in
 def test_the_claim_keeper_never_refreshes_a_claim_another_member_took_over(units):
     _, runs, batch_id = batch_of_two(units)
     with units() as uow:
-        lost = uow.launch_batches.claim_start(batch_id, 30)
-        units.tables.now += timedelta(hours=1)
-        taken = uow.launch_batches.claim_start(batch_id, 30)
+        lost, taken = claim_taken_over(units, uow, batch_id)
     units.tables.now += timedelta(minutes=1)
     run = units.tables.runs[runs[0]]
 

@@ -39,6 +39,16 @@ def end(units: FakeUnits, execution_id: str, stage: int, status: RS = RS.SUCCEED
             run.status = status.value
 
 
+def after_a_failed_pre_action(units: FakeUnits, on_failure: str) -> tuple[str, Orchestrator]:
+    """An execution whose pre-action failed, advanced once since, so its wave's ``on_failure`` applied."""
+    execution_id = with_actions(units, on_failure=on_failure)
+    orchestrator = Orchestrator(units)
+    orchestrator.advance(execution_id)
+    end(units, execution_id, -1, RS.FAILED)
+    orchestrator.advance(execution_id)
+    return execution_id, orchestrator
+
+
 def dispatched(units: FakeUnits) -> list[list[str]]:
     return [[arn for _, _, arn in m.runs] for m in units.publisher.sent if isinstance(m, DispatchWave)]
 
@@ -74,12 +84,7 @@ def test_a_lost_race_for_a_stage_does_not_dispatch_it_again(units):
 
 
 def test_an_aborted_wave_cancels_its_later_stages_and_fails_the_execution(units):
-    execution_id = with_actions(units, on_failure="abort")
-    orchestrator = Orchestrator(units)
-    orchestrator.advance(execution_id)
-    end(units, execution_id, -1, RS.FAILED)
-
-    orchestrator.advance(execution_id)
+    execution_id, _ = after_a_failed_pre_action(units, on_failure="abort")
 
     statuses = {r.arn: r.status for r in units.tables.runs.values()}
     assert statuses == {
@@ -94,12 +99,7 @@ def test_an_aborted_wave_cancels_its_later_stages_and_fails_the_execution(units)
 
 
 def test_a_pause_between_stages_is_passed_by_a_resume_and_closes_again_for_the_next_stage(units):
-    execution_id = with_actions(units, on_failure="pause")
-    orchestrator = Orchestrator(units)
-    orchestrator.advance(execution_id)
-    end(units, execution_id, -1, RS.FAILED)
-
-    orchestrator.advance(execution_id)
+    execution_id, orchestrator = after_a_failed_pre_action(units, on_failure="pause")
     assert units.tables.executions[execution_id].status == ES.PAUSED
     with units() as uow:  # what a resume does
         uow.executions.move(execution_id, ES.PAUSED, ES.RUNNING, actor="op", message="resumed")

@@ -14,6 +14,19 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
+def wave_row(number: int, name: str, status: str, started: float, finished: float, *, rto: int) -> SimpleNamespace:
+    """A wave_runs row, started and finished ``started`` / ``finished`` seconds after T0."""
+    return SimpleNamespace(
+        number=number,
+        name=name,
+        status=status,
+        status_reason=None,
+        started_at=at(started),
+        finished_at=at(finished),
+        rto_target_minutes=rto,
+    )
+
+
 def inputs(resources_per_wave: int = 2) -> model.Inputs:
     execution = SimpleNamespace(
         id="ex-7",
@@ -32,24 +45,8 @@ def inputs(resources_per_wave: int = 2) -> model.Inputs:
         updated_at=at(700),
     )
     waves = [
-        SimpleNamespace(
-            number=1,
-            name="db",
-            status="SUCCEEDED",
-            status_reason=None,
-            started_at=at(0),
-            finished_at=at(100),
-            rto_target_minutes=15,
-        ),
-        SimpleNamespace(
-            number=2,
-            name="app",
-            status="COMPLETED_WITH_FAILURES",
-            status_reason=None,
-            started_at=at(400),
-            finished_at=at(700),
-            rto_target_minutes=4,
-        ),
+        wave_row(1, "db", "SUCCEEDED", 0, 100, rto=15),
+        wave_row(2, "app", "COMPLETED_WITH_FAILURES", 400, 700, rto=4),
     ]
     runs = []
     for wave in waves:

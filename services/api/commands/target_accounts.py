@@ -27,7 +27,7 @@ from shared.store import audit, groups, plans, target_accounts
 from shared.store.audit import Action, Entity
 
 from ..auth import Principal
-from ..schemas import TargetAccountCreate, TargetAccountUpdate
+from ..schemas import TargetAccountCreate, TargetAccountFields, TargetAccountUpdate
 
 _ROLE_ACCOUNT = re.compile(r"^arn:[^:]+:iam::(\d{12}):role/")
 CREATE, UPDATE, DELETE = Action.CREATE, Action.UPDATE, Action.DELETE
@@ -43,13 +43,7 @@ class TargetAccountCommands:
         _check_role_account(request.account_id, request.role_arn)
         with self.db.engine.begin() as conn:
             row = target_accounts.create(
-                conn,
-                account_id=request.account_id,
-                name=request.name,
-                role_arn=request.role_arn,
-                external_id=request.external_id,
-                regions=request.regions,
-                created_by=principal.actor,
+                conn, account_id=request.account_id, created_by=principal.actor, **_account_fields(request)
             )
             if row is not None:
                 audit.record(
@@ -75,15 +69,7 @@ class TargetAccountCommands:
         _check_role_account(account_id, request.role_arn)
         with self.db.engine.begin() as conn:
             current = _account(conn, account_id)
-            row = target_accounts.update(
-                conn,
-                account_id,
-                expected_version=request.version,
-                name=request.name,
-                role_arn=request.role_arn,
-                external_id=request.external_id,
-                regions=request.regions,
-            )
+            row = target_accounts.update(conn, account_id, expected_version=request.version, **_account_fields(request))
             if row is None:
                 raise _version_conflict(account_id, request.version, current.version)
             audit.record(
@@ -168,6 +154,11 @@ def _report(
         "error": error,
         "regions": regions or [],
     }
+
+
+def _account_fields(request: TargetAccountFields) -> dict[str, Any]:
+    """What a create and an update both store: name, role, external id and regions."""
+    return request.model_dump(include=set(TargetAccountFields.model_fields))
 
 
 def _check_role_account(account_id: str, role_arn: str) -> None:

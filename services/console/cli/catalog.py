@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import Json, Tags, client, new_table, out, parse_tags, print_json
+from .common import Json, Tags, answer, client, items_table, new_table, out, parse_tags
 
 plans = typer.Typer(help="recovery plans: list, show, validate", no_args_is_help=True)
 groups = typer.Typer(help="protection groups: list, show, preview a tag selection", no_args_is_help=True)
@@ -16,25 +16,25 @@ resources = typer.Typer(help="discovered DR resources", no_args_is_help=True)
 # --- plans -----------------------------------------------------------------------------------
 
 
+def _plan_row(plan: dict[str, Any]) -> list[str]:
+    waves = "auto" if plan.get("autoWaves") else str(len(plan["waves"]))
+    return [plan["id"], plan["name"], waves, str(plan["version"]), plan["createdBy"]]
+
+
 @plans.command("list")
 def plans_list(ctx: typer.Context, as_json: Json = False) -> None:
     """All recovery plans."""
-    data = client(ctx).get("/v1/recovery-plans")
-    if as_json:
-        return print_json(data)
-    table = new_table("id", "name", "waves", "version", "created by")
-    for plan in data["items"]:
-        waves = "auto" if plan.get("autoWaves") else str(len(plan["waves"]))
-        table.add_row(plan["id"], plan["name"], waves, str(plan["version"]), plan["createdBy"])
-    out.print(table)
+    columns = ("id", "name", "waves", "version", "created by")
+    answer(client(ctx).get("/v1/recovery-plans"), as_json, items_table(columns, _plan_row))
 
 
 @plans.command("show")
 def plans_show(ctx: typer.Context, plan_id: str, as_json: Json = False) -> None:
     """One plan with its waves."""
-    plan = client(ctx).get(f"/v1/recovery-plans/{plan_id}")
-    if as_json:
-        return print_json(plan)
+    answer(client(ctx).get(f"/v1/recovery-plans/{plan_id}"), as_json, _print_plan)
+
+
+def _print_plan(plan: dict[str, Any]) -> None:
     out.print(f"{plan['id']} '{plan['name']}' version {plan['version']} by {plan['createdBy']}")
     if plan.get("description"):
         out.print(plan["description"])
@@ -45,9 +45,9 @@ def plans_show(ctx: typer.Context, plan_id: str, as_json: Json = False) -> None:
     table = new_table("wave", "name", "groups", "gate", "on failure", "timeout")
     for wave in plan["waves"]:
         gate = "pause before" if wave["pauseBeforeWave"] else ""
+        groups_of_wave = ", ".join(wave["protectionGroupIds"])
         table.add_row(
-            str(wave["number"]), wave["name"], ", ".join(wave["protectionGroupIds"]), gate, wave["onFailure"],
-            f"{wave['timeoutSeconds']}s",
+            str(wave["number"]), wave["name"], groups_of_wave, gate, wave["onFailure"], f"{wave['timeoutSeconds']}s"
         )
     out.print(table)
 
@@ -55,9 +55,10 @@ def plans_show(ctx: typer.Context, plan_id: str, as_json: Json = False) -> None:
 @plans.command("validate")
 def plans_validate(ctx: typer.Context, plan_id: str, as_json: Json = False) -> None:
     """Dry run: the waves as they would run now, errors, warnings and the RTO estimate."""
-    data = client(ctx).post(f"/v1/recovery-plans/{plan_id}/validate")
-    if as_json:
-        return print_json(data)
+    answer(client(ctx).post(f"/v1/recovery-plans/{plan_id}/validate"), as_json, _print_validation)
+
+
+def _print_validation(data: dict[str, Any]) -> None:
     out.print(data["message"])
     out.print(f"ready: {'yes' if data['ready'] else 'no'}   RTO estimate: {data['rtoEstimateMinutes']} min")
     table = new_table("wave", "name", "resources", "adapters", "RTO target")
@@ -75,28 +76,27 @@ def plans_validate(ctx: typer.Context, plan_id: str, as_json: Json = False) -> N
 # --- protection groups and resources ------------------------------------------------------------
 
 
-@groups.command("list")
-def groups_list(ctx: typer.Context, as_json: Json = False) -> None:
-    """All protection groups."""
-    data = client(ctx).get("/v1/protection-groups")
-    if as_json:
-        return print_json(data)
-    table = new_table("id", "name", "region", "selection", "version")
-    for group in data["items"]:
-        selection = json.dumps(group["selection"])
-        table.add_row(group["id"], group["name"], group["region"], selection, str(group["version"]))
-    out.print(table)
-
-
 @groups.command("show")
 def groups_show(ctx: typer.Context, group_id: str, as_json: Json = False) -> None:
     """One protection group."""
-    group = client(ctx).get(f"/v1/protection-groups/{group_id}")
-    if as_json:
-        return print_json(group)
+    answer(client(ctx).get(f"/v1/protection-groups/{group_id}"), as_json, _print_group)
+
+
+def _print_group(group: dict[str, Any]) -> None:
     for key in ("id", "name", "region", "accountId", "version", "createdBy", "createdAt"):
         out.print(f"{key}: {group.get(key)}")
     out.print(f"selection: {json.dumps(group['selection'])}")
+
+
+def _group_row(group: dict[str, Any]) -> list[str]:
+    return [group["id"], group["name"], group["region"], json.dumps(group["selection"]), str(group["version"])]
+
+
+@groups.command("list")
+def groups_list(ctx: typer.Context, as_json: Json = False) -> None:
+    """All protection groups."""
+    columns = ("id", "name", "region", "selection", "version")
+    answer(client(ctx).get("/v1/protection-groups"), as_json, items_table(columns, _group_row))
 
 
 def _print_resources(data: dict[str, Any]) -> None:
@@ -111,32 +111,24 @@ def _print_resources(data: dict[str, Any]) -> None:
     out.print(table)
 
 
+Region = Annotated[str, typer.Option("--region", help="e.g. us-west-2")]
+AccountId = Annotated[str | None, typer.Option("--account-id")]
+
+
 @groups.command("preview")
 def groups_preview(
-    ctx: typer.Context,
-    region: Annotated[str, typer.Option("--region", help="e.g. us-west-2")],
-    tag: Tags = None,
-    account_id: Annotated[str | None, typer.Option("--account-id")] = None,
-    as_json: Json = False,
+    ctx: typer.Context, region: Region, tag: Tags = None, account_id: AccountId = None, as_json: Json = False
 ) -> None:
     """Resolve a tag selection now: resources, derived waves, adapters, tag errors."""
     body = {"region": region, "accountId": account_id, "selection": {"tags": parse_tags(tag)}}
     data = client(ctx).post("/v1/protection-groups/preview", {k: v for k, v in body.items() if v is not None})
-    if as_json:
-        return print_json(data)
-    _print_resources(data)
+    answer(data, as_json, _print_resources)
 
 
 @resources.command("list")
 def resources_list(
-    ctx: typer.Context,
-    region: Annotated[str, typer.Option("--region", help="e.g. us-west-2")],
-    tag: Tags = None,
-    account_id: Annotated[str | None, typer.Option("--account-id")] = None,
-    as_json: Json = False,
+    ctx: typer.Context, region: Region, tag: Tags = None, account_id: AccountId = None, as_json: Json = False
 ) -> None:
     """Discovered DR resources of a region (optionally filtered by tags)."""
     data = client(ctx).get("/v1/resources", region=region, accountId=account_id, tag=tag or None)
-    if as_json:
-        return print_json(data)
-    _print_resources(data)
+    answer(data, as_json, _print_resources)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -28,6 +29,28 @@ def client(ctx: typer.Context) -> Client:
 
 def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, sort_keys=True))
+
+
+def answer(data: Any, as_json: bool, human: Callable[[Any], None]) -> None:
+    """Print what the API answered: its JSON with --json, else ``human``'s form of it."""
+    if as_json:
+        print_json(data)
+    else:
+        human(data)
+
+
+def items_table(
+    columns: tuple[str, ...], row: Callable[[dict[str, Any]], list[str]]
+) -> Callable[[dict[str, Any]], None]:
+    """The printer of a list answer: a table of ``columns``, one ``row`` per item."""
+
+    def print_items(data: dict[str, Any]) -> None:
+        table = new_table(*columns)
+        for item in data["items"]:
+            table.add_row(*row(item))
+        out.print(table)
+
+    return print_items
 
 
 def new_table(*columns: str) -> Table:

@@ -15,12 +15,13 @@ from shared.domain.progress import Phase
 
 from ..progress import is_finished, snapshot_lines
 from .client import ApiFailure
-from .common import Json, client, new_table, out, print_json, target
+from .common import Json, answer, client, items_table, new_table, out, target
 from .watch import watch
 
 executions = typer.Typer(
     help="executions: start, watch, approve, pause, cancel, retry, skip, events, report", no_args_is_help=True
 )
+
 
 @executions.command("list")
 def exec_list(
@@ -31,16 +32,13 @@ def exec_list(
     as_json: Json = False,
 ) -> None:
     """Executions, newest first."""
+    columns = ("id", "status", "mode", "phase", "plan", "started by", "created")
     data = client(ctx).get("/v1/executions", status=status, planId=plan, limit=limit)
-    if as_json:
-        return print_json(data)
-    table = new_table("id", "status", "mode", "phase", "plan", "started by", "created")
-    for item in data["items"]:
-        table.add_row(
-            item["id"], item["status"], item["mode"], item["phase"], item["planName"], item["createdBy"],
-            item["createdAt"],
-        )
-    out.print(table)
+    answer(data, as_json, items_table(columns, _execution_row))
+
+
+def _execution_row(item: dict[str, Any]) -> list[str]:
+    return [item[key] for key in ("id", "status", "mode", "phase", "planName", "createdBy", "createdAt")]
 
 
 @executions.command("start")
@@ -89,18 +87,26 @@ def exec_start(
 @executions.command("show")
 def exec_show(ctx: typer.Context, execution_id: str, as_json: Json = False) -> None:
     """One execution: waves, counts and every resource run."""
-    execution = client(ctx).get(f"/v1/executions/{execution_id}")
-    if as_json:
-        return print_json(execution)
-    for line in snapshot_lines(execution, target(ctx).profile):
+    profile = target(ctx).profile
+    answer(client(ctx).get(f"/v1/executions/{execution_id}"), as_json, lambda e: _print_execution(e, profile))
+
+
+def _print_execution(execution: dict[str, Any], profile: str | None) -> None:
+    for line in snapshot_lines(execution, profile):
         out.print(line)
     out.print(f"started by {execution['createdBy']}" + (f": {execution['reason']}" if execution.get("reason") else ""))
     table = new_table("wave", "resource", "adapter", "status", "operation", "started", "finished", "error")
     for wave in execution["waves"]:
         for run in wave["resources"]:
             table.add_row(
-                str(wave["number"]), run["arn"], run["adapter"], run["status"], run.get("operationId") or "",
-                run["startedAt"] or "", run["finishedAt"] or "", run["error"] or "",
+                str(wave["number"]),
+                run["arn"],
+                run["adapter"],
+                run["status"],
+                run.get("operationId") or "",
+                run["startedAt"] or "",
+                run["finishedAt"] or "",
+                run["error"] or "",
             )
     out.print(table)
 
@@ -117,9 +123,7 @@ def exec_watch(
     Exit codes: 0 COMPLETED, 2 COMPLETED_WITH_FAILURES, 1 FAILED or CANCELLED, 3 parked at a gate
     (--until-paused). On a terminal a live panel, otherwise one plain line per change; --json prints one
     line of the API's JSON per change."""
-    code = watch(
-        client(ctx), execution_id, profile=target(ctx).profile, until_paused=until_paused, as_json=as_json
-    )
+    code = watch(client(ctx), execution_id, profile=target(ctx).profile, until_paused=until_paused, as_json=as_json)
     raise typer.Exit(code)
 
 
@@ -145,9 +149,10 @@ def _control(
 def _act(ctx: typer.Context, execution_id: str, action: str, sent: dict[str, Any], as_json: bool) -> None:
     """POST /v1/executions/{id}/{action} with the fields given (none: no body); print its message."""
     body = {key: value for key, value in sent.items() if value} or None
-    data = client(ctx).post(f"/v1/executions/{execution_id}/{action}", body)
-    if as_json:
-        return print_json(data)
+    answer(client(ctx).post(f"/v1/executions/{execution_id}/{action}", body), as_json, _print_message)
+
+
+def _print_message(data: dict[str, Any]) -> None:
     out.print(data["message"])
 
 
@@ -224,6 +229,11 @@ def exec_skip(
     _act(ctx, execution_id, "skip", {"arn": arn, "reason": reason}, as_json)
 
 
+def _print_events(data: dict[str, Any]) -> None:
+    for event in data["items"]:
+        out.print(_event_line(event))
+
+
 def _event_line(event: dict[str, Any]) -> str:
     wave = f" wave {event['waveNumber']}" if event.get("waveNumber") is not None else ""
     return f"{event['at']} {event['kind']}{wave} [{event['actor']}] {event['message']}"
@@ -242,12 +252,7 @@ def exec_events(
     api = client(ctx)
     path = f"/v1/executions/{execution_id}/events"
     if not follow:
-        data = api.get(path)
-        if as_json:
-            return print_json(data)
-        for event in data["items"]:
-            out.print(_event_line(event))
-        return None
+        return answer(api.get(path), as_json, _print_events)
     after = 0
     while True:
         finished = is_finished(api.get(f"/v1/executions/{execution_id}"))
@@ -284,8 +289,10 @@ def exec_report(
             missing = f"this server has no reports API ({path} answered 404)"
             raise ApiFailure(404, "REPORTS_UNAVAILABLE", missing) from None
         raise
-    if as_json:
-        return print_json(data)
+    answer(data, as_json, _print_report)
+
+
+def _print_report(data: Any) -> None:
     if isinstance(data, dict) and data.get("message"):
         out.print(data["message"])
     out.print_json(data=data)

@@ -18,16 +18,24 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
-import psycopg
 import pytest
 import requests
 from aurora_support import make_orders
-from botocore.config import Config
-from sqlalchemy.engine import make_url
-from support import PATIENCE, fresh_local_aws, open_database
+from support import (
+    ACCOUNT,
+    DR,
+    PATIENCE,
+    PRIMARY,
+    STATIC,
+    TERMINAL,
+    execution_in,
+    fresh_local_aws,
+    open_database,
+    operator_clients,
+    own_database,
+    own_local_aws,
+)
 
-from deploy.localaws import LocalAws
 from services.stack import Stack, StackConfig
 from services.workers.adapters import registry
 from services.workers.adapters.base import Adapter, Outcome, Progress, ResourceContext, Started
@@ -37,22 +45,14 @@ from shared.domain.roles import Role
 from shared.embedded import free_port
 from shared.store import tokens
 
-ACCOUNT = "123456789012"
-PRIMARY, DR = "us-east-1", "us-west-2"
-STATIC = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 STEP_SECONDS = 0.2
 POLL_INTERVAL = 0.3
 STACK_REDIS_DB = 7
-TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
 
 
 @pytest.fixture(scope="session")
 def aws_endpoint() -> Iterator[str]:
-    aws = LocalAws(port=0).start()
-    try:
-        yield aws.endpoint_url
-    finally:
-        aws.stop()
+    yield from own_local_aws()
 
 
 class LocalAwsAdmin:
@@ -101,13 +101,7 @@ def localaws(aws_endpoint: str) -> Iterator[LocalAwsAdmin]:
 @pytest.fixture
 def aws(aws_endpoint: str, localaws: LocalAwsAdmin) -> Callable[..., Any]:
     """``aws("drs")``: a boto3 client for checking what happened, as an operator would (no retries)."""
-    return lambda service, region=DR: boto3.client(
-        service,
-        endpoint_url=aws_endpoint,
-        region_name=region,
-        config=Config(retries={"total_max_attempts": 1}),
-        **STATIC,
-    )
+    return operator_clients(aws_endpoint, DR)
 
 
 @pytest.fixture
@@ -216,16 +210,6 @@ def phase() -> Callable[..., Driven]:
 # --- a stack whose workers reach the local AWS ------------------------------------------------------
 
 
-def _own_database(database_url: str) -> str:
-    url = make_url(database_url)
-    name = f"drwave_adapters_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(
-        host=url.host, port=url.port, user=url.username, password=url.password, dbname="postgres", autocommit=True
-    ) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 def _own_redis_db(redis_url: str, number: int = STACK_REDIS_DB) -> str:
     base = redis_url.rsplit("/", 1)[0] if redis_url.count("/") > 2 else redis_url.rstrip("/")
     return f"{base}/{number}"
@@ -235,7 +219,7 @@ def aws_stack_config(servers: Stack, aws_endpoint: str, state_dir, redis_db: int
     """A stack of its own (database, Redis database) whose processes reach the local AWS."""
     return StackConfig(
         state_dir=state_dir,
-        database_url=_own_database(servers.database_url),
+        database_url=own_database(servers.database_url, "drwave_adapters"),
         redis_url=_own_redis_db(servers.redis_url, redis_db),
         api=True,
         api_port=free_port(),
@@ -318,13 +302,7 @@ class Api:
         return self.post("/v1/executions", {"planId": plan_id, **extra}, expect=202)["execution"]["id"]
 
     def wait(self, execution_id: str, statuses: set[str] = TERMINAL, timeout: float = PATIENCE) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            execution = self.get(f"/v1/executions/{execution_id}")
-            if execution["status"] in statuses:
-                return execution
-            assert time.monotonic() < deadline, f"{execution_id} is {execution['status']}, not {statuses}"
-            time.sleep(0.2)
+        return execution_in(lambda: self.get(f"/v1/executions/{execution_id}"), statuses, timeout)
 
 
 @pytest.fixture(scope="session")

@@ -73,25 +73,7 @@ def execution_of(db, arns: list[str], phase: str = "instantiate", source: str | 
     is concerned (so only this test's steps move its runs); its id and run ids."""
     with db.engine.begin() as conn:
         plan = plans.create(conn, name=f"stray {uuid.uuid4().hex[:8]}", description=None, waves=[], created_by="t")
-        if source is None:
-            row = insert_execution(conn, plan, {1: arns}, adapter="drs", timeout=3600)
-        else:
-            row = executions.create(
-                conn,
-                plan_id=plan.id,
-                plan_name=plan.name,
-                mode="drill",
-                phase=phase,
-                created_by="test",
-                reason=None,
-                source_execution_id=source,
-            )
-            waves.insert_many(
-                conn,
-                row.id,
-                [{"number": 1, "name": "w1", "pause_before": False, "on_failure": "continue", "timeout_seconds": 3600}],
-            )
-            resources.insert_many(conn, row.id, [{"wave_number": 1, "arn": arn, "adapter": "drs"} for arn in arns])
+        row = insert_execution(conn, plan, {1: arns}, adapter="drs", timeout=3600, phase=phase, source=source)
         executions.move(conn, row.id, ExecutionStatus.PENDING, ExecutionStatus.FAILED, actor="test", message="t")
         # a worker claims runs of a started wave only (a PENDING run of a wave not started is a stale task's)
         waves.move(conn, row.id, 1, WaveStatus.PENDING, WaveStatus.RUNNING, actor="test", message="w1 started")

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 
 import pytest
+from support import lambda_zip
 
 from services.workers.adapters.base import Outcome
 
 OK, KO = Outcome.SUCCEEDED, Outcome.FAILED
-
-
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("index.py", "def handler(event, context):\n    return {}\n")
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -41,7 +33,7 @@ def make_function(aws):
             Runtime="python3.12",
             Role=role,
             Handler="index.handler",
-            Code={"ZipFile": _zip()},
+            Code={"ZipFile": lambda_zip("{}")},
             Tags=tags or {},
         )["FunctionArn"]
         lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
@@ -154,7 +146,7 @@ def test_an_alias_is_pointed_at_its_dr_version_and_cleanup_points_it_back(adapte
     arn = make_function("checkout", tags={"dr:alias": "live", "dr:alias-version": "2"})
     lam = aws("lambda")
     lam.publish_version(FunctionName="checkout")
-    lam.update_function_code(FunctionName="checkout", ZipFile=_zip())
+    lam.update_function_code(FunctionName="checkout", ZipFile=lambda_zip("{}"))
     lam.publish_version(FunctionName="checkout")
     lam.create_alias(FunctionName="checkout", Name="live", FunctionVersion="1")
 

@@ -82,10 +82,7 @@ def test_a_silent_claim_is_taken_over_only_when_stale_and_its_late_record_is_ref
 def test_one_member_at_a_time_refreshes_the_shared_status_look_up(db, batch_rows):
     batch_id = batch_rows["batches"][0].id
     with db.engine.begin() as conn:
-        claim = launch_batches.claim_start(conn, batch_id, stale_seconds=60)
-        launch_batches.record_start(
-            conn, batch_id, claim.start_attempts, operation_id="job", detail={}, outcomes={}, actor="t", message="m"
-        )
+        _start(conn, batch_id, "job")
         assert launch_batches.claim_view(conn, batch_id, max_age=30)
         assert not launch_batches.claim_view(conn, batch_id, max_age=30)
         launch_batches.store_view(conn, batch_id, {"status": "STARTED"})
@@ -118,17 +115,7 @@ def test_batches_of_one_account_and_region_are_looked_up_at_most_once_per_scope_
             (f"9{uuid.uuid4().int % 10**11:011d}", first, second),
         )
         for batch_id in (first, second):
-            claim = launch_batches.claim_start(conn, batch_id, stale_seconds=60)
-            launch_batches.record_start(
-                conn,
-                batch_id,
-                claim.start_attempts,
-                operation_id=f"job-{batch_id}",
-                detail={},
-                outcomes={},
-                actor="t",
-                message="m",
-            )
+            _start(conn, batch_id, f"job-{batch_id}")
     with db.engine.begin() as conn:
         assert launch_batches.claim_view(conn, first, max_age=0.1, scope_gap=0.3)
     with db.engine.begin() as conn:
@@ -159,17 +146,7 @@ def test_the_batch_that_looks_up_its_job_claims_the_look_up_of_its_started_neigh
     first, second = (b.id for b in batch_rows["batches"])
     with db.engine.begin() as conn:
         for batch_id in (first, second):
-            claim = launch_batches.claim_start(conn, batch_id, stale_seconds=60)
-            launch_batches.record_start(
-                conn,
-                batch_id,
-                claim.start_attempts,
-                operation_id=f"job-{batch_id}",
-                detail={},
-                outcomes={},
-                actor="t",
-                message="m",
-            )
+            _start(conn, batch_id, f"job-{batch_id}")
         claimed = launch_batches.claim_scope_views(conn, first, max_age=30)
         again = launch_batches.claim_scope_views(conn, first, max_age=30)
 
@@ -222,16 +199,7 @@ def test_a_stray_recorded_before_or_after_the_winning_start_stays_on_the_batch(d
 
             if stray_first:
                 stray()
-            launch_batches.record_start(
-                conn,
-                batch_id,
-                won.start_attempts,
-                operation_id="job-2",
-                detail={"jobID": "job-2"},
-                outcomes={},
-                actor="t",
-                message="m",
-            )
+            _record_start(conn, batch_id, won.start_attempts, "job-2", {"jobID": "job-2"})
             if not stray_first:
                 stray()
         rows = {b.id: b for b in launch_batches.list_for(conn, batch_rows["execution"])}
@@ -250,10 +218,7 @@ def test_a_later_phase_is_told_every_operation_of_the_executions_it_follows(db, 
     first, second = batch_rows["batches"]
     with db.engine.begin() as conn:
         for batch_id, job in ((first.id, "job-1"), (second.id, "job-3")):
-            claim = launch_batches.claim_start(conn, batch_id, stale_seconds=60)
-            launch_batches.record_start(
-                conn, batch_id, claim.start_attempts, operation_id=job, detail={}, outcomes={}, actor="t", message="m"
-            )
+            _start(conn, batch_id, job)
         launch_batches.record_stray(conn, first.id, 0, operation_id="job-2", detail={}, actor="t")
         plan = plans.get(conn, executions.get(conn, batch_rows["execution"]).plan_id)
         activate = _follower(conn, plan, batch_rows["execution"], "activate")
@@ -267,15 +232,19 @@ def test_a_later_phase_is_told_every_operation_of_the_executions_it_follows(db, 
 
 
 def _follower(conn, plan, source: str, phase: str) -> str:
-    row = executions.create(
-        conn,
-        plan_id=plan.id,
-        plan_name=plan.name,
-        mode="drill",
-        phase=phase,
-        created_by="test",
-        reason=None,
-        source_execution_id=source,
-    )
+    row = insert_execution(conn, plan, {}, phase=phase, source=source)
     executions.move(conn, row.id, ExecutionStatus.PENDING, ExecutionStatus.FAILED, actor="test", message="t")
     return row.id
+
+
+def _start(conn, batch_id: int, operation_id: str) -> None:
+    """Claim ``batch_id`` and record its operation as started."""
+    claim = launch_batches.claim_start(conn, batch_id, stale_seconds=60)
+    _record_start(conn, batch_id, claim.start_attempts, operation_id)
+
+
+def _record_start(conn, batch_id: int, attempt: int, operation_id: str, detail: dict | None = None) -> None:
+    """The claimant's record of the operation it started (no member's outcome decided at start)."""
+    launch_batches.record_start(
+        conn, batch_id, attempt, operation_id=operation_id, detail=detail or {}, outcomes={}, actor="t", message="m"
+    )

@@ -4,24 +4,15 @@ actions")."""
 
 from __future__ import annotations
 
-import io
 import json
 import uuid
-import zipfile
 from typing import Any
 
 import pytest
-from support import sim
+from support import lambda_zip, sim
 
 ACCOUNT, DR = "123456789012", "us-west-2"
 TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
-
-
-def _code() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("index.py", "def handler(event, context):\n    return event\n")
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -37,7 +28,7 @@ def function(aws):
             Runtime="python3.12",
             Role=role,
             Handler="index.handler",
-            Code={"ZipFile": _code()},
+            Code={"ZipFile": lambda_zip("event")},
             Environment={"Variables": variables},
         )["FunctionArn"]
 
@@ -369,7 +360,7 @@ def test_actions_of_a_registered_target_account_run_there_with_its_role(api, loc
         Runtime="python3.12",
         Role=role,
         Handler="index.handler",
-        Code={"ZipFile": _code()},
+        Code={"ZipFile": lambda_zip("event")},
     )["FunctionArn"]
     doc = f"far-smoke-{uuid.uuid4().hex[:6]}"
     content = {"schemaVersion": "0.3", "mainSteps": [{"name": "ok", "action": "aws:executeScript", "inputs": {}}]}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from support import create_plan, sim, start, unique, wait_for
+from support import create_plan, paused_execution, sim, start, unique, wait_for
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -85,10 +85,9 @@ def test_a_post_without_the_sessions_csrf_token_is_refused(console, client, admi
 
 
 def test_read_only_sees_no_buttons_and_its_forged_post_gets_403(console, client, admin, token_for):
-    plan = create_plan(client, admin, [{"name": "w1", "arns": [sim("a")]}, {"name": "w2", "arns": [sim("b")],
-                                                                            "pauseBeforeWave": True}])
-    execution_id = start(client, admin, plan)
-    wait_for(client, admin, execution_id, {"PAUSED"})
+    execution_id = paused_execution(
+        client, admin, [{"name": "w1", "arns": [sim("a")]}, {"name": "w2", "arns": [sim("b")], "pauseBeforeWave": True}]
+    )
     csrf = log_in(console, token_for("read-only"))
     html = console.get(f"/console/executions/{execution_id}").text
     assert "Waiting at the gate" in html
@@ -100,10 +99,9 @@ def test_read_only_sees_no_buttons_and_its_forged_post_gets_403(console, client,
 
 
 def test_an_operator_approves_a_gate_and_the_next_wave_runs(console, client, admin, token_for):
-    plan = create_plan(client, admin, [{"name": "w1", "arns": [sim("a")]}, {"name": "w2", "arns": [sim("b")],
-                                                                            "pauseBeforeWave": True}])
-    execution_id = start(client, admin, plan)
-    wait_for(client, admin, execution_id, {"PAUSED"})
+    execution_id = paused_execution(
+        client, admin, [{"name": "w1", "arns": [sim("a")]}, {"name": "w2", "arns": [sim("b")], "pauseBeforeWave": True}]
+    )
     csrf = log_in(console, token_for("operator"))
     html = console.get(f"/console/executions/{execution_id}").text
     assert re.search(r"<button[^>]*>Approve</button>", html) and re.search(r"<button[^>]*>Cancel</button>", html)
@@ -170,13 +168,11 @@ def test_validate_and_preview_forms_show_their_results(console, client, admin, t
 
 def test_an_operator_skips_a_failed_resource_then_retries_another_from_the_console(console, client, admin, token_for):
     broken, flaky = sim("db-broken", fail=True), sim("db-flaky", fail_first=1)
-    plan = create_plan(
+    execution_id = paused_execution(
         client,
         admin,
         [{"name": "w1", "arns": [broken, flaky], "onFailure": "pause"}, {"name": "w2", "arns": [sim("b")]}],
     )
-    execution_id = start(client, admin, plan)
-    wait_for(client, admin, execution_id, {"PAUSED"})
     csrf = log_in(console, token_for("operator"))
     html = console.get(f"/console/executions/{execution_id}").text
     assert re.search(r"<button[^>]*>Retry failed resources</button>", html)

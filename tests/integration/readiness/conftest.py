@@ -9,21 +9,16 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from ready_support import (
-    DR,
     READINESS_INTERVAL,
     STACK_REDIS_DB,
-    STATIC,
     STEP_SECONDS,
     Api,
     LocalAwsAdmin,
-    own_database,
 )
+from support import DR, operator_clients, own_database, own_local_aws
 
-from deploy.localaws import LocalAws
 from services.stack import Stack, StackConfig
 from shared.db.engine import Database
 from shared.domain.roles import Role
@@ -33,11 +28,7 @@ from shared.store import tokens
 
 @pytest.fixture(scope="session")
 def ready_endpoint() -> Iterator[str]:
-    aws = LocalAws(port=0).start()
-    try:
-        yield aws.endpoint_url
-    finally:
-        aws.stop()
+    yield from own_local_aws()
 
 
 @pytest.fixture
@@ -51,13 +42,7 @@ def localaws(ready_endpoint: str) -> LocalAwsAdmin:
 @pytest.fixture
 def aws(ready_endpoint: str, localaws: LocalAwsAdmin) -> Callable[..., Any]:
     """``aws("drs")``: a boto3 client for checking what happened, as an operator would."""
-    return lambda service, region=DR: boto3.client(
-        service,
-        endpoint_url=ready_endpoint,
-        region_name=region,
-        config=Config(retries={"total_max_attempts": 1}),
-        **STATIC,
-    )
+    return operator_clients(ready_endpoint, DR)
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +51,7 @@ def ready_stack(servers: Stack, ready_endpoint: str, tmp_path_factory) -> Iterat
     stack = Stack(
         StackConfig(
             state_dir=tmp_path_factory.mktemp("drwave-ready"),
-            database_url=own_database(servers.database_url),
+            database_url=own_database(servers.database_url, "drwave_ready"),
             redis_url=f"{base}/{STACK_REDIS_DB}",
             api=True,
             api_port=free_port(),

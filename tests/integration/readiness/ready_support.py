@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
-import psycopg
 import requests
-from sqlalchemy.engine import make_url
+from support import ACCOUNT, DR, PRIMARY, TERMINAL, execution_in
 
-ACCOUNT = "123456789012"
-PRIMARY, DR = "us-east-1", "us-west-2"
-STATIC = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 STEP_SECONDS = 0.2
 READINESS_INTERVAL = 2
 STACK_REDIS_DB = 9
-TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
 
 
 class LocalAwsAdmin:
@@ -43,16 +37,6 @@ class LocalAwsAdmin:
         response = requests.patch(f"{self.base}/drs/source-servers/{server_id}", json=body, timeout=30)
         response.raise_for_status()
         return response.json()
-
-
-def own_database(database_url: str) -> str:
-    url = make_url(database_url)
-    name = f"drwave_ready_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(
-        host=url.host, port=url.port, user=url.username, password=url.password, dbname="postgres", autocommit=True
-    ) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 class Api:
@@ -91,13 +75,7 @@ class Api:
         return self.post("/v1/executions", {"planId": plan_id, **extra}, expect=202)["execution"]["id"]
 
     def wait(self, execution_id: str, timeout: float = 120) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            execution = self.get(f"/v1/executions/{execution_id}")
-            if execution["status"] in TERMINAL:
-                return execution
-            assert time.monotonic() < deadline, f"{execution_id} is {execution['status']} after {timeout}s"
-            time.sleep(0.2)
+        return execution_in(lambda: self.get(f"/v1/executions/{execution_id}"), TERMINAL, timeout)
 
 
 def sim_arn(name: str, ms: int = 0, region: str = DR) -> str:

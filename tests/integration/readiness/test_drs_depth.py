@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from ready_support import PRIMARY, sim_arn
+from ready_support import sim_arn
+from support import PRIMARY
 
 QUIET = "ca-central-1"  # no group uses it: the periodic sync leaves it to the API
 SYNCED = "ap-southeast-2"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import boto3
-from ready_support import DR, STATIC
+from support import DR, STATIC
 
 
 def checks_named(validation: dict, name: str) -> list[dict]:
