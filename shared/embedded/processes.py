@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import time
@@ -13,16 +14,27 @@ from shared.processes import pid_alive
 # Generous on purpose: a cold start on a loaded 2-core machine can take tens of seconds.
 READY_TIMEOUT = 600.0
 STOP_TIMEOUT = 60.0
+# Below the kernel's ephemeral range (Linux 32768-60999, macOS 49152-65535): a port from here is never
+# handed to another process's outgoing connection or bind to port 0 between our check and its use.
+CHOSEN_PORTS = range(20000, 32768)
 
 
 class EmbeddedServerError(RuntimeError):
     """An embedded server cannot start here; the message says why and what to do instead."""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(attempts: int = 200) -> int:
+    """A port nothing listens on now, picked at random from `CHOSEN_PORTS` (the kernel's own pick, port 0,
+    comes from the ephemeral range, which every outgoing connection draws from too: under load a
+    connection to Redis took a port a test had just picked for Flower)."""
+    for port in random.sample(CHOSEN_PORTS, attempts):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise EmbeddedServerError(f"no free port among {attempts} tried in {CHOSEN_PORTS}")
 
 
 def port_open(port: int) -> bool:
