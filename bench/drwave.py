@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from bench.floor import FloorWorker
+from bench.rss import cpu_seconds
 from services.demo import Api
 from services.stack import Stack
 from shared.db.engine import Database
@@ -155,10 +156,20 @@ class Bench:
         return {"execution": execution_id, "status": row[0], "succeeded": succeeded, "seconds": float(row[1])}
 
     def b3_interleaved(self, floor: FloorWorker, size: int, rounds: int) -> dict:
-        floor_runs, runs = [], []
+        """Floor chords and drwave waves of `size`, in turns; with the CPU seconds each drwave process (and
+        its PostgreSQL and Redis) and the floor's worker spent per run (medians): where the time goes."""
+        floor_runs, runs, cpu = [], [], {}
+        drwave = {name: process.pid for name, process in self.stack.processes.items()}
+        drwave |= {server.url.split(":", 1)[0].split("+")[0]: server.pid for server in self.stack.embedded}
         for _ in range(rounds):
+            before = cpu_seconds({"floor-worker": floor.pids[0]})
             floor_runs.append(round(floor.one_chord(size), 3))
+            after = cpu_seconds({"floor-worker": floor.pids[0]})
+            cpu.setdefault("floor-worker", []).append(after["floor-worker"] - before["floor-worker"])
+            before = cpu_seconds(drwave)
             runs.append(self.b3_run(size))
+            for name, seconds in cpu_seconds(drwave).items():
+                cpu.setdefault(name, []).append(seconds - before[name])
         seconds, floor_seconds = statistics.median(r["seconds"] for r in runs), statistics.median(floor_runs)
         return {
             "resources": size,
@@ -171,6 +182,7 @@ class Bench:
             "statuses": sorted({r["status"] for r in runs}),
             "succeeded": [r["succeeded"] for r in runs],
             "executions": [r["execution"] for r in runs],
+            "cpu_seconds_per_run": {name: round(statistics.median(values), 2) for name, values in cpu.items()},
         }
 
     def get_latency(self, execution_id: str, samples: int = 5) -> dict:

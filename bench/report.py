@@ -39,6 +39,9 @@ def table(results: dict) -> str:
             f"| B3 one wave of {b3['resources']} (median of {b3['rounds']}) | {b3['seconds']:.2f} s"
             f" ({', '.join(b3['statuses'])}) | {b3['floor_seconds']:.2f} s | {b3['ratio']}x | {TARGETS['B3']} |"
         )
+        if "cpu_seconds_per_run" in b3:
+            spent = ", ".join(f"{name} {seconds:.2f}" for name, seconds in b3["cpu_seconds_per_run"].items())
+            lines.append(f"| B3 {b3['resources']}: CPU seconds per run | {spent} | - | - | - |")
         if "vs_1000" in b3:
             rss = ", ".join(
                 f"{name} {b3['peak_rss'][name]['max_mib']} MiB ({r}x)" for name, r in b3["vs_1000"]["rss_ratio"].items()

@@ -1,10 +1,12 @@
-"""Peak resident memory of a process and every process below it, read from /proc (Linux)."""
+"""Peak resident memory and CPU time of a process and every process below it, read from /proc (Linux)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PROC = Path("/proc")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def descendants(pid: int) -> list[int]:
@@ -42,3 +44,19 @@ def peak_rss(processes: dict[str, int]) -> dict[str, dict]:
             "max_mib": round(max(peaks.values(), default=0) / 1024, 1),
         }
     return report
+
+
+def cpu_seconds(processes: dict[str, int]) -> dict[str, float]:
+    """For each named process: user + system CPU seconds of it and every live process below it (a
+    difference of two readings is the CPU a benchmark run cost each one: where the time goes)."""
+    totals = {}
+    for name, pid in processes.items():
+        ticks = 0
+        for p in descendants(pid):
+            try:
+                fields = (PROC / str(p) / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        totals[name] = ticks / CLOCK_TICKS
+    return totals
