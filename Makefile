@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # The browser tests drive Debian's Chromium (a browser download at install time does not work here).
+# apt-get waits up to 10 min for the dpkg lock when another install is running on the machine.
 browser:
 	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium chromium-driver; \
+		if [ "$$(id -u)" = 0 ]; then apt-get -o DPkg::Lock::Timeout=600 update -q && apt-get -o DPkg::Lock::Timeout=600 install -y -q chromium chromium-driver; \
 		else echo "browser tests need Debian's chromium + chromium-driver (apt-get install as root)"; fi; \
 	fi
 
