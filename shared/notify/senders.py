@@ -50,7 +50,11 @@ def _post(url: str, body: str, headers: dict[str, str], timeout: float, allow_pr
     try:
         check_url(url, allow_private=allow_private)
         response = requests.post(
-            url, data=body.encode(), headers={"Content-Type": "application/json", **headers}, timeout=timeout
+            url,
+            data=body.encode(),
+            headers={"Content-Type": "application/json", **headers},
+            timeout=timeout,
+            allow_redirects=False,  # a redirect could lead past check_url to a private address
         )
     except TargetRefused as refused:
         return Sent(False, error=f"target refused: {refused}")
@@ -58,6 +62,8 @@ def _post(url: str, body: str, headers: dict[str, str], timeout: float, allow_pr
         return Sent(False, error=f"{type(error).__name__}: {error}"[:500])
     if 200 <= response.status_code < 300:
         return Sent(True, response.status_code)
+    if response.is_redirect:
+        return Sent(False, response.status_code, f"HTTP {response.status_code}: redirect not followed")
     return Sent(False, response.status_code, f"HTTP {response.status_code}: {response.text[:200]}")
 
 
