@@ -1,8 +1,8 @@
 """The adapters of wave actions (docs/architecture.md, "Wave actions"): ``action-lambda`` invokes a function,
 ``action-ssm`` starts an SSM Automation and polls it.
 
-An action does the same in every phase (it is told which: ``drwave.phase``), so each phase method runs
-it. Clients come from the worker's session factory like every adapter's, as the action's account (a
+An action does the same in every phase (it is told which: ``drwave.phase``), so every phase method is
+its ``run``. Clients come from the worker's session factory like every adapter's, as the action's account (a
 registered target account's role when it has one), and errors are sorted by :func:`.common.aws`.
 
 * Lambda: ``invoke`` (RequestResponse) waits for the function's answer, on a client that waits the
@@ -45,27 +45,8 @@ def output_detail(text: str) -> dict[str, Any]:
     return {"output": output, **({"outputTruncated": True} if cut else {})}
 
 
-class ActionAdapter(AwsAdapter):
-    """An action runs the same way in every phase."""
-
-    def run(self, ctx: ResourceContext) -> Started:
-        raise NotImplementedError
-
-    def instantiate(self, ctx: ResourceContext) -> Started:
-        return self.run(ctx)
-
-    def activate(self, ctx: ResourceContext) -> Started:
-        return self.run(ctx)
-
-    def cleanup(self, ctx: ResourceContext) -> Started:
-        return self.run(ctx)
-
-    def replicate(self, ctx: ResourceContext) -> Started:
-        return self.run(ctx)
-
-
 @register("action-lambda")
-class LambdaAction(ActionAdapter):
+class LambdaAction(AwsAdapter):
     name = "action-lambda"
     service = "lambda"
 
@@ -92,6 +73,8 @@ class LambdaAction(ActionAdapter):
             result = {"outcome": KO.value, "error": f"function error ({error}): {_error_message(body)}"}
         return Started(request_id, {**detail, "result": result})
 
+    instantiate = activate = cleanup = replicate = run
+
     def status(self, ctx: ResourceContext) -> Progress:
         result = ctx.detail.get("result") or {}
         if not result:
@@ -111,7 +94,7 @@ def _error_message(body: str) -> str:
 
 
 @register("action-ssm")
-class SsmAction(ActionAdapter):
+class SsmAction(AwsAdapter):
     name = "action-ssm"
     service = "ssm"
 
@@ -130,6 +113,8 @@ class SsmAction(ActionAdapter):
             kind="change",
         )
         return Started(started["AutomationExecutionId"], {"document": document})
+
+    instantiate = activate = cleanup = replicate = run
 
     def status(self, ctx: ResourceContext) -> Progress:
         ssm = self._client(ctx)

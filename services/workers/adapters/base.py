@@ -236,17 +236,7 @@ class BatchAdapter(Adapter):
             detail["startOutcome"] = {"outcome": member.outcome.value, "error": member.error}
         return Started(started.operation_id, detail)
 
-    def instantiate(self, ctx: ResourceContext) -> Started:
-        return self._alone(ctx)
-
-    def activate(self, ctx: ResourceContext) -> Started:
-        return self._alone(ctx)
-
-    def cleanup(self, ctx: ResourceContext) -> Started:
-        return self._alone(ctx)
-
-    def replicate(self, ctx: ResourceContext) -> Started:
-        return self._alone(ctx)
+    instantiate = activate = cleanup = replicate = _alone  # `start_batch` reads the phase from the batch
 
     def status(self, ctx: ResourceContext) -> Progress:
         decided = ctx.detail.get("startOutcome")
