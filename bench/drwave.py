@@ -7,8 +7,9 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 
 from bench.floor import FloorWorker
 from bench.rss import cpu_seconds
@@ -72,9 +73,13 @@ class Bench:
     def run(self, plan_id: str, api: Api | None = None) -> str:
         return (api or self.api).ok("POST", "/v1/executions", json={"planId": plan_id})["execution"]["id"]
 
-    def status(self, execution_id: str) -> str:
+    def read(self, sql: str, **params: Any) -> list[Row]:
+        """The rows of one query, on a pooled connection of its own (the bench only reads Postgres)."""
         with self.db.engine.connect() as conn:
-            return conn.scalar(text("SELECT status FROM executions WHERE id = :id"), {"id": execution_id})
+            return conn.execute(text(sql), params).all()
+
+    def status(self, execution_id: str) -> str:
+        return self.read("SELECT status FROM executions WHERE id = :id", id=execution_id)[0].status
 
     def wait(self, execution_ids: list[str], statuses: set[str], timeout: float = 1800) -> None:
         deadline = time.monotonic() + timeout
@@ -86,14 +91,11 @@ class Bench:
             time.sleep(0.02)
 
     def wave_bounds(self, execution_id: str) -> dict[int, tuple[datetime, datetime]]:
-        with self.db.engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT wave_number, min(started_at), max(finished_at) FROM resource_runs"
-                    " WHERE execution_id = :id GROUP BY wave_number ORDER BY wave_number"
-                ),
-                {"id": execution_id},
-            ).all()
+        rows = self.read(
+            "SELECT wave_number, min(started_at), max(finished_at) FROM resource_runs"
+            " WHERE execution_id = :id GROUP BY wave_number ORDER BY wave_number",
+            id=execution_id,
+        )
         return {row[0]: (row[1], row[2]) for row in rows}
 
     # --- B1, B2, B3 -----------------------------------------------------------------------------
@@ -107,14 +109,12 @@ class Bench:
         self.wait([execution_id], TERMINAL)
         bounds = self.wave_bounds(execution_id)
         if parts is not None:
-            with self.db.engine.connect() as conn:
-                marks = {
-                    row[0]: (row[1], row[2])
-                    for row in conn.execute(
-                        text("SELECT number, started_at, finished_at FROM wave_runs WHERE execution_id = :id"),
-                        {"id": execution_id},
-                    )
-                }
+            marks = {
+                row[0]: (row[1], row[2])
+                for row in self.read(
+                    "SELECT number, started_at, finished_at FROM wave_runs WHERE execution_id = :id", id=execution_id
+                )
+            }
             for n in range(1, waves):
                 pieces = {
                     "callback_ms": (marks[n][1] - bounds[n][1]),
@@ -144,15 +144,13 @@ class Bench:
     def b3_run(self, size: int) -> dict:
         execution_id = self.run(self.plan([arns("b3", size)]))
         self.wait([execution_id], TERMINAL)
-        with self.db.engine.connect() as conn:
-            row = conn.execute(
-                text("SELECT status, extract(epoch FROM finished_at - created_at) FROM executions WHERE id = :id"),
-                {"id": execution_id},
-            ).one()
-            succeeded = conn.scalar(
-                text("SELECT count(*) FROM resource_runs WHERE execution_id = :id AND status = 'SUCCEEDED'"),
-                {"id": execution_id},
-            )
+        [row] = self.read(
+            "SELECT status, extract(epoch FROM finished_at - created_at) FROM executions WHERE id = :id",
+            id=execution_id,
+        )
+        [(succeeded,)] = self.read(
+            "SELECT count(*) FROM resource_runs WHERE execution_id = :id AND status = 'SUCCEEDED'", id=execution_id
+        )
         return {"execution": execution_id, "status": row[0], "succeeded": succeeded, "seconds": float(row[1])}
 
     def b3_interleaved(self, floor: FloorWorker, size: int, rounds: int) -> dict:
@@ -214,33 +212,26 @@ class Bench:
         with ThreadPoolExecutor(max_workers=executions) as pool:
             ids = list(pool.map(self.run, plans, clients))
         self.wait(ids, TERMINAL)
-        with self.db.engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT id, status, created_at, finished_at, extract(epoch FROM finished_at - created_at)"
-                    " FROM executions WHERE id = ANY(:ids) ORDER BY created_at"
-                ),
-                {"ids": ids},
-            ).all()
-            runs = conn.execute(
-                text(
-                    "SELECT count(*), count(*) FILTER (WHERE status = 'SUCCEEDED'),"
-                    " count(*) FILTER (WHERE start_attempts = 1 AND started_at IS NOT NULL)"
-                    " FROM resource_runs WHERE execution_id = ANY(:ids)"
-                ),
-                {"ids": ids},
-            ).one()
-            overlaps = conn.scalar(
-                text(
-                    "SELECT count(*) FROM (SELECT execution_id, wave_number, min(started_at) AS first,"
-                    " max(finished_at) AS last FROM resource_runs WHERE execution_id = ANY(:ids)"
-                    " GROUP BY execution_id, wave_number) a JOIN (SELECT execution_id, wave_number,"
-                    " min(started_at) AS first FROM resource_runs WHERE execution_id = ANY(:ids)"
-                    " GROUP BY execution_id, wave_number) b ON b.execution_id = a.execution_id"
-                    " AND b.wave_number = a.wave_number + 1 WHERE b.first < a.last"
-                ),
-                {"ids": ids},
-            )
+        rows = self.read(
+            "SELECT id, status, created_at, finished_at, extract(epoch FROM finished_at - created_at)"
+            " FROM executions WHERE id = ANY(:ids) ORDER BY created_at",
+            ids=ids,
+        )
+        [runs] = self.read(
+            "SELECT count(*), count(*) FILTER (WHERE status = 'SUCCEEDED'),"
+            " count(*) FILTER (WHERE start_attempts = 1 AND started_at IS NOT NULL)"
+            " FROM resource_runs WHERE execution_id = ANY(:ids)",
+            ids=ids,
+        )
+        [(overlaps,)] = self.read(
+            "SELECT count(*) FROM (SELECT execution_id, wave_number, min(started_at) AS first,"
+            " max(finished_at) AS last FROM resource_runs WHERE execution_id = ANY(:ids)"
+            " GROUP BY execution_id, wave_number) a JOIN (SELECT execution_id, wave_number,"
+            " min(started_at) AS first FROM resource_runs WHERE execution_id = ANY(:ids)"
+            " GROUP BY execution_id, wave_number) b ON b.execution_id = a.execution_id"
+            " AND b.wave_number = a.wave_number + 1 WHERE b.first < a.last",
+            ids=ids,
+        )
         total = (max(r.finished_at for r in rows) - min(r.created_at for r in rows)).total_seconds()
         durations = sorted(round(float(r[4]), 2) for r in rows)
         expected = executions * waves * size
