@@ -1,7 +1,7 @@
 import pytest
+from snapshots import execution, wave
 
 from shared.domain.progress import (
-    ExecutionSnapshot,
     Finish,
     FinishWave,
     OnFailure,
@@ -18,18 +18,6 @@ from shared.domain.progress import (
 )
 from shared.domain.states import ExecutionStatus as ES
 from shared.domain.states import WaveStatus as WS
-
-
-def wave(number, status=WS.PENDING, total=2, unfinished=None, failed=0, cancelled=0, **kw) -> WaveSnapshot:
-    if unfinished is None:
-        unfinished = total if status in (WS.PENDING, WS.RUNNING) else 0
-    return WaveSnapshot(
-        number, f"w{number}", status, total=total, unfinished=unfinished, failed=failed, cancelled=cancelled, **kw
-    )
-
-
-def execution(*waves, status=ES.RUNNING, phase=Phase.INSTANTIATE, pause_requested=False) -> ExecutionSnapshot:
-    return ExecutionSnapshot("ex-1", status, phase, pause_requested, tuple(waves))
 
 
 def test_a_new_execution_starts_its_first_wave():

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 from pydantic import ValidationError
+from snapshots import execution
 
 from services.api.errors import field_path
 from services.api.schemas import PlanCreate
@@ -22,12 +23,10 @@ from shared.domain.actions import (
     truncated,
 )
 from shared.domain.progress import (
-    ExecutionSnapshot,
     Finish,
     FinishWave,
     OnFailure,
     Pause,
-    Phase,
     StageCounts,
     StartStage,
     StartWave,
@@ -114,10 +113,6 @@ def staged(status=WS.RUNNING, stage=-1, on_failure=OnFailure.CONTINUE, passed_st
     return WaveSnapshot.of_stages(
         1, "App", status, stages, on_failure=on_failure, passed_stage=passed_stage, stage=stage
     )
-
-
-def execution(*waves, status=ES.RUNNING) -> ExecutionSnapshot:
-    return ExecutionSnapshot("ex-1", status, Phase.INSTANTIATE, False, tuple(waves))
 
 
 def test_a_wave_with_actions_starts_with_its_first_stage():
