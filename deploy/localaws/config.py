@@ -48,9 +48,6 @@ class LocalAwsConfig:
                 setattr(self, attr, value)
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "drsJobStepSeconds": self.drs_job_step_seconds,
-            "globalClusterStepSeconds": self.global_cluster_step_seconds,
-            "ecsRolloutSeconds": self.ecs_rollout_seconds,
-            "defaultAccountId": self.default_account,
-        }
+        """The changeable knobs under the names ``update`` takes, and the default account."""
+        knobs = {key: getattr(self, attr) for key, attr in self._FIELDS.items()}
+        return {**knobs, "defaultAccountId": self.default_account}
