@@ -16,9 +16,10 @@ from shared.aws.errors import ErrorClass, classify, describe
 from shared.aws.sessions import SessionFactory
 from shared.domain.arns import Arn, InvalidArn
 
-from .base import Adapter, BatchContext, Failed, RegionUnreachable, ResourceContext, RetryLater
+from .base import Adapter, BatchContext, Failed, RegionUnreachable, ResourceContext, RetryLater, Started
 
 T = TypeVar("T")
+NOT_APPLICABLE = "n/a:"  # the operation id of a phase that has nothing to do for the technology
 
 
 class DoneAlready:
@@ -121,6 +122,12 @@ class AwsAdapter(Adapter):
         )
 
     @staticmethod
-    def not_applicable(ctx: ResourceContext, why: str) -> dict[str, Any]:
-        """The detail of a phase that has nothing to do for this technology."""
-        return {"notApplicable": True, "note": why, "phase": ctx.phase}
+    def not_applicable(ctx: ResourceContext, why: str) -> Started:
+        """A phase that has nothing to do for this technology: started and, at once, done (:func:`done_at_start`)."""
+        return Started(f"{NOT_APPLICABLE}{ctx.arn}", {"notApplicable": True, "note": why, "phase": ctx.phase})
+
+
+def done_at_start(ctx: ResourceContext, *also: str) -> bool:
+    """Whether the run's operation was over as it started: a phase with nothing to do (``n/a:``), a result
+    that is kept (``kept:``), or an adapter's own such operation ids (the prefixes ``also``)."""
+    return (ctx.operation_id or "").startswith(("kept:", NOT_APPLICABLE, *also))

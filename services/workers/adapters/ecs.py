@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Failed, Outcome, Progress, ResourceContext, Started
-from .common import AwsAdapter, aws, aws_value, parse_arn
+from .common import AwsAdapter, aws, aws_value, done_at_start, parse_arn
 from .registry import register
 
 TAG_DESIRED = "dr:desired-count"
@@ -109,11 +109,10 @@ class EcsAdapter(AwsAdapter):
         return self._scale(ctx, count, {"restoredFrom": "snapshot" if previous is not None else "drill default 0"})
 
     def replicate(self, ctx: ResourceContext) -> Started:
-        return Started(f"n/a:{ctx.arn}", self.not_applicable(ctx, "ECS services have no replication to reverse"))
+        return self.not_applicable(ctx, "ECS services have no replication to reverse")
 
     def status(self, ctx: ResourceContext) -> Progress:
-        operation_id = ctx.operation_id or ""
-        if operation_id.startswith(("kept:", "n/a:")):
+        if done_at_start(ctx):
             return Progress(OK)
         service = self._describe(ctx, ctx.arn)
         desired, running = int(service.get("desiredCount", 0)), int(service.get("runningCount", 0))

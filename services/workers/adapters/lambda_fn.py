@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Failed, Outcome, Progress, ResourceContext, Started
-from .common import AwsAdapter, aws, aws_value, pages, parse_arn
+from .common import AwsAdapter, aws, aws_value, done_at_start, pages, parse_arn
 from .registry import register
 
 TAG_CONCURRENCY = "dr:reserved-concurrency"
@@ -184,11 +184,10 @@ class LambdaAdapter(AwsAdapter):
         return Started(function, detail)
 
     def replicate(self, ctx: ResourceContext) -> Started:
-        return Started(f"n/a:{ctx.arn}", self.not_applicable(ctx, "Lambda functions have no replication to reverse"))
+        return self.not_applicable(ctx, "Lambda functions have no replication to reverse")
 
     def status(self, ctx: ResourceContext) -> Progress:
-        operation_id = ctx.operation_id or ""
-        if operation_id.startswith(("kept:", "n/a:")):
+        if done_at_start(ctx):
             return Progress(OK)
         lam, function = self._client(ctx)
         config = aws_value(lambda: lam.get_function(FunctionName=function), "lambda.get_function").get(

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .base import Failed, Outcome, Progress, ResourceContext, Started
-from .common import GLOBAL_REGIONS, AwsAdapter, aws, aws_value, pages, parse_arn
+from .common import GLOBAL_REGIONS, AwsAdapter, aws, aws_value, done_at_start, pages, parse_arn
 from .registry import register
 
 IP, OK, KO = Outcome.IN_PROGRESS, Outcome.SUCCEEDED, Outcome.FAILED
@@ -249,18 +249,17 @@ class Route53Adapter(AwsAdapter):
         return Started(",".join(ids), {"applied": True, "restored": len(snapshot)})
 
     def replicate(self, ctx: ResourceContext) -> Started:
-        return Started(f"n/a:{ctx.arn}", self.not_applicable(ctx, "Route 53 records have no replication to reverse"))
+        return self.not_applicable(ctx, "Route 53 records have no replication to reverse")
 
     def status(self, ctx: ResourceContext) -> Progress:
-        operation_id = ctx.operation_id or ""
-        if operation_id.startswith(("drill:", "none:", "kept:", "n/a:")):
+        if done_at_start(ctx, "drill:", "none:"):
             return Progress(OK)
         if ctx.phase == "activate":
             return self._serving_healthy(ctx)
         r53 = self._r53(ctx)
         statuses = [
             aws_value(lambda change=change: r53.get_change(Id=change), "route53.get_change")["ChangeInfo"]["Status"]
-            for change in operation_id.split(",")
+            for change in (ctx.operation_id or "").split(",")
         ]
         if all(status == "INSYNC" for status in statuses):
             return Progress(OK, {"changeStatus": "INSYNC"})
