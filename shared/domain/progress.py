@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from shared.domain.actions import RESOURCE_STAGE
 from shared.domain.states import (
@@ -195,6 +195,7 @@ class StopWave:
 class SkipWave:
     number: int
     reason: str
+    outcome: ClassVar[WaveStatus] = WaveStatus.SKIPPED
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,9 @@ class Finish:
 
 
 Step = Wait | FinishWave | StartWave | StartStage | StopWave | SkipWave | Pause | Finish
+ClosesWave = FinishWave | StopWave | SkipWave
+"""The steps that end a wave, each with the status it takes (``outcome``): the scheduler applies them and
+decides the following step in the same transaction (:func:`after`)."""
 
 
 def wave_outcome(wave: WaveSnapshot) -> WaveStatus:
@@ -335,9 +339,8 @@ def _finish(snapshot: ExecutionSnapshot, waves: list[WaveSnapshot]) -> Finish:
     return Finish(ExecutionStatus.COMPLETED, "all waves finished")
 
 
-def after(snapshot: ExecutionSnapshot, step: FinishWave | StopWave | SkipWave) -> ExecutionSnapshot:
+def after(snapshot: ExecutionSnapshot, step: ClosesWave) -> ExecutionSnapshot:
     """The snapshot once a wave-closing step is applied, so the scheduler can decide the following step
     in the same transaction instead of reading Postgres again."""
-    status = step.outcome if isinstance(step, FinishWave | StopWave) else WaveStatus.SKIPPED
-    waves = tuple(replace(w, status=status) if w.number == step.number else w for w in snapshot.waves)
+    waves = tuple(replace(w, status=step.outcome) if w.number == step.number else w for w in snapshot.waves)
     return replace(snapshot, waves=waves)
