@@ -226,11 +226,14 @@ def wave_outcome(wave: WaveSnapshot) -> WaveStatus:
     """The status of a wave whose resources are all terminal."""
     if wave.cancelled:
         return WaveStatus.CANCELLED
-    if wave.failed and wave.failed >= wave.total:
-        return WaveStatus.FAILED
     if wave.failed:
-        return WaveStatus.COMPLETED_WITH_FAILURES
+        return _with_failures(wave.failed, wave.total)
     return WaveStatus.SUCCEEDED
+
+
+def _with_failures(failed: int, total: int) -> WaveStatus:
+    """The status of a wave (or of the stages of it that ran) some of whose runs failed: FAILED if all did."""
+    return WaveStatus.FAILED if failed >= total else WaveStatus.COMPLETED_WITH_FAILURES
 
 
 def next_step(snapshot: ExecutionSnapshot) -> Step:
@@ -315,11 +318,7 @@ def _between_stages(snapshot: ExecutionSnapshot, wave: WaveSnapshot) -> Step:
         what = f"wave {wave.number} '{wave.name}': {wave.stage_name(current.number)} failed"
         if wave.on_failure is OnFailure.ABORT:
             ran = [s for s in wave.stages if s.number <= current.number]
-            outcome = (
-                WaveStatus.FAILED
-                if sum(s.failed for s in ran) >= sum(s.total for s in ran)
-                else (WaveStatus.COMPLETED_WITH_FAILURES)
-            )
+            outcome = _with_failures(sum(s.failed for s in ran), sum(s.total for s in ran))
             return StopWave(wave.number, outcome, f"{what} and onFailure is abort", current.number)
         if wave.on_failure is OnFailure.PAUSE and wave.passed_stage != current.number:
             return Pause(wave.number, f"{what} (before {wave.stage_name(following)})")
