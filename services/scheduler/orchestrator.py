@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from shared.domain.progress import (
+    ClosesWave,
     Finish,
     FinishWave,
     Pause,
@@ -68,7 +69,7 @@ class Orchestrator:
                         log.warning("[%s] advance: no such execution", execution_id)
                         return Wait()
                     step = next_step(snapshot)
-                    while isinstance(step, FinishWave | StopWave | SkipWave):
+                    while isinstance(step, ClosesWave):
                         self._apply(uow, execution_id, snapshot.status, step)
                         snapshot = after(snapshot, step)
                         step = next_step(snapshot)

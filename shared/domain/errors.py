@@ -13,7 +13,11 @@ from typing import Any, Self
 
 
 class DomainError(Exception):
-    def __init__(self, message: str, /, **details: Any) -> None:
+    def __init__(self, message: str, /, *, about: str | None = None, **details: Any) -> None:
+        """``about``: the request field the error is about; the message then starts with it (``planId: ...``)
+        and ``details`` name it."""
+        if about:
+            message, details = f"{about}: {message}", {"field": about, **details}
         super().__init__(message)
         self.message = message
         self.details = details
@@ -27,11 +31,6 @@ class DomainError(Exception):
         return error
 
 
-def _field(field: str | None) -> tuple[str, dict[str, str]]:
-    """A message prefix and details naming the request field an error is about, when there is one."""
-    return (f"{field}: ", {"field": field}) if field else ("", {})
-
-
 # --- not found ---------------------------------------------------------------------------------
 
 
@@ -41,14 +40,12 @@ class NotFound(DomainError):
 
 class ExecutionNotFound(NotFound):
     def __init__(self, execution_id: str, *, field: str | None = None) -> None:
-        prefix, details = _field(field)
-        super().__init__(f"{prefix}no execution {execution_id!r}", **details)
+        super().__init__(f"no execution {execution_id!r}", about=field)
 
 
 class PlanNotFound(NotFound):
     def __init__(self, plan_id: str, *, field: str | None = None) -> None:
-        prefix, details = _field(field)
-        super().__init__(f"{prefix}no recovery plan {plan_id!r}", **details)
+        super().__init__(f"no recovery plan {plan_id!r}", about=field)
 
 
 class MissingProtectionGroup(DomainError):
@@ -62,7 +59,7 @@ class InvalidWaveAction(DomainError):
     """A wave's pre- or post-action cannot run as given (the field says which)."""
 
     def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}", field=field)
+        super().__init__(problem, about=field)
 
 
 # --- execution control ---------------------------------------------------------------------------
@@ -112,14 +109,14 @@ class ResourceNotInExecution(NotFound):
 
     def __init__(self, execution_id: str, arns: list[str], *, field: str) -> None:
         more = f" (and {len(arns) - 1} more)" if len(arns) > 1 else ""
-        super().__init__(f"{field}: {execution_id} has no resource {arns[0]!r}{more}", field=field, arns=arns)
+        super().__init__(f"{execution_id} has no resource {arns[0]!r}{more}", about=field, arns=arns)
 
 
 class ResourceNotFailed(DomainError):
     """Retry and skip act on FAILED or TIMED_OUT resource runs only."""
 
     def __init__(self, arn: str, status: str, *, field: str) -> None:
-        super().__init__(f"{field}: {arn} is {status}, not FAILED or TIMED_OUT", field=field, arn=arn, status=status)
+        super().__init__(f"{arn} is {status}, not FAILED or TIMED_OUT", about=field, arn=arn, status=status)
 
 
 # --- starting an execution -----------------------------------------------------------------------
@@ -164,16 +161,12 @@ class NoResources(DomainError):
 
 class SourceExecutionRequired(DomainError):
     def __init__(self, phase: str) -> None:
-        super().__init__(
-            f"sourceExecutionId: phase {phase} follows an earlier execution; name it", field="sourceExecutionId"
-        )
+        super().__init__(f"phase {phase} follows an earlier execution; name it", about="sourceExecutionId")
 
 
 class SourceExecutionMismatch(DomainError):
     def __init__(self, source_id: str, source_plan: str, plan_id: str) -> None:
-        super().__init__(
-            f"sourceExecutionId: {source_id} ran plan {source_plan}, not {plan_id}", field="sourceExecutionId"
-        )
+        super().__init__(f"{source_id} ran plan {source_plan}, not {plan_id}", about="sourceExecutionId")
 
 
 # --- resolving selections ------------------------------------------------------------------------
@@ -200,7 +193,7 @@ class AwsRefused(DomainError):
 
 class InvalidCursor(DomainError):
     def __init__(self, field: str = "cursor") -> None:
-        super().__init__(f"{field}: not a cursor returned by this API", field=field)
+        super().__init__("not a cursor returned by this API", about=field)
 
 
 # --- tokens ------------------------------------------------------------------------------------
@@ -281,21 +274,18 @@ class PreflightFailed(DomainError):
 
 class ResourceRunNotFound(NotFound):
     def __init__(self, execution_id: str, run_id: int) -> None:
-        super().__init__(f"resourceRunId: {execution_id} has no resource run {run_id}", field="resourceRunId")
+        super().__init__(f"{execution_id} has no resource run {run_id}", about="resourceRunId")
 
 
 class NotADrsResource(DomainError):
     def __init__(self, run_id: int, adapter: str) -> None:
-        super().__init__(
-            f"resourceRunId: {run_id} is a {adapter} resource; only DRS resources have job logs", field="resourceRunId"
-        )
+        super().__init__(f"{run_id} is a {adapter} resource; only DRS resources have job logs", about="resourceRunId")
 
 
 class NoLaunchSettings(DomainError):
     def __init__(self, group_id: str) -> None:
         super().__init__(
-            f"launchSettings: protection group {group_id} has none; PUT the group with launchSettings first",
-            field="launchSettings",
+            f"protection group {group_id} has none; PUT the group with launchSettings first", about="launchSettings"
         )
 
 
@@ -304,9 +294,7 @@ class InvalidLaunchSettings(DomainError):
 
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         field, problem = problems[0]
-        super().__init__(
-            f"{field}: {problem}", field=field, problems=[{"field": f, "problem": p} for f, p in problems]
-        )
+        super().__init__(problem, about=field, problems=[{"field": f, "problem": p} for f, p in problems])
 
 
 class RecoveryInstancesServeProduction(DomainError):
@@ -324,7 +312,6 @@ class NoDataLossAwaited(DomainError):
 
     def __init__(self, execution_id: str) -> None:
         super().__init__(
-            f"allowDataLoss: no cluster of {execution_id} waits for a data loss approval; approve or resume "
-            "without it",
-            field="allowDataLoss",
+            f"no cluster of {execution_id} waits for a data loss approval; approve or resume without it",
+            about="allowDataLoss",
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from shared.domain.actions import RESOURCE_STAGE
 from shared.domain.states import (
@@ -195,6 +195,7 @@ class StopWave:
 class SkipWave:
     number: int
     reason: str
+    outcome: ClassVar[WaveStatus] = WaveStatus.SKIPPED
 
 
 @dataclass(frozen=True)
@@ -216,17 +217,23 @@ class Finish:
 
 
 Step = Wait | FinishWave | StartWave | StartStage | StopWave | SkipWave | Pause | Finish
+ClosesWave = FinishWave | StopWave | SkipWave
+"""The steps that end a wave, each with the status it takes (``outcome``): the scheduler applies them and
+decides the following step in the same transaction (:func:`after`)."""
 
 
 def wave_outcome(wave: WaveSnapshot) -> WaveStatus:
     """The status of a wave whose resources are all terminal."""
     if wave.cancelled:
         return WaveStatus.CANCELLED
-    if wave.failed and wave.failed >= wave.total:
-        return WaveStatus.FAILED
     if wave.failed:
-        return WaveStatus.COMPLETED_WITH_FAILURES
+        return _with_failures(wave.failed, wave.total)
     return WaveStatus.SUCCEEDED
+
+
+def _with_failures(failed: int, total: int) -> WaveStatus:
+    """The status of a wave (or of the stages of it that ran) some of whose runs failed: FAILED if all did."""
+    return WaveStatus.FAILED if failed >= total else WaveStatus.COMPLETED_WITH_FAILURES
 
 
 def next_step(snapshot: ExecutionSnapshot) -> Step:
@@ -311,11 +318,7 @@ def _between_stages(snapshot: ExecutionSnapshot, wave: WaveSnapshot) -> Step:
         what = f"wave {wave.number} '{wave.name}': {wave.stage_name(current.number)} failed"
         if wave.on_failure is OnFailure.ABORT:
             ran = [s for s in wave.stages if s.number <= current.number]
-            outcome = (
-                WaveStatus.FAILED
-                if sum(s.failed for s in ran) >= sum(s.total for s in ran)
-                else (WaveStatus.COMPLETED_WITH_FAILURES)
-            )
+            outcome = _with_failures(sum(s.failed for s in ran), sum(s.total for s in ran))
             return StopWave(wave.number, outcome, f"{what} and onFailure is abort", current.number)
         if wave.on_failure is OnFailure.PAUSE and wave.passed_stage != current.number:
             return Pause(wave.number, f"{what} (before {wave.stage_name(following)})")
@@ -335,9 +338,8 @@ def _finish(snapshot: ExecutionSnapshot, waves: list[WaveSnapshot]) -> Finish:
     return Finish(ExecutionStatus.COMPLETED, "all waves finished")
 
 
-def after(snapshot: ExecutionSnapshot, step: FinishWave | StopWave | SkipWave) -> ExecutionSnapshot:
+def after(snapshot: ExecutionSnapshot, step: ClosesWave) -> ExecutionSnapshot:
     """The snapshot once a wave-closing step is applied, so the scheduler can decide the following step
     in the same transaction instead of reading Postgres again."""
-    status = step.outcome if isinstance(step, FinishWave | StopWave) else WaveStatus.SKIPPED
-    waves = tuple(replace(w, status=status) if w.number == step.number else w for w in snapshot.waves)
+    waves = tuple(replace(w, status=step.outcome) if w.number == step.number else w for w in snapshot.waves)
     return replace(snapshot, waves=waves)

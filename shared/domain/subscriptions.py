@@ -12,4 +12,4 @@ class SubscriptionNotFound(NotFound):
 
 class InvalidTarget(DomainError):
     def __init__(self, problem: str) -> None:
-        super().__init__(f"target: {problem}", field="target")
+        super().__init__(problem, about="target")

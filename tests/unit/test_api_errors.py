@@ -47,3 +47,10 @@ def test_an_error_said_about_a_part_keeps_its_kind_and_adds_the_context():
     assert status_and_code(problem) == (502, "AWS_ERROR")
     assert problem.message == "group pg-1: AWS refused discovery"
     assert problem.details == {"region": "us-west-2", "groupId": "pg-1"}
+
+
+def test_an_error_about_a_field_starts_its_message_with_the_field_and_names_it_in_its_details():
+    problem = domain.NoLaunchSettings("pg-1")
+    assert problem.message == "launchSettings: protection group pg-1 has none; PUT the group with launchSettings first"
+    assert problem.details == {"field": "launchSettings"}
+    assert (domain.PlanNotFound("p-1").message, domain.PlanNotFound("p-1").details) == ("no recovery plan 'p-1'", {})
