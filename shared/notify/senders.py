@@ -102,9 +102,11 @@ class SlackSender:
             {"type": "section", "text": {"type": "mrkdwn", "text": data["message"]}},
             {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
         ]
-        if data.get("approveCommand"):
+        text = data["message"]
+        if data.get("approveCommand"):  # in the text too: a notification or a client without blocks shows only it
+            text += f"\nApprove: `{data['approveCommand']}`"
             blocks.insert(1, {"type": "section", "text": {"type": "mrkdwn", "text": f"`{data['approveCommand']}`"}})
-        body = json.dumps({"text": data["message"], "blocks": blocks})
+        body = json.dumps({"text": text, "blocks": blocks})
         return _post(target, body, {}, self.timeout, self.allow_private)
 
 
