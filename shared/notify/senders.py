@@ -4,6 +4,7 @@ how it went; retries, order and bookkeeping belong to the notifier."""
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from shared.aws.sessions import SessionFactory
 from .targets import TargetRefused, check_url
 
 ARN_REGION = 3  # arn:partition:service:REGION:account:resource
+ECHOED_BODY_CHARS = 200  # of a refusing receiver's answer, kept in the delivery's last_error
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,13 @@ def signature_headers(secret: str, event_id: str, body: str, at: datetime | None
     }
 
 
+def printable(text: str) -> str:
+    """``text`` with every control character (NUL, escapes, line breaks) as a space: a receiver's answer is
+    echoed into ``last_error``, which PostgreSQL cannot store with a NUL and a log or terminal must not
+    interpret."""
+    return "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
+
+
 def _post(url: str, body: str, headers: dict[str, str], timeout: float, allow_private: bool) -> Sent:
     try:
         check_url(url, allow_private=allow_private)
@@ -64,7 +73,8 @@ def _post(url: str, body: str, headers: dict[str, str], timeout: float, allow_pr
         return Sent(True, response.status_code)
     if response.is_redirect:
         return Sent(False, response.status_code, f"HTTP {response.status_code}: redirect not followed")
-    return Sent(False, response.status_code, f"HTTP {response.status_code}: {response.text[:200]}")
+    answer = printable(response.text[:ECHOED_BODY_CHARS])
+    return Sent(False, response.status_code, f"HTTP {response.status_code}: {answer}")
 
 
 @dataclass
@@ -92,9 +102,11 @@ class SlackSender:
             {"type": "section", "text": {"type": "mrkdwn", "text": data["message"]}},
             {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
         ]
-        if data.get("approveCommand"):
+        text = data["message"]
+        if data.get("approveCommand"):  # in the text too: a notification or a client without blocks shows only it
+            text += f"\nApprove: `{data['approveCommand']}`"
             blocks.insert(1, {"type": "section", "text": {"type": "mrkdwn", "text": f"`{data['approveCommand']}`"}})
-        body = json.dumps({"text": data["message"], "blocks": blocks})
+        body = json.dumps({"text": text, "blocks": blocks})
         return _post(target, body, {}, self.timeout, self.allow_private)
 
 

@@ -107,7 +107,8 @@ def pass_gate(conn: Connection, execution_id: str, number: int) -> None:
 
 def flag_past_rto(conn: Connection, limit: int = 100) -> list[Row]:
     """RUNNING waves that just ran past their RTO target, flagged once (compare-and-set on the flag)."""
-    deadline = wave_runs.c.started_at + func.make_interval(0, 0, 0, 0, wave_runs.c.rto_target_minutes)
+    # make_interval(years, months, weeks, days, hours, mins): the target is in minutes
+    deadline = wave_runs.c.started_at + func.make_interval(0, 0, 0, 0, 0, wave_runs.c.rto_target_minutes)
     due = (
         select(wave_runs.c.id)
         .where(

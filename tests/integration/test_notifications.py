@@ -1,6 +1,7 @@
 """Notifications through the outbox and the notifier process: a signed webhook to a local receiver that
-fails some first attempts, SNS and EventBridge on the local AWS read back through SQS, subscriptions'
-rules and target checks."""
+fails some first attempts, the on-call events (approval.expired, rto.at_risk), Slack for a real gate, a
+delivery given up after its retry window, SNS and EventBridge on the local AWS read back through SQS,
+subscriptions' rules and target checks."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
+from sqlalchemy import text
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
-from support import TERMINAL, create_plan, sim, start, wait_for, wait_until
+from support import TERMINAL, create_plan, own_database, sim, start, wait_for, wait_until
+
+from services.stack import Stack, StackConfig
 
 REGION = "us-east-1"
 ARRIVAL = 90.0  # seconds an event may take to reach its receiver
@@ -21,11 +25,12 @@ ARRIVAL = 90.0  # seconds an event may take to reach its receiver
 
 class Receiver:
     """A webhook receiver on 127.0.0.1 that checks every signature and answers 500 to the first attempt of
-    the event types in `fail_first`."""
+    the event types in `fail_first` (to every attempt while `refuse_all` is set)."""
 
     def __init__(self, fail_first: set[str] = frozenset()):
         self.fail_first = set(fail_first)
         self.delay = 0.0  # seconds it takes to answer (a slow receiver)
+        self.refuse_all = False  # a receiver that is down: 500 to everything
         self.secret: str | None = None
         self.requests: list[dict] = []  # every attempt: id, type, status answered, verified
         self.accepted: list[dict] = []  # envelopes answered 2xx, in arrival order
@@ -63,7 +68,7 @@ class Receiver:
             envelope, verified = json.loads(body), False
         with self.lock:
             seen = [r for r in self.requests if r["id"] == handler.headers["webhook-id"]]
-            status = 500 if envelope["type"] in self.fail_first and not seen else 200
+            status = 500 if self.refuse_all or (envelope["type"] in self.fail_first and not seen) else 200
             if not verified:
                 status = 401
             self.requests.append(
@@ -73,6 +78,8 @@ class Receiver:
                 self.accepted.append(envelope)
         handler.send_response(status)
         handler.end_headers()
+        if self.refuse_all:
+            handler.wfile.write(b"down for maintenance")
 
     def close(self) -> None:
         self.server.shutdown()
@@ -197,6 +204,201 @@ def test_a_slack_subscription_posts_text_and_blocks(private_client, admin, recei
     assert message["text"].startswith(f"Test notification for subscription {subscription['id']}")
     assert message["blocks"][0]["text"]["text"] == message["text"]
     private_client.delete(f"/v1/subscriptions/{subscription['id']}", headers=admin)
+
+
+def test_a_slack_subscription_gets_the_gate_of_a_real_drill_with_the_approve_command(private_client, admin, receiver):
+    client = private_client
+    plan = create_plan(
+        client,
+        admin,
+        [{"name": "db", "arns": [sim("db")]}, {"name": "app", "arns": [sim("app")], "pauseBeforeWave": True}],
+    )
+    subscribe(client, admin, kind="slack", target=receiver.url, events=["execution.paused"], planIds=[plan])
+    execution_id = start(client, admin, plan)
+
+    [message] = wait_until(lambda: list(receiver.accepted), "the Slack message of the gate", ARRIVAL)
+
+    command = f'drwave exec approve {execution_id} --comment "..."'
+    assert message["text"].startswith("Paused before wave 2")
+    assert command in message["text"]  # a client that shows only the text still says how to approve
+    assert message["blocks"][0]["text"]["text"] == message["text"].split("\n")[0]
+    assert command in message["blocks"][1]["text"]["text"]
+    assert execution_id in message["blocks"][2]["elements"][0]["text"]
+    assert client.post(f"/v1/executions/{execution_id}/cancel", headers=admin).status_code == 200
+    wait_for(client, admin, execution_id, TERMINAL)
+
+
+@pytest.mark.parametrize("on_timeout", ["stay-paused", "abort"])
+def test_an_approval_past_its_timeout_is_notified_signed_and_abort_ends_the_execution_cancelled(
+    private_client, admin, receiver, on_timeout
+):
+    client = private_client
+    plan = create_plan(
+        client,
+        admin,
+        [{"name": "db", "arns": [sim("db")]}, {"name": "app", "arns": [sim("app")], "pauseBeforeWave": True}],
+        approvals={"timeoutSeconds": 1, "onTimeout": on_timeout},
+    )
+    subscription = subscribe(
+        client,
+        admin,
+        kind="webhook",
+        target=receiver.url,
+        events=["approval.expired", "execution.finished"],
+        planIds=[plan],
+    )
+    receiver.secret = subscription["secret"]
+    execution_id = start(client, admin, plan)
+
+    expired = wait_until(lambda: receiver.first("approval.expired"), "the approval.expired event", ARRIVAL)
+
+    assert all(r["verified"] for r in receiver.requests)
+    data = expired["data"]
+    assert (data["executionId"], data["wave"]["number"], data["onTimeout"]) == (execution_id, 2, on_timeout)
+    assert data["message"].startswith("approval for wave 2 timed out")
+    if on_timeout == "abort":
+        finished = wait_until(lambda: receiver.first("execution.finished"), "the execution.finished event", ARRIVAL)
+        assert finished["data"]["status"] == "CANCELLED"
+        assert finished["data"]["statusReason"] == "approval for wave 2 timed out"
+        assert wait_for(client, admin, execution_id, TERMINAL)["status"] == "CANCELLED"
+    else:
+        assert client.get(f"/v1/executions/{execution_id}", headers=admin).get_json()["status"] == "PAUSED"
+        client.post(f"/v1/executions/{execution_id}/cancel", headers=admin)
+        wait_for(client, admin, execution_id, TERMINAL)
+    assert [e["type"] for e in receiver.accepted].count("approval.expired") == 1
+
+
+def test_a_wave_past_its_rto_target_is_notified_once_and_reported_as_missed_beside_a_wave_that_met_it(
+    private_client, admin, receiver, db
+):
+    client = private_client
+    plan = create_plan(
+        client, admin, [{"name": "db", "arns": [sim("db-slow", 20000)]}, {"name": "app", "arns": [sim("app")]}]
+    )
+    subscription = subscribe(
+        client, admin, kind="webhook", target=receiver.url, events=["rto.at_risk", "execution.finished"], planIds=[plan]
+    )
+    receiver.secret = subscription["secret"]
+    execution_id = start(client, admin, plan)
+
+    def wave_one_started() -> bool:
+        execution = client.get(f"/v1/executions/{execution_id}", headers=admin).get_json()
+        return execution["waves"][0]["status"] != "PENDING"
+
+    wait_until(wave_one_started, "wave 1 starting")
+    # An RTO target comes from dr:priority tags (15 minutes at least) and explicit ARNs carry none: give both
+    # waves a 1-minute target and move wave 1's start (and the execution's) 5 minutes back, as if it had run
+    # that long; the reconciler then sees a RUNNING wave past its target, as it would after 15 real minutes.
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE wave_runs SET rto_target_minutes = 1 WHERE execution_id = :id"), {"id": execution_id})
+        moved = conn.execute(
+            text(
+                "UPDATE wave_runs SET started_at = started_at - interval '5 minutes'"
+                " WHERE execution_id = :id AND number = 1 AND status = 'RUNNING'"
+            ),
+            {"id": execution_id},
+        ).rowcount
+        conn.execute(
+            text("UPDATE executions SET started_at = started_at - interval '5 minutes' WHERE id = :id"),
+            {"id": execution_id},
+        )
+    assert moved == 1, "wave 1 finished before its start could be moved back (its resource takes 20 s)"
+
+    assert wait_for(client, admin, execution_id, TERMINAL)["status"] == "COMPLETED"
+    finished = wait_until(lambda: receiver.first("execution.finished"), "the execution.finished event", ARRIVAL)
+
+    assert [e["type"] for e in receiver.accepted] == ["rto.at_risk", "execution.finished"]  # flagged once
+    at_risk = receiver.accepted[0]["data"]
+    assert (at_risk["executionId"], at_risk["wave"]["number"], at_risk["rtoTargetMinutes"]) == (execution_id, 1, 1)
+    assert at_risk["message"] == "Wave 1 'db' is past its RTO target of 1 min"
+    assert finished["data"]["rtoMet"] is False and finished["data"]["rto"]["met"] is False
+    report = client.get(f"/v1/executions/{execution_id}/report", headers=admin).get_json()
+    assert [(w["number"], w["rtoTargetMinutes"], w["rtoMet"]) for w in report["waves"]] == [(1, 1, False), (2, 1, True)]
+    assert (report["rto"]["targetMinutes"], report["rto"]["met"]) == (2, False)
+    timeline = client.get(f"/v1/executions/{execution_id}/events", headers=admin).get_json()["items"]
+    assert [(e["kind"], e["actor"]) for e in timeline if e["kind"] == "rto.at_risk"] == [("rto.at_risk", "reconciler")]
+
+
+GIVE_UP_SECONDS = 5.0  # the retry window of the impatient notifier (DRWAVE_NOTIFY_RETRY_HOURS)
+GIVE_UP_REDIS_DB = 6  # its broker: its tasks must not reach the session's notifier, nor the session's its own
+
+
+@pytest.fixture(scope="module")
+def impatient(servers, tmp_path_factory) -> Iterator[tuple[object, dict[str, str]]]:
+    """(API client, admin headers) on a notifier of their own (database and Redis database) whose retry
+    window is a few seconds, so a delivery is given up while the test watches."""
+    from services.api.app import create_app
+    from services.api.settings import ApiSettings
+    from shared.db.engine import Database
+    from shared.db.migrate import upgrade
+    from shared.domain.roles import Role
+    from shared.store import tokens
+
+    base = servers.redis_url.rsplit("/", 1)[0] if servers.redis_url.count("/") > 2 else servers.redis_url.rstrip("/")
+    notifier = Stack(
+        StackConfig(
+            state_dir=tmp_path_factory.mktemp("drwave-give-up"),
+            database_url=own_database(servers.database_url, "drwave_give_up"),
+            redis_url=f"{base}/{GIVE_UP_REDIS_DB}",
+            api=False,
+            workers=0,
+            env={
+                "DRWAVE_WEBHOOK_ALLOW_PRIVATE": "true",
+                "DRWAVE_NOTIFY_RETRY_HOURS": str(GIVE_UP_SECONDS / 3600),
+                "DRWAVE_NOTIFY_POLL_INTERVAL": "0.3",
+                "DRWAVE_NOTIFY_BACKOFF_BASE": "0.5",
+                "DRWAVE_NOTIFY_BACKOFF_CAP": "1",
+                "DRWAVE_NOTIFIER_CONCURRENCY": "1",
+            },
+        )
+    )
+    try:
+        notifier.start_servers()
+        upgrade(notifier.database_url)
+        notifier.start_notifier()
+        notifier.wait_for_workers(1)
+        app = create_app(
+            ApiSettings(database_url=notifier.database_url, redis_url=notifier.redis_url, webhook_allow_private=True)
+        )
+        database = Database(notifier.database_url)
+        with database.engine.begin() as conn:
+            token = tokens.create(conn, "give-up-admin", Role.ADMIN)
+        database.dispose()
+        yield app.test_client(), {"Authorization": f"Bearer {token}"}
+    finally:
+        notifier.stop()
+
+
+def test_a_delivery_refused_past_its_retry_window_is_failed_and_never_sent_again(impatient):
+    client, admin = impatient
+    receiver = Receiver()
+    try:
+        receiver.refuse_all = True
+        subscription = subscribe(client, admin, kind="webhook", target=receiver.url)
+        receiver.secret = subscription["secret"]
+        deliveries_url = f"/v1/subscriptions/{subscription['id']}/deliveries"
+        sent = client.post(f"/v1/subscriptions/{subscription['id']}/test", headers=admin)
+        assert sent.get_json()["delivery"]["status"] == "pending", sent.get_json()  # the API's attempt was refused
+
+        def given_up():
+            [delivery] = client.get(deliveries_url, headers=admin).get_json()["items"]
+            return delivery if delivery["status"] == "failed" else None
+
+        failed = wait_until(given_up, "the delivery given up", ARRIVAL)
+        receiver.refuse_all = False  # the receiver is back
+        attempts = len(receiver.requests)
+        assert failed["attempts"] == attempts >= 2  # the API's attempt and the notifier's retries, each counted
+        assert {r["status"] for r in receiver.requests} == {500}
+        assert all(r["verified"] and r["id"] == failed["eventId"] for r in receiver.requests)
+        assert (failed["lastStatusCode"], failed["lastError"]) == (500, "HTTP 500: down for maintenance")
+        assert failed["deliveredAt"] is None
+
+        time.sleep(3.0)  # several notifier passes and more than the longest backoff (1 s)
+        assert len(receiver.requests) == attempts and receiver.accepted == []
+        [still] = client.get(deliveries_url, headers=admin).get_json()["items"]
+        assert (still["status"], still["attempts"]) == ("failed", attempts)
+    finally:
+        receiver.close()
 
 
 def test_sns_and_eventbridge_subscriptions_publish_to_the_local_aws(client, admin, local_aws):
