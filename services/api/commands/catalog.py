@@ -51,15 +51,7 @@ class Catalog:
             if groups.name_taken(conn, request.name):
                 raise _name_taken("protection group", request.name)
             with _unique_name("protection group", request.name):
-                row = groups.create(
-                    conn,
-                    name=request.name,
-                    region=request.region,
-                    account_id=request.account_id,
-                    selection=request.selection.stored(),
-                    created_by=principal.actor,
-                    launch_settings=request.launch_settings.stored() if request.launch_settings else None,
-                )
+                row = groups.create(conn, region=request.region, created_by=principal.actor, **_group_fields(request))
             audit.record(conn, actor=principal.actor, action=CREATE, entity=GROUP, entity_id=row.id, after=row)
             return row
 
@@ -93,15 +85,7 @@ class Catalog:
             if groups.name_taken(conn, request.name, other_than=group_id):
                 raise _name_taken("protection group", request.name)
             with _unique_name("protection group", request.name):
-                row = groups.update(
-                    conn,
-                    group_id,
-                    expected_version=request.version,
-                    name=request.name,
-                    account_id=request.account_id,
-                    selection=request.selection.stored(),
-                    launch_settings=request.launch_settings.stored() if request.launch_settings else None,
-                )
+                row = groups.update(conn, group_id, expected_version=request.version, **_group_fields(request))
             if row is None:  # cannot happen under the row lock; kept as the compare-and-set it is
                 raise _version_conflict("protection group", group_id, request.version, current.version)
             audit.record(
@@ -190,6 +174,16 @@ def _plan(conn: Connection, plan_id: str) -> Row:
     if row is None:
         raise PlanNotFound(plan_id)
     return row
+
+
+def _group_fields(request: GroupCreate) -> dict[str, Any]:
+    """What a create and an update of a group both store (the region is set once, at create)."""
+    return {
+        "name": request.name,
+        "account_id": request.account_id,
+        "selection": request.selection.stored(),
+        "launch_settings": request.launch_settings.stored() if request.launch_settings else None,
+    }
 
 
 def _plan_fields(conn: Connection, request: PlanCreate) -> dict[str, Any]:
