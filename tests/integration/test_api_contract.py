@@ -180,6 +180,23 @@ def test_an_unknown_execution_is_a_404(client, admin):
         assert error_of(response)["code"] == "EXECUTION_NOT_FOUND"
 
 
+def test_every_endpoint_naming_a_missing_group_plan_or_account_answers_the_same_404(client, admin):
+    group = ("PROTECTION_GROUP_NOT_FOUND", "no protection group 'pg-0'")
+    plan = ("PLAN_NOT_FOUND", "no recovery plan 'plan-0'")
+    for method, path, expected in [
+        ("get", "/v1/protection-groups/pg-0", group),
+        ("get", "/v1/protection-groups/pg-0/launch-settings", group),
+        ("get", "/v1/recovery-plans/plan-0", plan),
+        ("get", "/v1/recovery-plans/plan-0/readiness", plan),
+        ("post", "/v1/recovery-plans/plan-0/validate", ("PLAN_NOT_FOUND", "planId: no recovery plan 'plan-0'")),
+        ("get", "/v1/target-accounts/000000000000", ("TARGET_ACCOUNT_NOT_FOUND", "no target account '000000000000'")),
+    ]:
+        response = getattr(client, method)(path, headers=admin)
+        assert response.status_code == 404, path
+        error = error_of(response)
+        assert (error["code"], error["message"]) == expected, path
+
+
 def test_a_duplicate_protection_group_name_is_a_409_whatever_its_case(client, admin):
     name = unique("Databases")
     body = {"name": name, "region": "us-west-2", "selection": {"resourceArns": [sim("a")]}}

@@ -23,10 +23,8 @@ from shared.domain.errors import (
     MissingProtectionGroup,
     NameTaken,
     PlanExecuting,
-    PlanNotFound,
     ProtectionGroupExecuting,
     ProtectionGroupInUse,
-    ProtectionGroupNotFound,
     RegionImmutable,
     VersionConflict,
 )
@@ -35,6 +33,7 @@ from shared.store.audit import Action, Entity
 
 from ..auth import Principal
 from ..schemas import GroupCreate, GroupUpdate, PlanCreate, PlanUpdate, SsmAutomationAction, WaveSpec
+from . import lookups
 
 CREATE, UPDATE, DELETE = Action.CREATE, Action.UPDATE, Action.DELETE
 GROUP, PLAN = Entity.PROTECTION_GROUP, Entity.RECOVERY_PLAN
@@ -57,7 +56,7 @@ class Catalog:
 
     def get_group(self, group_id: str) -> Row:
         with self.db.engine.connect() as conn:
-            return _group(conn, group_id)
+            return lookups.group(conn, group_id)
 
     def list_groups(self) -> list[Row]:
         with self.db.engine.connect() as conn:
@@ -65,7 +64,7 @@ class Catalog:
 
     def update_group(self, principal: Principal, group_id: str, request: GroupUpdate) -> Row:
         with self.db.engine.begin() as conn:
-            current = _group(conn, group_id, lock=True)
+            current = lookups.group(conn, group_id, lock=True)
             _check_version("protection group", current, request.version)
             if request.region != current.region:
                 raise RegionImmutable(
@@ -95,7 +94,7 @@ class Catalog:
 
     def delete_group(self, principal: Principal, group_id: str, version: int) -> str:
         with self.db.engine.begin() as conn:
-            current = _group(conn, group_id, lock=True)
+            current = lookups.group(conn, group_id, lock=True)
             _check_version("protection group", current, version)
             users = plans.using_group(conn, group_id)
             if users:
@@ -121,7 +120,7 @@ class Catalog:
 
     def get_plan(self, plan_id: str) -> Row:
         with self.db.engine.connect() as conn:
-            return _plan(conn, plan_id)
+            return lookups.plan(conn, plan_id)
 
     def list_plans(self) -> list[Row]:
         with self.db.engine.connect() as conn:
@@ -129,7 +128,7 @@ class Catalog:
 
     def update_plan(self, principal: Principal, plan_id: str, request: PlanUpdate) -> Row:
         with self.db.engine.begin() as conn:
-            current = _plan(conn, plan_id)
+            current = lookups.plan(conn, plan_id)
             _check_version("recovery plan", current, request.version)
             if plans.name_taken(conn, request.name, other_than=plan_id):
                 raise _name_taken("recovery plan", request.name)
@@ -145,7 +144,7 @@ class Catalog:
 
     def delete_plan(self, principal: Principal, plan_id: str, version: int) -> str:
         with self.db.engine.begin() as conn:
-            current = _plan(conn, plan_id)
+            current = lookups.plan(conn, plan_id)
             _check_version("recovery plan", current, version)
             active = executions.active_for_plan(conn, plan_id)
             if active is not None:
@@ -160,20 +159,6 @@ class Catalog:
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def _group(conn: Connection, group_id: str, *, lock: bool = False) -> Row:
-    row = groups.get(conn, group_id, lock=lock)
-    if row is None:
-        raise ProtectionGroupNotFound(f"no protection group {group_id!r}")
-    return row
-
-
-def _plan(conn: Connection, plan_id: str) -> Row:
-    row = plans.get(conn, plan_id)
-    if row is None:
-        raise PlanNotFound(plan_id)
-    return row
 
 
 def _group_fields(request: GroupCreate) -> dict[str, Any]:
