@@ -205,6 +205,16 @@ def test_a_duplicate_protection_group_name_is_a_409_whatever_its_case(client, ad
     assert response.status_code == 409
 
 
+def test_a_plan_with_a_taken_name_is_a_409_before_its_waves_are_checked(client, admin):
+    name = unique("plan")
+    first = client.post("/v1/recovery-plans", json={"name": name, "waves": [{"name": "w"}]}, headers=admin)
+    assert first.status_code == 201
+    body = {"name": name.upper(), "waves": [{"name": "w", "protectionGroupIds": ["pg-nope"]}]}
+    response = client.post("/v1/recovery-plans", json=body, headers=admin)
+    assert response.status_code == 409
+    assert (error_of(response)["code"], error_of(response)["details"]["field"]) == ("NAME_TAKEN", "name")
+
+
 def test_a_body_larger_than_the_limit_is_a_413(client, admin):
     huge = {"name": "x", "region": "us-west-2", "selection": {"resourceArns": [SIM_ARN] * 40_000}}
     response = client.post("/v1/protection-groups", json=huge, headers=admin)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy import Connection, Row
@@ -47,9 +48,7 @@ class Catalog:
 
     def create_group(self, principal: Principal, request: GroupCreate) -> Row:
         with self.db.engine.begin() as conn:
-            if groups.name_taken(conn, request.name):
-                raise _name_taken("protection group", request.name)
-            with _unique_name("protection group", request.name):
+            with _unique_name(conn, groups, "protection group", request.name):
                 row = groups.create(conn, region=request.region, created_by=principal.actor, **_group_fields(request))
             audit.record(conn, actor=principal.actor, action=CREATE, entity=GROUP, entity_id=row.id, after=row)
             return row
@@ -81,9 +80,7 @@ class Catalog:
                     executionId=execution_id,
                     planId=plan_id,
                 )
-            if groups.name_taken(conn, request.name, other_than=group_id):
-                raise _name_taken("protection group", request.name)
-            with _unique_name("protection group", request.name):
+            with _unique_name(conn, groups, "protection group", request.name, other_than=group_id):
                 row = groups.update(conn, group_id, expected_version=request.version, **_group_fields(request))
             if row is None:  # cannot happen under the row lock; kept as the compare-and-set it is
                 raise _version_conflict("protection group", group_id, request.version, current.version)
@@ -110,11 +107,8 @@ class Catalog:
 
     def create_plan(self, principal: Principal, request: PlanCreate) -> Row:
         with self.db.engine.begin() as conn:
-            if plans.name_taken(conn, request.name):
-                raise _name_taken("recovery plan", request.name)
-            fields = _plan_fields(conn, request)
-            with _unique_name("recovery plan", request.name):
-                row = plans.create(conn, created_by=principal.actor, **fields)
+            with _unique_name(conn, plans, "recovery plan", request.name):
+                row = plans.create(conn, created_by=principal.actor, **_plan_fields(conn, request))
             audit.record(conn, actor=principal.actor, action=CREATE, entity=PLAN, entity_id=row.id, after=row)
             return row
 
@@ -130,11 +124,8 @@ class Catalog:
         with self.db.engine.begin() as conn:
             current = lookups.plan(conn, plan_id)
             _check_version("recovery plan", current, request.version)
-            if plans.name_taken(conn, request.name, other_than=plan_id):
-                raise _name_taken("recovery plan", request.name)
-            fields = _plan_fields(conn, request)
-            with _unique_name("recovery plan", request.name):
-                row = plans.update(conn, plan_id, expected_version=request.version, **fields)
+            with _unique_name(conn, plans, "recovery plan", request.name, other_than=plan_id):
+                row = plans.update(conn, plan_id, expected_version=request.version, **_plan_fields(conn, request))
             if row is None:  # another writer won between the read and the compare-and-set
                 raise _version_conflict("recovery plan", plan_id, request.version, None)
             audit.record(
@@ -239,8 +230,14 @@ def _name_taken(kind: str, name: str) -> NameTaken:
 
 
 @contextmanager
-def _unique_name(kind: str, name: str) -> Iterator[None]:
-    """A concurrent writer that took the name first trips the unique index: the same 409."""
+def _unique_name(
+    conn: Connection, store: ModuleType, kind: str, name: str, *, other_than: str | None = None
+) -> Iterator[None]:
+    """Names are unique case-insensitively: 409 ``NAME_TAKEN`` when another item has the name before the
+    write in the block (``store.name_taken``) and when a concurrent writer took it first (it trips the
+    unique index)."""
+    if store.name_taken(conn, name, other_than=other_than):
+        raise _name_taken(kind, name)
     try:
         yield
     except IntegrityError as error:
