@@ -4,36 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select
+from sqlalchemy import Connection, Row, func, insert, select
 
 from shared.db.tables import protection_groups
-from shared.store.transition import bump_version
+from shared.store.transition import bump_version, remove_at_version
 
 T = protection_groups
 
 
-def create(
-    conn: Connection,
-    *,
-    name: str,
-    region: str,
-    account_id: str | None,
-    selection: dict[str, Any],
-    created_by: str,
-    launch_settings: dict[str, Any] | None = None,
-) -> Row:
-    return conn.execute(
-        insert(T)
-        .values(
-            name=name,
-            region=region,
-            account_id=account_id,
-            selection=selection,
-            created_by=created_by,
-            launch_settings=launch_settings,
-        )
-        .returning(*T.c)
-    ).one()
+def create(conn: Connection, *, created_by: str, **fields: Any) -> Row:
+    """fields: name, region, account_id, selection, launch_settings (DRS launch settings or None)."""
+    return conn.execute(insert(T).values(created_by=created_by, **fields).returning(*T.c)).one()
 
 
 def get(conn: Connection, group_id: str, *, lock: bool = False) -> Row | None:
@@ -63,27 +44,15 @@ def list_all(conn: Connection) -> list[Row]:
     return list(conn.execute(select(T).order_by(T.c.created_at, T.c.id)))
 
 
-def update(
-    conn: Connection,
-    group_id: str,
-    *,
-    expected_version: int,
-    name: str,
-    account_id: str | None,
-    selection: dict[str, Any],
-    launch_settings: dict[str, Any] | None = None,
-) -> Row | None:
-    """Compare-and-set on ``version``: the updated row (version + 1), or None when the version is stale."""
-    values = {"name": name, "account_id": account_id, "selection": selection, "launch_settings": launch_settings}
-    return bump_version(conn, T, T.c.id == group_id, expected_version, values)
+def update(conn: Connection, group_id: str, *, expected_version: int, **fields: Any) -> Row | None:
+    """Compare-and-set on ``version`` of the fields a group may change (name, account_id, selection,
+    launch_settings; never region): the updated row (version + 1), or None when the version is stale."""
+    return bump_version(conn, T, T.c.id == group_id, expected_version, fields)
 
 
-def remove(conn: Connection, group_id: str, *, expected_version: int | None = None) -> bool:
-    """Delete a group (only at ``expected_version`` when given); whether a row was deleted."""
-    query = delete(T).where(T.c.id == group_id)
-    if expected_version is not None:
-        query = query.where(T.c.version == expected_version)
-    return conn.execute(query).rowcount == 1
+def remove(conn: Connection, group_id: str, *, expected_version: int) -> bool:
+    """Delete a group at ``expected_version``; whether a row was deleted."""
+    return remove_at_version(conn, T, T.c.id == group_id, expected_version)
 
 
 def using_account(conn: Connection, account_id: str) -> list[str]:

@@ -19,28 +19,9 @@ T = recovery_plans
 LIVE = T.c.deleted_at.is_(None)
 
 
-def create(
-    conn: Connection,
-    *,
-    name: str,
-    description: str | None,
-    waves: list[dict[str, Any]],
-    created_by: str,
-    auto_waves: dict[str, Any] | None = None,
-    approvals: dict[str, Any] | None = None,
-) -> Row:
-    return conn.execute(
-        insert(T)
-        .values(
-            name=name,
-            description=description,
-            waves=waves,
-            auto_waves=auto_waves,
-            approvals=approvals,
-            created_by=created_by,
-        )
-        .returning(*T.c)
-    ).one()
+def create(conn: Connection, *, created_by: str, **fields: Any) -> Row:
+    """fields: name, description, waves ([] for an auto-waved plan), auto_waves, approvals."""
+    return conn.execute(insert(T).values(created_by=created_by, **fields).returning(*T.c)).one()
 
 
 def get(conn: Connection, plan_id: str, *, share: bool = False) -> Row | None:
@@ -61,26 +42,10 @@ def list_all(conn: Connection) -> list[Row]:
     return list(conn.execute(select(T).where(LIVE).order_by(T.c.created_at, T.c.id)))
 
 
-def update(
-    conn: Connection,
-    plan_id: str,
-    *,
-    expected_version: int,
-    name: str,
-    description: str | None,
-    waves: list[dict[str, Any]],
-    auto_waves: dict[str, Any] | None,
-    approvals: dict[str, Any] | None = None,
-) -> Row | None:
-    """Compare-and-set on ``version``: the updated row (version + 1), or None when stale or deleted."""
-    values = {
-        "name": name,
-        "description": description,
-        "waves": waves,
-        "auto_waves": auto_waves,
-        "approvals": approvals,
-    }
-    return bump_version(conn, T, (T.c.id == plan_id) & LIVE, expected_version, values)
+def update(conn: Connection, plan_id: str, *, expected_version: int, **fields: Any) -> Row | None:
+    """Compare-and-set on ``version`` of the fields of :func:`create`: the updated row (version + 1), or None
+    when stale or deleted."""
+    return bump_version(conn, T, (T.c.id == plan_id) & LIVE, expected_version, fields)
 
 
 def soft_delete(conn: Connection, plan_id: str, *, expected_version: int) -> Row | None:

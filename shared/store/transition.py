@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, Table, func, update
+from sqlalchemy import ColumnElement, Connection, Row, Table, delete, func, update
 
 from shared.domain.states import S, check_move
 
@@ -28,3 +28,8 @@ def bump_version(
     changes = {**values, "version": table.c.version + 1, "updated_at": func.clock_timestamp()}
     statement = update(table).where(key, table.c.version == expected_version).values(**changes).returning(*table.c)
     return conn.execute(statement).first()
+
+
+def remove_at_version(conn: Connection, table: Table, key: ColumnElement[bool], expected_version: int) -> bool:
+    """Optimistic locking of a delete: only at ``expected_version``; whether a row was deleted."""
+    return conn.execute(delete(table).where(key, table.c.version == expected_version)).rowcount == 1

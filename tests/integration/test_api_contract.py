@@ -180,12 +180,39 @@ def test_an_unknown_execution_is_a_404(client, admin):
         assert error_of(response)["code"] == "EXECUTION_NOT_FOUND"
 
 
+def test_every_endpoint_naming_a_missing_group_plan_or_account_answers_the_same_404(client, admin):
+    group = ("PROTECTION_GROUP_NOT_FOUND", "no protection group 'pg-0'")
+    plan = ("PLAN_NOT_FOUND", "no recovery plan 'plan-0'")
+    for method, path, expected in [
+        ("get", "/v1/protection-groups/pg-0", group),
+        ("get", "/v1/protection-groups/pg-0/launch-settings", group),
+        ("get", "/v1/recovery-plans/plan-0", plan),
+        ("get", "/v1/recovery-plans/plan-0/readiness", plan),
+        ("post", "/v1/recovery-plans/plan-0/validate", ("PLAN_NOT_FOUND", "planId: no recovery plan 'plan-0'")),
+        ("get", "/v1/target-accounts/000000000000", ("TARGET_ACCOUNT_NOT_FOUND", "no target account '000000000000'")),
+    ]:
+        response = getattr(client, method)(path, headers=admin)
+        assert response.status_code == 404, path
+        error = error_of(response)
+        assert (error["code"], error["message"]) == expected, path
+
+
 def test_a_duplicate_protection_group_name_is_a_409_whatever_its_case(client, admin):
     name = unique("Databases")
     body = {"name": name, "region": "us-west-2", "selection": {"resourceArns": [sim("a")]}}
     assert client.post("/v1/protection-groups", json=body, headers=admin).status_code == 201
     response = client.post("/v1/protection-groups", json={**body, "name": name.upper()}, headers=admin)
     assert response.status_code == 409
+
+
+def test_a_plan_with_a_taken_name_is_a_409_before_its_waves_are_checked(client, admin):
+    name = unique("plan")
+    first = client.post("/v1/recovery-plans", json={"name": name, "waves": [{"name": "w"}]}, headers=admin)
+    assert first.status_code == 201
+    body = {"name": name.upper(), "waves": [{"name": "w", "protectionGroupIds": ["pg-nope"]}]}
+    response = client.post("/v1/recovery-plans", json=body, headers=admin)
+    assert response.status_code == 409
+    assert (error_of(response)["code"], error_of(response)["details"]["field"]) == ("NAME_TAKEN", "name")
 
 
 def test_a_body_larger_than_the_limit_is_a_413(client, admin):

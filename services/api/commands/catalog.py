@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy import Connection, Row
@@ -23,10 +24,8 @@ from shared.domain.errors import (
     MissingProtectionGroup,
     NameTaken,
     PlanExecuting,
-    PlanNotFound,
     ProtectionGroupExecuting,
     ProtectionGroupInUse,
-    ProtectionGroupNotFound,
     RegionImmutable,
     VersionConflict,
 )
@@ -35,6 +34,7 @@ from shared.store.audit import Action, Entity
 
 from ..auth import Principal
 from ..schemas import GroupCreate, GroupUpdate, PlanCreate, PlanUpdate, SsmAutomationAction, WaveSpec
+from . import lookups
 
 CREATE, UPDATE, DELETE = Action.CREATE, Action.UPDATE, Action.DELETE
 GROUP, PLAN = Entity.PROTECTION_GROUP, Entity.RECOVERY_PLAN
@@ -48,24 +48,14 @@ class Catalog:
 
     def create_group(self, principal: Principal, request: GroupCreate) -> Row:
         with self.db.engine.begin() as conn:
-            if groups.name_taken(conn, request.name):
-                raise _name_taken("protection group", request.name)
-            with _unique_name("protection group", request.name):
-                row = groups.create(
-                    conn,
-                    name=request.name,
-                    region=request.region,
-                    account_id=request.account_id,
-                    selection=request.selection.stored(),
-                    created_by=principal.actor,
-                    launch_settings=request.launch_settings.stored() if request.launch_settings else None,
-                )
+            with _unique_name(conn, groups, "protection group", request.name):
+                row = groups.create(conn, region=request.region, created_by=principal.actor, **_group_fields(request))
             audit.record(conn, actor=principal.actor, action=CREATE, entity=GROUP, entity_id=row.id, after=row)
             return row
 
     def get_group(self, group_id: str) -> Row:
         with self.db.engine.connect() as conn:
-            return _group(conn, group_id)
+            return lookups.group(conn, group_id)
 
     def list_groups(self) -> list[Row]:
         with self.db.engine.connect() as conn:
@@ -73,7 +63,7 @@ class Catalog:
 
     def update_group(self, principal: Principal, group_id: str, request: GroupUpdate) -> Row:
         with self.db.engine.begin() as conn:
-            current = _group(conn, group_id, lock=True)
+            current = lookups.group(conn, group_id, lock=True)
             _check_version("protection group", current, request.version)
             if request.region != current.region:
                 raise RegionImmutable(
@@ -90,18 +80,8 @@ class Catalog:
                     executionId=execution_id,
                     planId=plan_id,
                 )
-            if groups.name_taken(conn, request.name, other_than=group_id):
-                raise _name_taken("protection group", request.name)
-            with _unique_name("protection group", request.name):
-                row = groups.update(
-                    conn,
-                    group_id,
-                    expected_version=request.version,
-                    name=request.name,
-                    account_id=request.account_id,
-                    selection=request.selection.stored(),
-                    launch_settings=request.launch_settings.stored() if request.launch_settings else None,
-                )
+            with _unique_name(conn, groups, "protection group", request.name, other_than=group_id):
+                row = groups.update(conn, group_id, expected_version=request.version, **_group_fields(request))
             if row is None:  # cannot happen under the row lock; kept as the compare-and-set it is
                 raise _version_conflict("protection group", group_id, request.version, current.version)
             audit.record(
@@ -111,7 +91,7 @@ class Catalog:
 
     def delete_group(self, principal: Principal, group_id: str, version: int) -> str:
         with self.db.engine.begin() as conn:
-            current = _group(conn, group_id, lock=True)
+            current = lookups.group(conn, group_id, lock=True)
             _check_version("protection group", current, version)
             users = plans.using_group(conn, group_id)
             if users:
@@ -127,17 +107,14 @@ class Catalog:
 
     def create_plan(self, principal: Principal, request: PlanCreate) -> Row:
         with self.db.engine.begin() as conn:
-            if plans.name_taken(conn, request.name):
-                raise _name_taken("recovery plan", request.name)
-            fields = _plan_fields(conn, request)
-            with _unique_name("recovery plan", request.name):
-                row = plans.create(conn, created_by=principal.actor, **fields)
+            with _unique_name(conn, plans, "recovery plan", request.name):
+                row = plans.create(conn, created_by=principal.actor, **_plan_fields(conn, request))
             audit.record(conn, actor=principal.actor, action=CREATE, entity=PLAN, entity_id=row.id, after=row)
             return row
 
     def get_plan(self, plan_id: str) -> Row:
         with self.db.engine.connect() as conn:
-            return _plan(conn, plan_id)
+            return lookups.plan(conn, plan_id)
 
     def list_plans(self) -> list[Row]:
         with self.db.engine.connect() as conn:
@@ -145,13 +122,10 @@ class Catalog:
 
     def update_plan(self, principal: Principal, plan_id: str, request: PlanUpdate) -> Row:
         with self.db.engine.begin() as conn:
-            current = _plan(conn, plan_id)
+            current = lookups.plan(conn, plan_id)
             _check_version("recovery plan", current, request.version)
-            if plans.name_taken(conn, request.name, other_than=plan_id):
-                raise _name_taken("recovery plan", request.name)
-            fields = _plan_fields(conn, request)
-            with _unique_name("recovery plan", request.name):
-                row = plans.update(conn, plan_id, expected_version=request.version, **fields)
+            with _unique_name(conn, plans, "recovery plan", request.name, other_than=plan_id):
+                row = plans.update(conn, plan_id, expected_version=request.version, **_plan_fields(conn, request))
             if row is None:  # another writer won between the read and the compare-and-set
                 raise _version_conflict("recovery plan", plan_id, request.version, None)
             audit.record(
@@ -161,7 +135,7 @@ class Catalog:
 
     def delete_plan(self, principal: Principal, plan_id: str, version: int) -> str:
         with self.db.engine.begin() as conn:
-            current = _plan(conn, plan_id)
+            current = lookups.plan(conn, plan_id)
             _check_version("recovery plan", current, version)
             active = executions.active_for_plan(conn, plan_id)
             if active is not None:
@@ -178,18 +152,14 @@ class Catalog:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _group(conn: Connection, group_id: str, *, lock: bool = False) -> Row:
-    row = groups.get(conn, group_id, lock=lock)
-    if row is None:
-        raise ProtectionGroupNotFound(f"no protection group {group_id!r}")
-    return row
-
-
-def _plan(conn: Connection, plan_id: str) -> Row:
-    row = plans.get(conn, plan_id)
-    if row is None:
-        raise PlanNotFound(plan_id)
-    return row
+def _group_fields(request: GroupCreate) -> dict[str, Any]:
+    """What a create and an update of a group both store (the region is set once, at create)."""
+    return {
+        "name": request.name,
+        "account_id": request.account_id,
+        "selection": request.selection.stored(),
+        "launch_settings": request.launch_settings.stored() if request.launch_settings else None,
+    }
 
 
 def _plan_fields(conn: Connection, request: PlanCreate) -> dict[str, Any]:
@@ -260,8 +230,14 @@ def _name_taken(kind: str, name: str) -> NameTaken:
 
 
 @contextmanager
-def _unique_name(kind: str, name: str) -> Iterator[None]:
-    """A concurrent writer that took the name first trips the unique index: the same 409."""
+def _unique_name(
+    conn: Connection, store: ModuleType, kind: str, name: str, *, other_than: str | None = None
+) -> Iterator[None]:
+    """Names are unique case-insensitively: 409 ``NAME_TAKEN`` when another item has the name before the
+    write in the block (``store.name_taken``) and when a concurrent writer took it first (it trips the
+    unique index)."""
+    if store.name_taken(conn, name, other_than=other_than):
+        raise _name_taken(kind, name)
     try:
         yield
     except IntegrityError as error:

@@ -25,13 +25,13 @@ from shared.domain.errors import (
     InvalidLaunchSettings,
     NoLaunchSettings,
     NotADrsResource,
-    ProtectionGroupNotFound,
     RecoveryInstancesServeProduction,
     ResourceRunNotFound,
 )
-from shared.store import events, executions, groups, launch_batches, resources, target_accounts
+from shared.store import events, executions, launch_batches, resources, target_accounts
 
 from ..auth import Principal
+from . import lookups
 from .resolve import Resolver
 
 log = logging.getLogger(__name__)
@@ -65,9 +65,7 @@ class DrsCommands:
 
     def _group_servers(self, group_id: str) -> tuple[Any, AccountAccess, list[tuple[str, str]]]:
         with self.db.engine.connect() as conn:
-            group = groups.get(conn, group_id)
-            if group is None:
-                raise ProtectionGroupNotFound(f"no protection group {group_id!r}")
+            group = lookups.group(conn, group_id)
             access = _access(conn, group.account_id)
         found = self.resolver.selection(group.account_id, group.region, group.selection)
         servers = sorted(

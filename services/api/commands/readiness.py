@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from shared.db.engine import Database
-from shared.domain.errors import PlanNotFound
 from shared.domain.preflight import Readiness
 from shared.store import plans, readiness
+
+from . import lookups
 
 
 def _view(plan: Any, row: Any) -> dict[str, Any]:
@@ -29,9 +30,7 @@ class ReadinessQueries:
 
     def plan(self, plan_id: str) -> dict[str, Any]:
         with self.db.engine.connect() as conn:
-            plan = plans.get(conn, plan_id)
-            if plan is None:
-                raise PlanNotFound(plan_id)
+            plan = lookups.plan(conn, plan_id)
             view = _view(plan, readiness.get(conn, plan_id))
             view["changes"] = [
                 {"at": c.at.isoformat(), "from": c.from_status, "to": c.to_status, "message": c.message}

@@ -33,13 +33,14 @@ from shared.domain.errors import (
     DomainError,
     MissingProtectionGroup,
     NoResources,
-    PlanNotFound,
     RegionNotEnabled,
 )
 from shared.domain.progress import DEFAULT_WAVE_TIMEOUT_SECONDS
 from shared.domain.simulated import InvalidSimulatedArn, parse_simulated_arn
 from shared.domain.tags import TAG_STRATEGY, UNKNOWN_SERVICE, TagError, TagEvaluation, adapter_for_arn, evaluate
-from shared.store import groups, plans, target_accounts
+from shared.store import groups, target_accounts
+
+from . import lookups
 
 INVALID_ARN = "INVALID_ARN"
 
@@ -144,9 +145,7 @@ class Resolver:
         """Resolve a live plan now (:class:`PlanNotFound` when there is none); unresolvable selections are
         in ``problems``."""
         with self.db.engine.connect() as conn:
-            plan = plans.get(conn, plan_id)
-            if plan is None:
-                raise PlanNotFound(plan_id, field="planId")
+            plan = lookups.plan(conn, plan_id, field="planId")
             if plan.auto_waves is not None:
                 spec = plan.auto_waves
                 selection = {"tags": spec.get("tags") or {}}

@@ -134,10 +134,5 @@ class SubscriptionCommands:
 
 
 def _fields(request: SubscriptionFields) -> dict[str, Any]:
-    return {
-        "name": request.name,
-        "kind": request.kind,
-        "target": request.target,
-        "events": request.events,
-        "plan_ids": request.plan_ids,
-    }
+    """What a create and an update both store: every field of the request (the secret is the command's)."""
+    return request.model_dump()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Row
 
 from shared.aws.discovery import AccountAccess, Discovery, DiscoveryError
 from shared.db.engine import Database
@@ -19,7 +19,6 @@ from shared.domain.errors import (
     RoleOfAnotherAccount,
     TargetAccountExists,
     TargetAccountInUse,
-    TargetAccountNotFound,
     VersionConflict,
 )
 from shared.domain.tags import evaluate
@@ -28,6 +27,7 @@ from shared.store.audit import Action, Entity
 
 from ..auth import Principal
 from ..schemas import TargetAccountCreate, TargetAccountFields, TargetAccountUpdate
+from . import lookups
 
 _ROLE_ACCOUNT = re.compile(r"^arn:[^:]+:iam::(\d{12}):role/")
 CREATE, UPDATE, DELETE = Action.CREATE, Action.UPDATE, Action.DELETE
@@ -59,7 +59,7 @@ class TargetAccountCommands:
 
     def get(self, account_id: str) -> Row:
         with self.db.engine.connect() as conn:
-            return _account(conn, account_id)
+            return lookups.target_account(conn, account_id)
 
     def list(self) -> list[Row]:
         with self.db.engine.connect() as conn:
@@ -68,7 +68,7 @@ class TargetAccountCommands:
     def update(self, principal: Principal, account_id: str, request: TargetAccountUpdate) -> Row:
         _check_role_account(account_id, request.role_arn)
         with self.db.engine.begin() as conn:
-            current = _account(conn, account_id)
+            current = lookups.target_account(conn, account_id)
             row = target_accounts.update(conn, account_id, expected_version=request.version, **_account_fields(request))
             if row is None:
                 raise _version_conflict(account_id, request.version, current.version)
@@ -85,7 +85,7 @@ class TargetAccountCommands:
 
     def delete(self, principal: Principal, account_id: str, version: int) -> str:
         with self.db.engine.begin() as conn:
-            current = _account(conn, account_id)
+            current = lookups.target_account(conn, account_id)
             users = groups.using_account(conn, account_id) + plans.using_account(conn, account_id)
             if users:
                 raise TargetAccountInUse(
@@ -102,7 +102,7 @@ class TargetAccountCommands:
     def validate(self, account_id: str) -> dict[str, Any]:
         """Assume the role and count the DR-tagged resources it can see in each region."""
         with self.db.engine.connect() as conn:
-            account = _account(conn, account_id)
+            account = lookups.target_account(conn, account_id)
         access = AccountAccess(account.account_id, account.role_arn, account.external_id)
         try:
             seen_as, identity = self.discovery.caller_identity(access)
@@ -168,13 +168,6 @@ def _check_role_account(account_id: str, role_arn: str) -> None:
             f"roleArn: role {role_arn} belongs to account {match[1]}, not {account_id}",
             field="roleArn",
         )
-
-
-def _account(conn: Connection, account_id: str) -> Row:
-    row = target_accounts.get(conn, account_id)
-    if row is None:
-        raise TargetAccountNotFound(f"no target account {account_id!r}")
-    return row
 
 
 def _version_conflict(account_id: str, sent: int, current: int) -> VersionConflict:

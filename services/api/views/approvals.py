@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from flask import Response
-from flask_openapi3 import APIBlueprint, Tag
 
 from ..auth import current_principal
 from ..container import services
 from ..oncall_schemas import ApprovalList, ApproveRequest, ApproveResponse, ReportOut, ReportQuery
 from ..schemas import IdPath
-from .common import BEARER, CLIENT_ERRORS, respond
+from .common import CLIENT_ERRORS, respond, secured_blueprint
 
-bp = APIBlueprint(
-    "approvals", __name__, url_prefix="/v1/executions", abp_tags=[Tag(name="executions")], abp_security=BEARER
-)
+bp = secured_blueprint("approvals", __name__, "/v1/executions", "executions")
 ERRORS = CLIENT_ERRORS
 MEDIA = {"html": "text/html; charset=utf-8", "svg": "image/svg+xml"}
 

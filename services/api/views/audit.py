@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from flask_openapi3 import APIBlueprint, Tag
-
 from ..container import services
 from ..schemas import ErrorResponse
 from ..security_schemas import AuditPage, AuditQuery
-from .common import BEARER, respond
+from .common import respond, secured_blueprint
 
-bp = APIBlueprint("audit", __name__, url_prefix="/v1/audit", abp_tags=[Tag(name="audit")], abp_security=BEARER)
+bp = secured_blueprint("audit", __name__, "/v1/audit", "audit")
 
 
 @bp.get("", responses={200: AuditPage, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse})

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from flask_openapi3 import APIBlueprint, Tag
-
 from ..auth import current_principal
 from ..schemas import MeOut
-from .common import BEARER, respond
+from .common import respond, secured_blueprint
 
-bp = APIBlueprint("identity", __name__, url_prefix="/v1", abp_tags=[Tag(name="identity")], abp_security=BEARER)
+bp = secured_blueprint("identity", __name__, "/v1", "identity")
 
 
 @bp.get("/me", responses={200: MeOut})

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from flask_openapi3 import APIBlueprint, Tag
-
 from ..auth import current_principal
 from ..container import services
 from ..oncall_schemas import (
@@ -16,11 +14,9 @@ from ..oncall_schemas import (
     TestDeliveryOut,
 )
 from ..schemas import IdPath, MessageOut
-from .common import BEARER, CLIENT_ERRORS, respond
+from .common import CLIENT_ERRORS, respond, secured_blueprint
 
-bp = APIBlueprint(
-    "subscriptions", __name__, url_prefix="/v1/subscriptions", abp_tags=[Tag(name="subscriptions")], abp_security=BEARER
-)
+bp = secured_blueprint("subscriptions", __name__, "/v1/subscriptions", "subscriptions")
 ERRORS = CLIENT_ERRORS
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from flask_openapi3 import APIBlueprint, Tag
-
 from ..auth import current_principal
 from ..container import services
 from ..security_schemas import TokenCreate, TokenCreated, TokenList, TokenPath, TokenRevoked
-from .common import BEARER, CLIENT_ERRORS, respond
+from .common import CLIENT_ERRORS, respond, secured_blueprint
 
-bp = APIBlueprint("tokens", __name__, url_prefix="/v1/tokens", abp_tags=[Tag(name="tokens")], abp_security=BEARER)
+bp = secured_blueprint("tokens", __name__, "/v1/tokens", "tokens")
 ERRORS = CLIENT_ERRORS
 
 
