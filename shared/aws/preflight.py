@@ -21,6 +21,7 @@ from shared.aws.drs_ops import GONE
 from shared.aws.errors import describe, is_not_found
 from shared.aws.sessions import SessionFactory
 from shared.domain import preflight as rules
+from shared.domain.actions import CONTEXT_KEY
 from shared.domain.arns import Arn, InvalidArn
 from shared.domain.preflight import Check, DrsActivity, Leftover
 
@@ -81,7 +82,8 @@ class PreflightProbe:
         return found
 
     def action_checks(self, actions: Iterable[ActionTarget]) -> list[Check]:
-        """Whether each wave action's function or Automation document exists where it will run."""
+        """Whether each wave action's function or Automation document exists where it will run, and whether a
+        document declares the parameter drwave passes the execution context in (a warning when not)."""
         return [self._action_check(action) for action in actions]
 
     def _action_check(self, action: ActionTarget) -> Check:
@@ -102,6 +104,14 @@ class PreflightProbe:
             return rules.error(
                 "action.ssm-automation",
                 f"{action.field}: {action.name} is a {kind} document, not Automation",
+                None,
+                action.field,
+            )
+        if CONTEXT_KEY not in {p.get("Name") for p in document.get("Parameters") or []}:
+            return rules.warning(
+                "action.ssm-automation",
+                f"{action.field}: document {action.name} declares no '{CONTEXT_KEY}' parameter, so the automation "
+                "is not told the execution (drill or recovery, phase, wave)",
                 None,
                 action.field,
             )

@@ -75,14 +75,21 @@ def render(report: dict[str, Any]) -> str:
         ],
     )
     failures = [
-        [f"{w['number']}", _e(f["arn"]), _e(f["status"]), _e(f["error"]), f"<code>{_e(f['operationId'])}</code>"]
+        [
+            f"{w['number']}",
+            _e(f["arn"]),
+            f"{f['attempt']}",
+            _e(f["status"]),
+            _e(f["error"]),
+            f"<code>{_e(f['operationId'])}</code>",
+        ]
         for w in report["waves"]
         for f in w["failures"]
     ]
     attempts = [
         [
             f"{w['number']}",
-            _e(r["arn"]),
+            _e(r.get("arn") or r["name"]),  # an action's entry names its run "name"
             f"{a['attempt']}",
             _e(a["status"]),
             _e(a["error"]),
@@ -90,7 +97,7 @@ def render(report: dict[str, Any]) -> str:
             f"{_e(a['startedAt'])} → {_e(a['finishedAt'])}",
         ]
         for w in report["waves"]
-        for r in w["resources"]
+        for r in [*w.get("actions", []), *w["resources"]]
         if len(r.get("attempts", ())) > 1
         for a in r["attempts"]
     ]
@@ -126,9 +133,9 @@ def render(report: dict[str, Any]) -> str:
         f'<h2>Timeline</h2><div class="timeline">{svg.render(report)}</div>'
         f"<h2>Waves</h2>{waves}"
         f"<h2>Wave actions</h2>{_or_none(['wave', 'when', 'action', 'status', 'ran', 'error', 'output'], actions)}"
-        f"<h2>Failures</h2>{_or_none(['wave', 'resource', 'status', 'error', 'AWS operation'], failures)}"
+        f"<h2>Failures</h2>{_or_none(['wave', 'resource', 'attempt', 'status', 'error', 'AWS operation'], failures)}"
         f"<h2>Retries</h2>{_or_none(['at', 'by', 'what'], retries)}"
-        f"<h2>Attempts of retried resources</h2>"
+        f"<h2>Attempts of retried resources and actions</h2>"
         f"{_or_none(['wave', 'resource', 'attempt', 'status', 'error', 'AWS operation', 'start → finish'], attempts)}"
         f"<h2>Skipped</h2>{_or_none(['wave', 'resource', 'reason'], skipped)}"
         f"<h2>Approvals</h2>{_or_none(['wave', 'by', 'role', 'comment', 'at'], approvals)}"

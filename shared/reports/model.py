@@ -132,7 +132,13 @@ def _action(run: Any) -> dict[str, Any]:
         "finishedAt": _iso(run.finished_at),
         "error": run.error,
         "output": (run.detail or {}).get("output"),
+        **_attempts(run),
     }
+
+
+def _attempts(run: Any) -> dict[str, Any]:
+    """A run's current attempt and every attempt, oldest first: a retried run keeps its history (issue 12)."""
+    return {"attempt": getattr(run, "attempt", None) or 1, "attempts": attempts_of(run)}
 
 
 def _wave(wave: Any, runs: list[Any], approvals: list[dict[str, Any]]) -> dict[str, Any]:
@@ -153,7 +159,7 @@ def _wave(wave: Any, runs: list[Any], approvals: list[dict[str, Any]]) -> dict[s
         "resourceCount": len(runs),
         "counts": dict(Counter(r.status for r in runs)),
         "failures": [
-            {"arn": r.arn, "status": r.status, "error": r.error, "operationId": r.operation_id}
+            {"arn": r.arn, "status": r.status, "error": r.error, "operationId": r.operation_id, **_attempts(r)}
             for r in [*actions, *runs]
             if r.status in FAILED_STATUSES
         ],
@@ -167,8 +173,7 @@ def _wave(wave: Any, runs: list[Any], approvals: list[dict[str, Any]]) -> dict[s
                 "startedAt": _iso(r.started_at),
                 "finishedAt": _iso(r.finished_at),
                 "operationId": r.operation_id,
-                "attempt": getattr(r, "attempt", 1),
-                "attempts": attempts_of(r),  # every attempt, oldest first (issue 12)
+                **_attempts(r),
                 "skipReason": getattr(r, "skip_reason", None),
             }
             for r in runs

@@ -85,3 +85,28 @@ def test_the_report_of_an_unknown_execution_is_404(client, admin):
     response = client.get("/v1/executions/ex-0/report", headers=admin)
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "EXECUTION_NOT_FOUND"
+
+
+def test_the_report_of_a_retried_execution_shows_both_attempts_of_the_retried_resource(client, admin):
+    flaky = sim("app-flaky", 100, fail_first=1)
+    plan = create_plan(client, admin, [{"name": "app", "arns": [sim("app"), flaky]}])
+    execution_id = start(client, admin, plan)
+    assert wait_for(client, admin, execution_id, TERMINAL)["status"] == "COMPLETED_WITH_FAILURES"
+    retried = client.post(f"/v1/executions/{execution_id}/retry", json={"comment": "flaky"}, headers=admin)
+    assert retried.status_code == 200, retried.get_json()
+    assert wait_for(client, admin, execution_id, TERMINAL)["status"] == "COMPLETED"
+
+    report = client.get(f"/v1/executions/{execution_id}/report", headers=admin).get_json()
+
+    (wave,) = report["waves"]
+    assert (wave["status"], wave["failures"]) == ("SUCCEEDED", [])
+    shown = next(r for r in wave["resources"] if r["arn"] == flaky)
+    assert shown["attempt"] == 2
+    assert [(a["attempt"], a["status"]) for a in shown["attempts"]] == [(1, "FAILED"), (2, "SUCCEEDED")]
+    first, second = shown["attempts"]
+    assert first["error"].startswith("simulated failure") and first["operationId"] != second["operationId"]
+    assert [(r["by"].endswith("(admin)"), "flaky" in r["message"]) for r in report["retries"]] == [(True, True)]
+    page = client.get(f"/v1/executions/{execution_id}/report?format=html", headers=admin).get_data(as_text=True)
+    attempts = page.split("<h2>Attempts of retried resources and actions</h2>")[1].split("<h2>")[0]
+    assert flaky in attempts and first["error"] in attempts
+    assert first["operationId"] in attempts and second["operationId"] in attempts

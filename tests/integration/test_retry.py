@@ -142,6 +142,30 @@ def test_nothing_to_retry_and_unknown_or_succeeded_resources_are_refused_naming_
     assert nothing.status_code == 409 and nothing.get_json()["error"]["code"] == "NOTHING_TO_RETRY"
 
 
+def test_plan_managers_and_read_only_may_neither_retry_nor_skip(client, admin, token_for):
+    failing = sim("db-broken", fail=True)
+    plan = create_plan(
+        client, admin, [{"name": "db", "arns": [failing], "onFailure": "pause"}, {"name": "app", "arns": [sim("app")]}]
+    )
+    execution_id = start(client, admin, plan)
+    wait_for(client, admin, execution_id, {"PAUSED"})
+
+    for role in ("plan-manager", "read-only"):
+        headers = token_for(role)
+        refused = [
+            retry(client, headers, execution_id, {"comment": "again"}),
+            client.post(f"/v1/executions/{execution_id}/skip", json={"arn": failing, "reason": "x"}, headers=headers),
+        ]
+        for response in refused:
+            assert response.status_code == 403, (role, response.get_json())
+            assert response.get_json()["error"]["details"]["permission"] == "executions:control"
+    unchanged = client.get(f"/v1/executions/{execution_id}", headers=admin).get_json()
+    assert unchanged["status"] == "PAUSED"
+    assert (runs_by_arn(unchanged)[failing]["status"], runs_by_arn(unchanged)[failing]["attempt"]) == ("FAILED", 1)
+    client.post(f"/v1/executions/{execution_id}/cancel", headers=admin)
+    wait_for(client, admin, execution_id, TERMINAL)
+
+
 def test_a_hundred_concurrent_retries_give_exactly_one_transition_and_one_new_attempt(app, client, admin, db):
     plan = create_plan(client, admin, [{"name": "db", "arns": [sim("db", fail_first=1), sim("db-ok")]}])
     execution_id = start(client, admin, plan)

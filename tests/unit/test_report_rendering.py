@@ -93,6 +93,17 @@ def test_gate_waits_are_counted_and_the_rto_excludes_them():
             "status": "FAILED",
             "error": "boom",
             "operationId": "op-2-0",
+            "attempt": 1,
+            "attempts": [
+                {
+                    "attempt": 1,
+                    "status": "FAILED",
+                    "error": "boom",
+                    "operationId": "op-2-0",
+                    "startedAt": at(400).isoformat(),
+                    "finishedAt": at(450).isoformat(),
+                }
+            ],
         }
     ]
     assert app["approvals"][0] | {"at": None} == {
@@ -146,7 +157,7 @@ def test_a_retried_resource_shows_every_attempt_and_the_retry_ends_the_pause():
     assert report["retries"] == [{"at": at(500).isoformat(), "by": "alice (operator)", "message": "Retried: flaky"}]
     assert report["gates"][-1]["seconds"] == 50  # paused at 450, retried at 500
     page = html.render(report)
-    assert "Attempts of retried resources" in page and "op-2-0-b" in page and "Retried: flaky" in page
+    assert "Attempts of retried resources and actions" in page and "op-2-0-b" in page and "Retried: flaky" in page
 
 
 def test_a_wave_s_actions_are_listed_apart_from_its_resources_in_order_and_a_failed_one_is_a_failure():
@@ -182,3 +193,60 @@ def test_a_wave_s_actions_are_listed_apart_from_its_resources_in_order_and_a_fai
     ]
     assert app["resourceCount"] == 2 and "action:wave2:post1:ssm-automation" in [f["arn"] for f in app["failures"]]
     assert "<h2>Wave actions</h2>" in page and "&lt;ok&gt;" in page and "<ok>" not in page
+
+
+def test_a_run_that_failed_again_after_a_retry_is_one_failure_with_both_attempts_in_json_and_html():
+    data = inputs()
+    run = data.runs[2]  # wave 2's failed run, retried: attempt 2 failed too
+    earlier = {"attempt": 1, "status": "FAILED", "error": "first boom", "operationId": "op-first"}
+    earlier |= {"startedAt": at(400).isoformat(), "finishedAt": at(450).isoformat()}
+    run.attempt, run.attempts = 2, [earlier]
+
+    report = model.build(data)
+
+    (failure,) = report["waves"][1]["failures"]
+    assert failure["attempt"] == 2
+    assert [(a["attempt"], a["status"], a["error"]) for a in failure["attempts"]] == [
+        (1, "FAILED", "first boom"),
+        (2, "FAILED", "boom"),
+    ]
+    page = html.render(report)
+    failures = page.split("<h2>Failures</h2>")[1].split("<h2>")[0]
+    assert "<th>attempt</th>" in failures and "<td>2</td>" in failures
+    attempts = page.split("<h2>Attempts of retried resources and actions</h2>")[1].split("<h2>")[0]
+    assert "first boom" in attempts and "op-first" in attempts
+
+
+def test_a_retried_action_shows_both_attempts_in_the_report():
+    source = inputs()
+    smoke = {"type": "ssm-automation", "documentName": "smoke", "when": "post"}
+    earlier = {"attempt": 1, "status": "FAILED", "error": "automation a-1 Failed: 500", "operationId": "a-1"}
+    earlier |= {"startedAt": at(400).isoformat(), "finishedAt": at(410).isoformat()}
+    source.runs.append(
+        SimpleNamespace(
+            wave_number=2,
+            arn="action:wave2:post1:ssm-automation",
+            adapter="action-ssm",
+            status="SUCCEEDED",
+            error=None,
+            operation_id="a-2",
+            started_at=at(500),
+            finished_at=at(510),
+            stage=1,
+            action=smoke,
+            detail={"output": "{}"},
+            attempt=2,
+            attempts=[earlier],
+        )
+    )
+
+    report = model.build(source)
+
+    (action,) = report["waves"][1]["actions"]
+    assert action["attempt"] == 2
+    assert [(a["attempt"], a["status"], a["operationId"]) for a in action["attempts"]] == [
+        (1, "FAILED", "a-1"),
+        (2, "SUCCEEDED", "a-2"),
+    ]
+    attempts = html.render(report).split("<h2>Attempts of retried resources and actions</h2>")[1].split("<h2>")[0]
+    assert "action:wave2:post1:ssm-automation" in attempts and "automation a-1 Failed: 500" in attempts

@@ -179,8 +179,11 @@ def test_a_failing_pre_action_with_on_failure_abort_fails_the_execution_and_neve
     assert all(r["startedAt"] is None for r in first["resources"] if r["kind"] == "resource")
 
 
-def test_an_ssm_automation_that_fails_fails_its_action_with_ssm_s_message(api, localaws, document):
-    smoke = document(outcome="Failed")
+@pytest.mark.parametrize("outcome", ["Failed", "TimedOut", "Cancelled"])
+def test_an_ssm_automation_that_ends_unsuccessfully_fails_its_action_with_ssm_s_status_and_message(
+    api, localaws, document, outcome
+):
+    smoke = document(outcome=outcome)
     plan = api.plan(
         [{"name": "App", "arns": [sim("app-1")], "postActions": [{"type": "ssm-automation", "documentName": smoke}]}]
     )
@@ -190,7 +193,7 @@ def test_an_ssm_automation_that_fails_fails_its_action_with_ssm_s_message(api, l
     assert done["status"] == "COMPLETED_WITH_FAILURES"
     (post,) = [r for r in _runs(done) if r["kind"] == "action"]
     assert post["status"] == "FAILED" and post["phase"] == "post"
-    assert post["error"].startswith(f"automation {post['operationId']} Failed: tested ")
+    assert post["error"].startswith(f"automation {post['operationId']} {outcome}: tested ")
     assert '"mode":"recovery"' in post["error"]
 
 
@@ -234,6 +237,34 @@ def test_validation_names_the_action_whose_function_or_document_does_not_exist(a
     refused = api.post("/v1/executions", {"planId": plan}, expect=409)
     assert refused["error"]["code"] == "PREFLIGHT_FAILED"
     assert "waves[1].preActions[0].functionArn" in json.dumps(refused["error"]["details"])
+
+
+def test_validation_warns_about_a_document_that_declares_no_drwave_parameter(api, localaws, document, aws):
+    told = document()
+    untold = f"untold-{uuid.uuid4().hex[:8]}"
+    content = {"schemaVersion": "0.3", "mainSteps": [{"name": "ok", "action": "aws:executeScript", "inputs": {}}]}
+    aws("ssm").create_document(
+        Name=untold, Content=json.dumps(content), DocumentType="Automation", DocumentFormat="JSON"
+    )
+    plan = api.plan(
+        [
+            {
+                "name": "App",
+                "arns": [sim("a")],
+                "preActions": [{"type": "ssm-automation", "documentName": told}],
+                "postActions": [{"type": "ssm-automation", "documentName": untold}],
+            }
+        ]
+    )
+
+    validation = api.post(f"/v1/recovery-plans/{plan}/validate", {}, expect=200)
+
+    documents = {c["field"]: c for c in validation["checks"] if c["name"] == "action.ssm-automation"}
+    assert documents["waves[0].preActions[0].documentName"]["status"] == "ok"
+    warned = documents["waves[0].postActions[0].documentName"]
+    assert warned["status"] == "warning"
+    assert untold in warned["message"] and "declares no 'drwave' parameter" in warned["message"]
+    assert validation["ready"] is True  # a warning, not an error: the start is not refused
 
 
 def test_a_plan_with_a_bad_action_is_refused_naming_the_field(api, localaws):
