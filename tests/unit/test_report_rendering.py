@@ -195,21 +195,27 @@ def test_a_wave_s_actions_are_listed_apart_from_its_resources_in_order_and_a_fai
     assert "<h2>Wave actions</h2>" in page and "&lt;ok&gt;" in page and "<ok>" not in page
 
 
+def first_failed_attempt(error: str, operation_id: str, finished: int) -> dict:
+    """Attempt 1 of a retried run, as the store keeps it: it started at 400 s and failed."""
+    times = {"startedAt": at(400).isoformat(), "finishedAt": at(finished).isoformat()}
+    return {"attempt": 1, "status": "FAILED", "error": error, "operationId": operation_id} | times
+
+
+def attempts_of(entry: dict, field: str) -> list[tuple]:
+    """A report entry's attempts as (attempt, status, field), checking the entry names its latest attempt."""
+    assert entry["attempt"] == len(entry["attempts"])
+    return [(a["attempt"], a["status"], a[field]) for a in entry["attempts"]]
+
+
 def test_a_run_that_failed_again_after_a_retry_is_one_failure_with_both_attempts_in_json_and_html():
     data = inputs()
     run = data.runs[2]  # wave 2's failed run, retried: attempt 2 failed too
-    earlier = {"attempt": 1, "status": "FAILED", "error": "first boom", "operationId": "op-first"}
-    earlier |= {"startedAt": at(400).isoformat(), "finishedAt": at(450).isoformat()}
-    run.attempt, run.attempts = 2, [earlier]
+    run.attempt, run.attempts = 2, [first_failed_attempt("first boom", "op-first", finished=450)]
 
     report = model.build(data)
 
     (failure,) = report["waves"][1]["failures"]
-    assert failure["attempt"] == 2
-    assert [(a["attempt"], a["status"], a["error"]) for a in failure["attempts"]] == [
-        (1, "FAILED", "first boom"),
-        (2, "FAILED", "boom"),
-    ]
+    assert attempts_of(failure, "error") == [(1, "FAILED", "first boom"), (2, "FAILED", "boom")]
     page = html.render(report)
     failures = page.split("<h2>Failures</h2>")[1].split("<h2>")[0]
     assert "<th>attempt</th>" in failures and "<td>2</td>" in failures
@@ -220,8 +226,7 @@ def test_a_run_that_failed_again_after_a_retry_is_one_failure_with_both_attempts
 def test_a_retried_action_shows_both_attempts_in_the_report():
     source = inputs()
     smoke = {"type": "ssm-automation", "documentName": "smoke", "when": "post"}
-    earlier = {"attempt": 1, "status": "FAILED", "error": "automation a-1 Failed: 500", "operationId": "a-1"}
-    earlier |= {"startedAt": at(400).isoformat(), "finishedAt": at(410).isoformat()}
+    earlier = first_failed_attempt("automation a-1 Failed: 500", "a-1", finished=410)
     source.runs.append(
         SimpleNamespace(
             wave_number=2,
@@ -243,10 +248,6 @@ def test_a_retried_action_shows_both_attempts_in_the_report():
     report = model.build(source)
 
     (action,) = report["waves"][1]["actions"]
-    assert action["attempt"] == 2
-    assert [(a["attempt"], a["status"], a["operationId"]) for a in action["attempts"]] == [
-        (1, "FAILED", "a-1"),
-        (2, "SUCCEEDED", "a-2"),
-    ]
+    assert attempts_of(action, "operationId") == [(1, "FAILED", "a-1"), (2, "SUCCEEDED", "a-2")]
     attempts = html.render(report).split("<h2>Attempts of retried resources and actions</h2>")[1].split("<h2>")[0]
     assert "action:wave2:post1:ssm-automation" in attempts and "automation a-1 Failed: 500" in attempts
