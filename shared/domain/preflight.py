@@ -150,6 +150,29 @@ def replication_check(arn: str, state: str | None, lag: str | None, max_lag_seco
     )
 
 
+# --- Aurora ---------------------------------------------------------------------------------------
+
+AURORA_LAG_METRIC = "AuroraGlobalDBReplicationLag"  # CloudWatch AWS/RDS, milliseconds, per secondary cluster
+AURORA_LAG_WINDOW_SECONDS = 300  # the latest datapoint of the last few minutes is the secondary's lag now
+
+
+def aurora_lag_check(arn: str, secondary: str, lag_ms: float | None, max_lag_seconds: float, why: str = "") -> Check:
+    """The secondary's replication lag: a warning over the limit; unknown (no datapoints, or CloudWatch
+    would not say, ``why``) is only informational, since lag is reported only where the metric exists."""
+    if lag_ms is None:
+        why = why or f"no {AURORA_LAG_METRIC} datapoints in the last {AURORA_LAG_WINDOW_SECONDS // 60} min"
+        return ok("aurora.replicationLag", f"secondary {secondary}: replication lag not available ({why})", arn)
+    seconds = lag_ms / 1000
+    if seconds > max_lag_seconds:
+        return warning(
+            "aurora.replicationLag",
+            f"secondary {secondary}: replication lag {seconds:.1f} s is over {max_lag_seconds:.0f} s: recovered "
+            f"data would be that old",
+            arn,
+        )
+    return ok("aurora.replicationLag", f"secondary {secondary}: replication lag {seconds:.1f} s", arn)
+
+
 @dataclass(frozen=True)
 class Leftover:
     """A drill recovery instance still running, and the execution that launched it (when drwave did)."""
