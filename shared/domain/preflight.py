@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from shared.domain.batches import DRS_JOB_LIMIT
 
@@ -148,6 +149,22 @@ def replication_check(arn: str, state: str | None, lag: str | None, max_lag_seco
     return ok(
         "drs.replication", f"replication {state}" + (f", lag {seconds:.0f} s" if seconds is not None else ""), arn
     )
+
+
+# --- RTO ------------------------------------------------------------------------------------------
+
+
+def rto_forecast_check(rto: Mapping[str, Any]) -> Check:
+    """A warning when the forecast's p90 (``rtoForecast``) exceeds the plan's RTO target."""
+    target, p90 = rto["targetMinutes"], rto["p90Minutes"]
+    basis = f"basis {rto['basis']}, {rto['runsUsed']} past run(s)"
+    if not target:
+        return ok("rto.forecast", f"p50 {rto['p50Minutes']} min, p90 {p90} min ({basis}); no RTO target set")
+    if p90 > target:
+        return warning(
+            "rto.forecast", f"p90 forecast {p90} min exceeds the plan's RTO target of {target} min ({basis})"
+        )
+    return ok("rto.forecast", f"p90 forecast {p90} min is within the RTO target of {target} min ({basis})")
 
 
 # --- Aurora ---------------------------------------------------------------------------------------
