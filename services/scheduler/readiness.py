@@ -5,7 +5,7 @@ from the wave engine's tasks. Passes never overlap: one pass at a time per proce
 them one after another), and across scheduler processes a Postgres advisory lock, held for the pass,
 lets one evaluator work while the others skip. Each plan's result replaces its last one; a change of
 status is recorded and notified (``plan.readiness_changed``): the change and its outbox row are written
-in one unit of work, so a notification is sent exactly when a change was recorded.
+in one unit of work, so every recorded change is notified, and only those.
 The same loop runs the periodic EC2 → DRS tag sync when ``DRWAVE_TAG_SYNC_INTERVAL`` is set.
 """
 
@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from celery import Celery
 from celery.signals import worker_ready, worker_shutdown
@@ -79,7 +80,7 @@ class ReadinessEvaluator:
         if self.record(plan_id, evaluation) is not None:
             report.changed += 1
 
-    def record(self, plan_id: str, evaluation: Evaluation) -> dict | None:
+    def record(self, plan_id: str, evaluation: Evaluation) -> dict[str, Any] | None:
         """Store a plan's evaluation; on a change of status also record the change and write its
         ``plan.readiness_changed`` event to the outbox, in the same transaction. The event's envelope when
         the status changed, else None (and None for a plan deleted meanwhile)."""
