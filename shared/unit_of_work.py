@@ -31,7 +31,9 @@ from shared.store import (
     executions,
     groups,
     launch_batches,
+    outbox,
     plans,
+    readiness,
     resource_locks,
     resources,
     target_accounts,
@@ -47,7 +49,9 @@ STORES: dict[str, ModuleType] = {
     "executions": executions,
     "groups": groups,
     "launch_batches": launch_batches,
+    "outbox": outbox,
     "plans": plans,
+    "readiness": readiness,
     "resource_locks": resource_locks,
     "resources": resources,
     "target_accounts": target_accounts,
@@ -71,7 +75,9 @@ class UnitOfWork:
     executions: Any
     groups: Any
     launch_batches: Any
+    outbox: Any
     plans: Any
+    readiness: Any
     resource_locks: Any
     resources: Any
     target_accounts: Any

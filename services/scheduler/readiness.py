@@ -4,7 +4,8 @@ It runs on a thread of the scheduler's main process, not in the worker pool, so 
 from the wave engine's tasks. Passes never overlap: one pass at a time per process (the thread runs
 them one after another), and across scheduler processes a Postgres advisory lock, held for the pass,
 lets one evaluator work while the others skip. Each plan's result replaces its last one; a change of
-status is recorded and handed to :func:`readiness_changed` (the one place notifications attach to).
+status is recorded and notified (``plan.readiness_changed``): the change and its outbox row are written
+in one unit of work, so every recorded change is notified, and only those.
 The same loop runs the periodic EC2 → DRS tag sync when ``DRWAVE_TAG_SYNC_INTERVAL`` is set.
 """
 
@@ -16,26 +17,25 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from celery import Celery
 from celery.signals import worker_ready, worker_shutdown
 from sqlalchemy import text
 
-from services.api.commands.preflight import Preflight
+from services.api.commands.preflight import Evaluation, Preflight
 from shared.aws.sessions import SessionFactory
 from shared.db.engine import Database
-from shared.store import plans, readiness
+from shared.domain import notifications
+from shared.domain.notifications import EventType
+from shared.store import plans
+from shared.store.outbox import new_event_id
+from shared.unit_of_work import UnitOfWorkFactory, sql_units
 
 from .settings import SchedulerSettings
 
 log = logging.getLogger(__name__)
 READINESS_LOCK = 0x64727264  # "drrd": one readiness pass at a time across schedulers
-READINESS_CHANGED = "plan.readiness_changed"
-
-
-def readiness_changed(plan_id: str, before: str, after: str, message: str) -> None:
-    """A plan's readiness changed: the one hook for notifications (``plan.readiness_changed``)."""
-    log.warning("%s %s: %s -> %s (%s)", READINESS_CHANGED, plan_id, before, after, message)
 
 
 @dataclass
@@ -47,12 +47,10 @@ class PassReport:
 
 
 class ReadinessEvaluator:
-    def __init__(
-        self, db: Database, preflight: Preflight, notify: Callable[[str, str, str, str], None] = readiness_changed
-    ) -> None:
+    def __init__(self, db: Database, preflight: Preflight, units: UnitOfWorkFactory | None = None) -> None:
         self.db = db
         self.preflight = preflight
-        self.notify = notify
+        self.units = units or sql_units(db)
 
     def run_once(self) -> PassReport:
         """Evaluate every plan, unless another scheduler's pass holds the lock (then skip)."""
@@ -78,26 +76,43 @@ class ReadinessEvaluator:
             log.warning("readiness of %s not evaluated: %s", plan_id, failure)
             report.failed += 1
             return
+        report.evaluated += 1
+        if self.record(plan_id, evaluation) is not None:
+            report.changed += 1
+
+    def record(self, plan_id: str, evaluation: Evaluation) -> dict[str, Any] | None:
+        """Store a plan's evaluation; on a change of status also record the change and write its
+        ``plan.readiness_changed`` event to the outbox, in the same transaction. The event's envelope when
+        the status changed, else None (and None for a plan deleted meanwhile)."""
         status = evaluation.status.value
         problems = [c for c in evaluation.checks if c.status.value != "ok"]
         message = "; ".join(f"{c.name}: {c.message}" for c in problems[:3]) or "every check passed"
-        with self.db.engine.begin() as conn:
-            if plans.get(conn, plan_id) is None:  # deleted meanwhile
-                return
-            before = readiness.record(
-                conn,
+        now = datetime.now(UTC)
+        with self.units() as uow:
+            plan = uow.plans.get(plan_id)
+            if plan is None:  # deleted meanwhile
+                return None
+            before = uow.readiness.record(
                 plan_id,
                 status=status,
-                evaluated_at=datetime.now(UTC),
+                evaluated_at=now,
                 checks=evaluation.checks_json(),
                 rto_forecast=evaluation.rto_forecast,
             )
-            if before is not None:
-                readiness.add_change(conn, plan_id, before, status, message)
-        report.evaluated += 1
-        if before is not None:
-            report.changed += 1
-            self.notify(plan_id, before, status, message)
+            if before is None:
+                return None
+            uow.readiness.add_change(plan_id, before, status, message)
+            envelope = notifications.readiness_changed(
+                event_id=new_event_id(),
+                at=now,
+                plan={"id": plan.id, "name": plan.name},
+                before=before,
+                after=status,
+                problems=[c.as_json() for c in problems],
+            )
+            uow.outbox.emit(kind=EventType.PLAN_READINESS_CHANGED.value, envelope=envelope)
+        log.info("%s %s: %s -> %s (%s)", EventType.PLAN_READINESS_CHANGED, plan_id, before, status, message)
+        return envelope
 
 
 class PeriodicLoop:

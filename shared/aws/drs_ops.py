@@ -159,17 +159,21 @@ class DrsOperations:
 
     def _instances(self, access: AccountAccess, region: str, wanted: Iterable[str]) -> dict[str, dict[str, str]]:
         """Tags of the wanted EC2 instances that exist, by instance id."""
+        return {
+            instance["InstanceId"]: {t["Key"]: t.get("Value", "") for t in instance.get("Tags", [])}
+            for instance in self._described(access, region, wanted)
+        }
+
+    def _described(self, access: AccountAccess, region: str, wanted: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """The wanted EC2 instances that exist (an id filter: a missing id is left out, not an error)."""
         ec2 = self.client("ec2", access, region)
         ids = sorted(wanted)
-        found: dict[str, dict[str, str]] = {}
         for start in range(0, len(ids), EC2_IDS_PER_CALL):
             chunk = ids[start : start + EC2_IDS_PER_CALL]
             for reservation in pages(
                 ec2, "describe_instances", "Reservations", Filters=[{"Name": "instance-id", "Values": chunk}]
             ):
-                for instance in reservation.get("Instances", []):
-                    found[instance["InstanceId"]] = {t["Key"]: t.get("Value", "") for t in instance.get("Tags", [])}
-        return found
+                yield from reservation.get("Instances", [])
 
     def _enrolled_instances(self, access: AccountAccess, region: str) -> dict[str, dict[str, str]]:
         """EC2 instances tagged for DR (``dr:enabled``, any value) that are not terminated."""
@@ -188,12 +192,14 @@ class DrsOperations:
     def recovery_instances(
         self, access: AccountAccess, region: str, server_ids: Iterable[str], job_ids: set[str]
     ) -> list[dict[str, Any]]:
-        """The recovery instances of ``server_ids`` launched by one of ``job_ids``."""
+        """The recovery instances of ``server_ids`` launched by one of ``job_ids``. ``launch_time`` is the EC2
+        instance's ``LaunchTime``; DRS's point-in-time snapshot time stands in where EC2 does not know the
+        instance (or cannot be asked): it is informational, never a reason to fail the listing."""
         wanted = sorted(set(server_ids))
         if not wanted:
             return []
         drs = self.client("drs", access, region)
-        found = []
+        found: list[dict[str, Any]] = []
         for item in pages(
             drs,
             "describe_recovery_instances",
@@ -213,7 +219,20 @@ class DrsOperations:
                         "region": region,
                     }
                 )
+        launched = self._launch_times(access, region, {i["ec2_instance_id"] for i in found if i["ec2_instance_id"]})
+        for instance in found:
+            instance["launch_time"] = launched.get(instance["ec2_instance_id"]) or instance["launch_time"]
         return found
+
+    def _launch_times(self, access: AccountAccess, region: str, ids: set[str]) -> dict[str, str]:
+        try:
+            return {
+                i["InstanceId"]: _time(i.get("LaunchTime"))
+                for i in self._described(access, region, ids)
+                if i.get("LaunchTime")
+            }
+        except DrsCallFailed:  # EC2 refused (a role without ec2:DescribeInstances): DRS's time stands in
+            return {}
 
     def terminate(self, access: AccountAccess, region: str, instance_ids: list[str]) -> str:
         drs = self.client("drs", access, region)

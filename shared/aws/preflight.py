@@ -2,9 +2,10 @@
 
 Read-only calls, per account + Region: DRS source servers (replication), jobs (quotas, and which
 execution launched a job: its ``drwave:execution`` tag) and recovery instances (drill leftovers);
-Aurora global clusters; ECS clusters and services; Lambda functions, aliases and versions; Route 53
-records and health checks; STS for target accounts' roles. The judgement of the facts is in
-:mod:`shared.domain.preflight`; an AWS failure becomes an ``error`` check naming the call.
+Aurora global clusters and their secondary's ``AuroraGlobalDBReplicationLag`` in CloudWatch; ECS
+clusters and services; Lambda functions, aliases and versions; Route 53 records and health checks; STS
+for target accounts' roles. The judgement of the facts is in :mod:`shared.domain.preflight`; an AWS
+failure becomes an ``error`` check naming the call (except the Aurora lag, reported only if available).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -28,6 +30,7 @@ from shared.domain.preflight import Check, DrsActivity, Leftover
 TAG_EXECUTION = "drwave:execution"
 TAG_ALIAS, TAG_ALIAS_VERSION = "dr:alias", "dr:alias-version"
 GLOBAL_REGION = "us-east-1"
+LAG_PERIOD = 60  # seconds per CloudWatch datapoint of the Aurora lag
 PAGE = 100
 
 
@@ -212,11 +215,37 @@ class PreflightProbe:
             ident = member_of[0].get("GlobalClusterIdentifier")
             if secondaries:
                 checks.append(rules.ok(name, f"global cluster {ident} has a secondary in {target.region}", target.arn))
+                checks.append(self._aurora_lag(target, secondaries[0]))
             else:
                 checks.append(
                     rules.error(name, f"global cluster {ident} has no secondary cluster in {target.region}", target.arn)
                 )
         return checks
+
+    def _aurora_lag(self, target: Target, secondary_arn: str) -> Check:
+        """The secondary's latest ``AuroraGlobalDBReplicationLag`` (CloudWatch, milliseconds) of the last
+        few minutes, judged against ``DRWAVE_MAX_REPLICATION_LAG``."""
+        secondary = _resource_id(secondary_arn)
+        now = datetime.now(UTC)
+        try:
+            cloudwatch = self._client("cloudwatch", target.access, target.region)
+            answer = _call(
+                lambda: cloudwatch.get_metric_statistics(
+                    Namespace="AWS/RDS",
+                    MetricName=rules.AURORA_LAG_METRIC,
+                    Dimensions=[{"Name": "DBClusterIdentifier", "Value": secondary}],
+                    StartTime=now - timedelta(seconds=rules.AURORA_LAG_WINDOW_SECONDS),
+                    EndTime=now + timedelta(seconds=LAG_PERIOD),  # exclusive, whole seconds: include now's point
+                    Period=LAG_PERIOD,
+                    Statistics=["Maximum"],
+                ),
+                "cloudwatch.get_metric_statistics",
+            )
+        except _Refused as refused:
+            return rules.aurora_lag_check(target.arn, secondary, None, self.max_lag, str(refused))
+        points = sorted(answer.get("Datapoints", []), key=lambda p: p["Timestamp"])
+        lag = points[-1]["Maximum"] if points else None
+        return rules.aurora_lag_check(target.arn, secondary, lag, self.max_lag)
 
     def _ecs(self, targets: list[Target]) -> list[Check]:
         return [self._ecs_check(t) for t in targets]

@@ -13,6 +13,9 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+RIGHT_SIZING_NONE = "NONE"
+"""The only ``targetInstanceTypeRightSizingMethod`` under which DRS launches the template's instance type:
+with BASIC or IN_AWS it picks the type itself and a set ``instanceType`` would be silently overridden."""
 CONFIGURATION_FIELDS = ("launchDisposition", "targetInstanceTypeRightSizingMethod", "copyPrivateIp", "copyTags")
 TEMPLATE_FIELDS = ("instanceType", "subnetId", "securityGroupIds", "staticPrivateIps")
 
@@ -76,7 +79,8 @@ def problems(
     instance_type_offered: bool | None,
 ) -> list[tuple[str, str]]:
     """``(field, problem)`` pairs refusing the settings: static IPs outside the subnet or used twice, for
-    servers not in the group, without a subnet; an instance type the Region does not offer."""
+    servers not in the group, without a subnet; an instance type DRS would not launch (right-sizing is not
+    NONE) or the Region does not offer."""
     found: list[tuple[str, str]] = []
     ips = settings.get("staticPrivateIps") or {}
     members = set(server_ids)
@@ -93,6 +97,15 @@ def problems(
         seen.setdefault(ip, server_id)
         if network is not None and ipaddress.ip_address(ip) not in network:
             found.append((field, f"{ip} is outside subnet {settings.get('subnetId')} ({subnet_cidr})"))
+    sizing = settings.get("targetInstanceTypeRightSizingMethod")
+    if settings.get("instanceType") and sizing != RIGHT_SIZING_NONE:
+        found.append(
+            (
+                "launchSettings.instanceType",
+                f"an instance type needs targetInstanceTypeRightSizingMethod {RIGHT_SIZING_NONE} (it is {sizing}): "
+                f"with right-sizing DRS picks the instance type itself",
+            )
+        )
     if settings.get("instanceType") and instance_type_offered is False:
         found.append(("launchSettings.instanceType", f"{settings['instanceType']} is not offered in this Region"))
     return found

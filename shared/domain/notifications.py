@@ -1,9 +1,11 @@
 """Notification events: which timeline entries become which event type, the envelope, who receives it,
 and when a failed delivery is tried again. Pure: no I/O.
 
-Every notification is a timeline entry first (``execution_events``); a trigger copies the notifiable ones
-into the outbox in the transaction that wrote them (migration 0005 keeps a frozen copy of
-:data:`TIMELINE_TYPES`' keys). The notifier then builds the envelope with :func:`envelope`.
+Every execution notification is a timeline entry first (``execution_events``); a trigger copies the
+notifiable ones into the outbox in the transaction that wrote them (migration 0005 keeps a frozen copy of
+:data:`TIMELINE_TYPES`' keys). The notifier then builds the envelope with :func:`envelope`. A plan-level
+event (``plan.readiness_changed``) has no execution: its envelope is built where it happens
+(:func:`readiness_changed`) and written to the outbox in the same transaction.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class EventType(StrEnum):
     APPROVAL_GRANTED = "approval.granted"
     APPROVAL_EXPIRED = "approval.expired"
     RTO_AT_RISK = "rto.at_risk"
+    PLAN_READINESS_CHANGED = "plan.readiness_changed"  # continuous readiness: a plan's status changed
     TEST = "test"  # POST /v1/subscriptions/{id}/test; never matched by a subscription's filter
 
 
@@ -123,6 +126,41 @@ def envelope(
     data["message"] = message
     data |= dict(extra or {})
     return {"id": event_id, "type": kind.value, "timestamp": at.isoformat(), "data": data}
+
+
+def readiness_changed(
+    *,
+    event_id: str,
+    at: datetime,
+    plan: Mapping[str, Any],
+    before: str,
+    after: str,
+    problems: Iterable[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """The envelope of ``plan.readiness_changed``: {"planId", "planName", "statusBefore", "status",
+    "message", "checks": the checks that are not ok (as the readiness API shows them)}."""
+    failing = [dict(check) for check in problems]
+    if failing:
+        first = failing[0]
+        more = f" (+{len(failing) - 1} more)" if len(failing) > 1 else ""
+        why = f": {first['name']}: {first['message']}{more}"
+    else:
+        why = ": every check passed"
+    message = f"Plan '{plan['name']}' is now {after} (was {before}){why}"
+    return envelope(
+        event_id=event_id,
+        kind=EventType.PLAN_READINESS_CHANGED,
+        at=at,
+        execution=None,
+        message=message,
+        extra={
+            "planId": plan["id"],
+            "planName": plan["name"],
+            "statusBefore": before,
+            "status": after,
+            "checks": failing,
+        },
+    )
 
 
 def approve_hint(api_url: str, execution_id: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from shared.domain.batches import DRS_JOB_LIMIT
 
@@ -148,6 +149,45 @@ def replication_check(arn: str, state: str | None, lag: str | None, max_lag_seco
     return ok(
         "drs.replication", f"replication {state}" + (f", lag {seconds:.0f} s" if seconds is not None else ""), arn
     )
+
+
+# --- RTO ------------------------------------------------------------------------------------------
+
+
+def rto_forecast_check(rto: Mapping[str, Any]) -> Check:
+    """A warning when the forecast's p90 (``rtoForecast``) exceeds the plan's RTO target."""
+    target, p90 = rto["targetMinutes"], rto["p90Minutes"]
+    basis = f"basis {rto['basis']}, {rto['runsUsed']} past run(s)"
+    if not target:
+        return ok("rto.forecast", f"p50 {rto['p50Minutes']} min, p90 {p90} min ({basis}); no RTO target set")
+    if p90 > target:
+        return warning(
+            "rto.forecast", f"p90 forecast {p90} min exceeds the plan's RTO target of {target} min ({basis})"
+        )
+    return ok("rto.forecast", f"p90 forecast {p90} min is within the RTO target of {target} min ({basis})")
+
+
+# --- Aurora ---------------------------------------------------------------------------------------
+
+AURORA_LAG_METRIC = "AuroraGlobalDBReplicationLag"  # CloudWatch AWS/RDS, milliseconds, per secondary cluster
+AURORA_LAG_WINDOW_SECONDS = 300  # the latest datapoint of the last few minutes is the secondary's lag now
+
+
+def aurora_lag_check(arn: str, secondary: str, lag_ms: float | None, max_lag_seconds: float, why: str = "") -> Check:
+    """The secondary's replication lag: a warning over the limit; unknown (no datapoints, or CloudWatch
+    would not say, ``why``) is only informational, since lag is reported only where the metric exists."""
+    if lag_ms is None:
+        why = why or f"no {AURORA_LAG_METRIC} datapoints in the last {AURORA_LAG_WINDOW_SECONDS // 60} min"
+        return ok("aurora.replicationLag", f"secondary {secondary}: replication lag not available ({why})", arn)
+    seconds = lag_ms / 1000
+    if seconds > max_lag_seconds:
+        return warning(
+            "aurora.replicationLag",
+            f"secondary {secondary}: replication lag {seconds:.1f} s is over {max_lag_seconds:.0f} s: recovered "
+            f"data would be that old",
+            arn,
+        )
+    return ok("aurora.replicationLag", f"secondary {secondary}: replication lag {seconds:.1f} s", arn)
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,9 @@ class Tables:
     members: dict[int, int] = field(default_factory=dict)  # resource run id -> batch id
     accounts: dict[str, FakeRow] = field(default_factory=dict)
     approvals: list[FakeRow] = field(default_factory=list)  # approval requests, in order
+    readiness: dict[str, FakeRow] = field(default_factory=dict)  # plan id -> last evaluation
+    readiness_changes: list[FakeRow] = field(default_factory=list)
+    outbox: list[FakeRow] = field(default_factory=list)  # emitted events, in order
     durations: dict[tuple[str, str], float] = field(default_factory=dict)  # (adapter, phase) -> typical s
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     now: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
@@ -604,6 +607,34 @@ class FakeApprovalRequests(_Store):
         return []  # the fakes have no clock that runs; expiry is tested against Postgres
 
 
+class FakeReadiness(_Store):
+    def record(self, plan_id, *, status, evaluated_at, checks, rto_forecast):
+        previous = self.t.readiness.get(plan_id)
+        self.t.readiness[plan_id] = FakeRow(
+            plan_id=plan_id, status=status, evaluated_at=evaluated_at, checks=checks, rto_forecast=rto_forecast
+        )
+        before = previous.status if previous is not None else "notEvaluated"
+        return before if before != status else None
+
+    def add_change(self, plan_id, from_status, to_status, message):
+        change = FakeRow(plan_id=plan_id, from_status=from_status, to_status=to_status, message=message)
+        self.t.readiness_changes.append(change)
+
+
+class FakeOutbox(_Store):
+    def emit(self, *, kind, envelope, execution_id=None):
+        row = FakeRow(
+            id=next(self.t.ids),
+            event_id=envelope["id"],
+            kind=kind,
+            execution_id=execution_id,
+            envelope=envelope,
+            fanned_out_at=None,
+        )
+        self.t.outbox.append(row)
+        return row
+
+
 class FakeUnitOfWork(UnitOfWork):
     """One unit over shared :class:`Tables`; a rollback puts the tables back as they were at the start."""
 
@@ -621,6 +652,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.launch_batches = FakeLaunchBatches(tables)
         self.target_accounts = FakeTargetAccounts(tables)
         self.approval_requests = FakeApprovalRequests(tables)
+        self.readiness = FakeReadiness(tables)
+        self.outbox = FakeOutbox(tables)
 
     def _begin(self) -> None:
         self._before = None if self.autocommit else copy.deepcopy(vars(self.tables))

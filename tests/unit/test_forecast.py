@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.domain.forecast import Kind, PastRun, PlannedResource, PlannedWave, forecast, percentile
+from shared.domain.preflight import Status, rto_forecast_check
 
 DRS = Kind("drs", "123456789012", "us-west-2")
 ECS = Kind("ecs", "123456789012", "us-west-2")
@@ -78,3 +79,18 @@ def test_more_drs_jobs_than_the_concurrent_quota_take_several_rounds():
 def test_an_empty_wave_takes_no_time():
     result = forecast([PlannedWave(1, [])], [], target_minutes=0)
     assert result["waves"] == [{"wave": 1, "p50Minutes": 0, "p90Minutes": 0, "dominatedBy": None}]
+
+
+def test_a_p90_forecast_over_the_plans_rto_target_is_a_warning_check():
+    waves = [PlannedWave(1, [resource("db", DRS, 15)])]
+
+    slow = rto_forecast_check(forecast(waves, runs(DRS, 600, 1200), target_minutes=15))  # p90: 1140 s
+
+    assert (slow.name, slow.status) == ("rto.forecast", Status.WARNING)
+    assert slow.message == (
+        "p90 forecast 19.0 min exceeds the plan's RTO target of 15 min (basis history, 1 past run(s))"
+    )
+    within = rto_forecast_check(forecast(waves, runs(DRS, 600, 840), target_minutes=15))  # p90: 816 s
+    assert within.status is Status.OK and "13.6 min is within the RTO target of 15 min" in within.message
+    untargeted = rto_forecast_check(forecast(waves, runs(DRS, 6000), target_minutes=0))
+    assert untargeted.status is Status.OK and untargeted.message.endswith("no RTO target set")

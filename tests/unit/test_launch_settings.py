@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from shared.aws.drs_ops import plan_tags
 from shared.domain import launch_settings as rules
 
 S1, S2 = "s-0123456789abcdef0", "s-0123456789abcdef1"
+NO_RIGHT_SIZING = {"targetInstanceTypeRightSizingMethod": "NONE"}
 SETTINGS = {
     "launchDisposition": "STOPPED",
     "targetInstanceTypeRightSizingMethod": "NONE",
@@ -77,9 +80,22 @@ def test_a_static_ip_outside_the_subnet_used_twice_or_for_another_server_is_refu
 
 
 def test_static_ips_need_a_subnet_and_an_instance_type_must_be_offered():
-    problems = rules.problems({"staticPrivateIps": {S1: "10.0.1.5"}, "instanceType": "x1.huge"}, [S1], None, False)
+    settings = {"staticPrivateIps": {S1: "10.0.1.5"}, "instanceType": "x1.huge", **NO_RIGHT_SIZING}
+    problems = rules.problems(settings, [S1], None, False)
     assert [field for field, _ in problems] == ["launchSettings.subnetId", "launchSettings.instanceType"]
     assert rules.problems(SETTINGS, [S1], "10.0.0.0/16", True) == []
+
+
+@pytest.mark.parametrize("sizing", ["BASIC", "IN_AWS", None])
+def test_an_instance_type_is_refused_unless_right_sizing_is_none_since_drs_would_pick_its_own(sizing):
+    settings = {"instanceType": "t3.small", "targetInstanceTypeRightSizingMethod": sizing}
+
+    ((field, problem),) = rules.problems(settings, [S1], None, True)
+
+    assert field == "launchSettings.instanceType"
+    assert problem.startswith(f"an instance type needs targetInstanceTypeRightSizingMethod NONE (it is {sizing})")
+    assert rules.problems({**settings, **NO_RIGHT_SIZING}, [S1], None, True) == []
+    assert rules.problems({"targetInstanceTypeRightSizingMethod": sizing}, [S1], None, None) == []
 
 
 def test_tag_sync_sets_only_what_differs_and_removes_only_with_prune():

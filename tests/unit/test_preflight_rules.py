@@ -78,3 +78,15 @@ def test_a_check_without_a_resource_has_no_resource_arn_on_the_wire():
         "status": "ok",
         "message": "fine",
     }
+
+
+def test_an_aurora_secondary_lag_over_the_limit_is_a_warning_and_an_unknown_lag_only_informs():
+    arn = "arn:aws:rds:us-west-2:123456789012:cluster:orders-usw2"
+
+    assert rules.aurora_lag_check(arn, "orders-usw2", 900_000, 900).status is Status.OK
+    over = rules.aurora_lag_check(arn, "orders-usw2", 900_001, 900)
+    assert over.status is Status.WARNING and "900.0 s is over 900 s" in over.message
+    unknown = rules.aurora_lag_check(arn, "orders-usw2", None, 900)
+    assert unknown.status is Status.OK and "lag not available (no AuroraGlobalDBReplicationLag" in unknown.message
+    refused = rules.aurora_lag_check(arn, "orders-usw2", None, 900, "cloudwatch.get_metric_statistics: AccessDenied")
+    assert refused.status is Status.OK and refused.message.endswith("(cloudwatch.get_metric_statistics: AccessDenied)")

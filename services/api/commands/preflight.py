@@ -92,7 +92,7 @@ class Preflight:
         if not with_forecast:
             return Evaluation(checks, {})
         rto = self.forecast(resolved, history)
-        checks.append(_forecast_check(rto))
+        checks.append(rules.rto_forecast_check(rto))
         return Evaluation(checks, rto)
 
     def _action_target(
@@ -145,15 +145,3 @@ class Preflight:
             waves.append(PlannedWave(wave.number, planned))
         auto = [AutoWave(w.number, w.name, tuple(f.evaluation for f in w.resources)) for w in resolved.waves]
         return forecast(waves, past, rto_estimate_minutes(auto))
-
-
-def _forecast_check(rto: dict[str, Any]) -> Check:
-    target, p90 = rto["targetMinutes"], rto["p90Minutes"]
-    basis = f"basis {rto['basis']}, {rto['runsUsed']} past run(s)"
-    if not target:
-        return rules.ok("rto.forecast", f"p50 {rto['p50Minutes']} min, p90 {p90} min ({basis}); no RTO target set")
-    if p90 > target:
-        return rules.warning(
-            "rto.forecast", f"p90 forecast {p90} min exceeds the plan's RTO target of {target} min ({basis})"
-        )
-    return rules.ok("rto.forecast", f"p90 forecast {p90} min is within the RTO target of {target} min ({basis})")

@@ -67,6 +67,8 @@ def ready_stack(servers: Stack, ready_endpoint: str, tmp_path_factory) -> Iterat
                 "DRWAVE_READINESS_INTERVAL": str(READINESS_INTERVAL),
                 "DRWAVE_TAG_SYNC_INTERVAL": str(READINESS_INTERVAL),
                 "DRWAVE_LOG_LEVEL": "INFO",
+                "DRWAVE_WEBHOOK_ALLOW_PRIVATE": "true",  # the readiness webhook receiver listens on 127.0.0.1
+                "DRWAVE_NOTIFY_POLL_INTERVAL": "0.3",
                 "AWS_ENDPOINT_URL": ready_endpoint,
                 "AWS_ACCESS_KEY_ID": "testing",
                 "AWS_SECRET_ACCESS_KEY": "testing",

@@ -1,9 +1,17 @@
-"""Continuous readiness: the scheduler evaluates every plan every DRWAVE_READINESS_INTERVAL (2 s here)."""
+"""Continuous readiness: the scheduler evaluates every plan every DRWAVE_READINESS_INTERVAL (2 s here) and
+notifies a change of status as plan.readiness_changed."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+
+from ready_support import sim_arn
+from sqlalchemy import text
+from support import wait_until
+from webhook_receiver import Receiver
+
+from services.scheduler.readiness import READINESS_LOCK
 
 WAIT = 120  # seconds: generous, many readiness intervals
 
@@ -44,6 +52,52 @@ def test_a_stalled_server_turns_its_plan_action_required_and_back_to_ready_when_
     assert listed[plan] == "ready"
 
 
-def test_a_plan_not_evaluated_yet_says_so_and_an_unknown_plan_is_404(api):
+def test_a_plan_no_pass_has_evaluated_yet_is_not_evaluated(api, ready_db):
+    with ready_db.engine.connect() as scheduler_pass:  # holding the pass's lock keeps every evaluator out
+        scheduler_pass.execute(text("SELECT pg_advisory_lock(:id)"), {"id": READINESS_LOCK})
+        try:
+            plan = api.plan([sim_arn("cache")])
+            readiness = api.get(f"/v1/recovery-plans/{plan}/readiness")
+            listed = {item["planId"]: item["status"] for item in api.get("/v1/readiness")["items"]}
+        finally:
+            scheduler_pass.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": READINESS_LOCK})
+            scheduler_pass.commit()
+
+    assert readiness["status"] == "notEvaluated" and readiness.get("evaluatedAt") is None
+    assert readiness.get("checks", []) == [] and listed[plan] == "notEvaluated"
+
+
+def test_a_webhook_subscribed_to_readiness_changes_gets_a_signed_event_when_a_stalled_server_needs_action(
+    api, localaws
+):
+    (server,) = localaws.source_servers({"hostname": "db-01"})
+    plan = api.plan([server["arn"]])
+    receiver = Receiver()
+    body = {"name": "readiness", "kind": "webhook", "target": receiver.url, "events": ["plan.readiness_changed"]}
+    subscription = api.post("/v1/subscriptions", {**body, "planIds": [plan]}, expect=201)
+    receiver.secret = subscription["secret"]
+    try:
+        wait_for_status(api, plan, "ready")
+        localaws.replication(server["sourceServerID"], state="STALLED")
+        wait_for_status(api, plan, "actionRequired")
+        event = wait_until(
+            lambda: next((e for e in receiver.accepted if e["data"]["status"] == "actionRequired"), None),
+            "plan.readiness_changed to actionRequired",
+            WAIT,
+        )
+    finally:
+        api.call("DELETE", f"/v1/subscriptions/{subscription['id']}")
+        receiver.close()
+
+    assert {(r["type"], r["verified"]) for r in receiver.requests} == {("plan.readiness_changed", True)}
+    data = event["data"]
+    assert (data["planId"], data["statusBefore"], data["status"]) == (plan, "ready", "actionRequired")
+    assert data["planName"].startswith("plan ") and "executionId" not in data
+    (check,) = data["checks"]
+    assert (check["name"], check["status"], check["resourceArn"]) == ("drs.replication", "error", server["arn"])
+    assert "STALLED" in data["message"] and data["planName"] in data["message"]
+
+
+def test_the_readiness_of_an_unknown_plan_is_404(api):
     missing = api.call("GET", "/v1/recovery-plans/plan-999999/readiness")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "PLAN_NOT_FOUND"

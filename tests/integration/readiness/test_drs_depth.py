@@ -10,7 +10,8 @@ from support import PRIMARY
 
 QUIET = "ca-central-1"  # no group uses it: the periodic sync leaves it to the API
 SYNCED = "ap-southeast-2"
-SETTINGS = {"launchDisposition": "STOPPED", "targetInstanceTypeRightSizingMethod": "NONE", "copyTags": True}
+NO_RIGHT_SIZING = {"targetInstanceTypeRightSizingMethod": "NONE"}  # DRS launches a set instance type only then
+SETTINGS = {"launchDisposition": "STOPPED", **NO_RIGHT_SIZING, "copyTags": True}
 
 
 def default_subnet(aws) -> dict:
@@ -62,7 +63,8 @@ def test_launch_settings_are_applied_to_drs_and_a_new_default_template_version_t
 @pytest.mark.parametrize(
     ("settings", "field"),
     [
-        ({"instanceType": "zz9.enormous"}, "launchSettings.instanceType"),
+        ({"instanceType": "zz9.enormous", **NO_RIGHT_SIZING}, "launchSettings.instanceType"),
+        ({"instanceType": "t3.small"}, "launchSettings.instanceType"),  # right-sizing BASIC (the default)
         ({"staticPrivateIps": "outside"}, "launchSettings.staticPrivateIps."),
         ({"subnetId": "subnet-0000000000000000f"}, "launchSettings.subnetId"),
     ],

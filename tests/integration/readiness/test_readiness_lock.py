@@ -24,7 +24,7 @@ class CountingPreflight:
 def test_a_pass_skips_while_another_holds_the_lock_and_runs_once_it_is_released(ready_db, api):
     plan = api.plan([sim_arn("cache")])
     preflight = CountingPreflight()
-    evaluator = ReadinessEvaluator(ready_db, preflight, notify=lambda *args: None)
+    evaluator = ReadinessEvaluator(ready_db, preflight)
 
     with ready_db.engine.connect() as other:  # the stack's scheduler takes the lock too: wait for our turn
         other.execute(text("SELECT pg_advisory_lock(:id)"), {"id": READINESS_LOCK})
