@@ -106,6 +106,12 @@ def own_local_aws() -> Iterator[str]:
         aws.stop()
 
 
+def own_redis_db(redis_url: str, number: int) -> str:
+    """The URL of Redis database ``number`` on the server of ``redis_url`` (a stack's broker of its own)."""
+    base = redis_url.rsplit("/", 1)[0] if redis_url.count("/") > 2 else redis_url.rstrip("/")
+    return f"{base}/{number}"
+
+
 def own_database(database_url: str, prefix: str) -> str:
     """The URL of a new, empty database ``<prefix>_<random>`` on the server of ``database_url``."""
     import psycopg

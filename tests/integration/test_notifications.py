@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from sqlalchemy import text
-from support import TERMINAL, create_plan, own_database, sim, start, wait_for, wait_until
+from support import TERMINAL, create_plan, own_database, own_redis_db, sim, start, wait_for, wait_until
 from webhook_receiver import Receiver
 
 from services.stack import Stack, StackConfig
@@ -270,12 +270,11 @@ def impatient(servers, tmp_path_factory) -> Iterator[tuple[object, dict[str, str
     from shared.domain.roles import Role
     from shared.store import tokens
 
-    base = servers.redis_url.rsplit("/", 1)[0] if servers.redis_url.count("/") > 2 else servers.redis_url.rstrip("/")
     notifier = Stack(
         StackConfig(
             state_dir=tmp_path_factory.mktemp("drwave-give-up"),
             database_url=own_database(servers.database_url, "drwave_give_up"),
-            redis_url=f"{base}/{GIVE_UP_REDIS_DB}",
+            redis_url=own_redis_db(servers.redis_url, GIVE_UP_REDIS_DB),
             api=False,
             workers=0,
             env={

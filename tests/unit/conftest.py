@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import botocore.loaders
@@ -21,3 +22,13 @@ def one_botocore_data_loader() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(botocore.session, "create_loader", lambda _search_path=None: loader)
         yield
+
+
+@pytest.fixture
+def hermetic_aws_environment(monkeypatch, tmp_path) -> None:
+    """No AWS setting of the machine reaches the test: no endpoint, profile, key or metadata lookup."""
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")

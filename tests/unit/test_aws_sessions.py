@@ -23,24 +23,7 @@ OTHER_ROLE = "arn:aws:iam::210987654321:role/drwave-readonly"
 STATIC = {"aws_access_key_id": "AKIABASEEXAMPLE", "aws_secret_access_key": "base-secret"}
 
 
-@pytest.fixture(autouse=True)
-def hermetic_aws_environment(monkeypatch, tmp_path):
-    for name in [
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_ECS",
-        "AWS_ENDPOINT_URL_STS",
-        "AWS_ENDPOINT_URL_DRS",
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-    ]:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+pytestmark = pytest.mark.usefixtures("hermetic_aws_environment")
 
 
 class _Raw:

@@ -28,13 +28,7 @@ HEALTH = "arn:aws:route53:::healthcheck/h-1"
 SERVER = "arn:aws:drs:us-west-2:123456789012:source-server/s-1111111111111111a"
 
 
-@pytest.fixture(autouse=True)
-def hermetic_aws_environment(monkeypatch, tmp_path):
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+pytestmark = pytest.mark.usefixtures("hermetic_aws_environment")
 
 
 @pytest.fixture

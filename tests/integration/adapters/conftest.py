@@ -34,6 +34,7 @@ from support import (
     operator_clients,
     own_database,
     own_local_aws,
+    own_redis_db,
 )
 
 from services.stack import Stack, StackConfig
@@ -210,17 +211,12 @@ def phase() -> Callable[..., Driven]:
 # --- a stack whose workers reach the local AWS ------------------------------------------------------
 
 
-def _own_redis_db(redis_url: str, number: int = STACK_REDIS_DB) -> str:
-    base = redis_url.rsplit("/", 1)[0] if redis_url.count("/") > 2 else redis_url.rstrip("/")
-    return f"{base}/{number}"
-
-
 def aws_stack_config(servers: Stack, aws_endpoint: str, state_dir, redis_db: int, **config: Any) -> StackConfig:
     """A stack of its own (database, Redis database) whose processes reach the local AWS."""
     return StackConfig(
         state_dir=state_dir,
         database_url=own_database(servers.database_url, "drwave_adapters"),
-        redis_url=_own_redis_db(servers.redis_url, redis_db),
+        redis_url=own_redis_db(servers.redis_url, redis_db),
         api=True,
         api_port=free_port(),
         env={

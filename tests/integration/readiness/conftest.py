@@ -17,7 +17,7 @@ from ready_support import (
     Api,
     LocalAwsAdmin,
 )
-from support import DR, operator_clients, own_database, own_local_aws
+from support import DR, operator_clients, own_database, own_local_aws, own_redis_db
 
 from services.stack import Stack, StackConfig
 from shared.db.engine import Database
@@ -47,12 +47,11 @@ def aws(ready_endpoint: str, localaws: LocalAwsAdmin) -> Callable[..., Any]:
 
 @pytest.fixture(scope="session")
 def ready_stack(servers: Stack, ready_endpoint: str, tmp_path_factory) -> Iterator[Stack]:
-    base = servers.redis_url.rsplit("/", 1)[0] if servers.redis_url.count("/") > 2 else servers.redis_url.rstrip("/")
     stack = Stack(
         StackConfig(
             state_dir=tmp_path_factory.mktemp("drwave-ready"),
             database_url=own_database(servers.database_url, "drwave_ready"),
-            redis_url=f"{base}/{STACK_REDIS_DB}",
+            redis_url=own_redis_db(servers.redis_url, STACK_REDIS_DB),
             api=True,
             api_port=free_port(),
             workers=1,
