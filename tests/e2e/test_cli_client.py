@@ -8,36 +8,10 @@ import os
 import pty
 import stat
 import subprocess
-import sys
 import time
-from pathlib import Path
 
-import pytest
 import requests
 from support import create_plan, paused_execution, sim, start, wait_for
-
-DRWAVE = str(Path(sys.executable).parent / "drwave")
-
-
-@pytest.fixture()
-def drwave(api_url, tmp_path, token_for):
-    """drwave(*args) -> CompletedProcess, with DRWAVE_URL/DRWAVE_TOKEN of an operator and HOME in tmp."""
-    token = token_for("operator")["Authorization"].split(" ", 1)[1]
-    env = {**os.environ, "HOME": str(tmp_path), "DRWAVE_URL": api_url, "DRWAVE_TOKEN": token}
-    env.pop("XDG_CONFIG_HOME", None)
-
-    def run(*args: str, **overrides: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [DRWAVE, *args],
-            env={**env, **overrides},
-            capture_output=True,
-            text=True,
-            timeout=180,
-            stdin=subprocess.DEVNULL,
-        )
-
-    run.env = env
-    return run
 
 
 def server_has(api_url: str, path: str) -> bool:
@@ -185,7 +159,7 @@ def test_watch_on_a_terminal_redraws_in_place(drwave, client, admin):
     execution_id = start(client, admin, two_waves(client, admin, ms=2500))
     main, child = pty.openpty()
     process = subprocess.Popen(
-        [DRWAVE, "exec", "watch", execution_id],
+        [drwave.command, "exec", "watch", execution_id],
         env={**drwave.env, "COLUMNS": "160"},
         stdin=child,
         stdout=child,

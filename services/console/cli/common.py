@@ -15,7 +15,15 @@ from .config import Target, resolve_target
 
 Json = Annotated[bool, typer.Option("--json", help="print the API's JSON and nothing else")]
 Tags = Annotated[list[str] | None, typer.Option("--tag", help="K=V, repeatable")]
-out = Console(highlight=False, soft_wrap=True)
+
+
+def plain_console(**options: Any) -> Console:
+    """A rich console that prints text as given: names, actors and `[####....]` bars are user data,
+    never rich markup (a `[/x]` in a plan name would otherwise crash the command)."""
+    return Console(markup=False, highlight=False, **options)
+
+
+out = plain_console(soft_wrap=True)
 
 
 def target(ctx: typer.Context) -> Target:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.table import Table
@@ -31,6 +31,7 @@ from ..progress import (
     wave_progress,
 )
 from .client import Client
+from .common import plain_console
 
 POLL_SECONDS = 1.0
 
@@ -114,7 +115,7 @@ def panel(execution: dict[str, Any], profile: str | None) -> Group:
 
 
 def _watch_live(fetch, profile: str | None, until_paused: bool, sleep) -> int:
-    console = Console()
+    console = plain_console()
     execution = fetch()
     with Live(panel(execution, profile), console=console, refresh_per_second=4, transient=False) as live:
         while (code := _outcome(execution, until_paused)) is None:
