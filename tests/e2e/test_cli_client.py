@@ -210,6 +210,10 @@ def test_exec_skip_and_executions_retry_drive_a_paused_execution_to_completed(dr
 def test_shell_completion_completes_client_commands(drwave):
     completed = drwave("", COMP_WORDS="drwave exec ap", COMP_CWORD="2", _DRWAVE_COMPLETE="complete_bash")
     assert completed.returncode == 0 and completed.stdout.split() == ["approve"]
+    commands = drwave("", COMP_WORDS="drwave ", COMP_CWORD="1", _DRWAVE_COMPLETE="complete_bash")
+    assert commands.returncode == 0
+    client = {"login", "plans", "groups", "resources", "exec"}
+    assert sorted(commands.stdout.split()) == sorted(client | {"run", "tokens", "migrate", "status"})
     script = drwave("--show-completion", "bash")
     assert script.returncode == 0 and "_DRWAVE_COMPLETE=complete_bash" in script.stdout
 

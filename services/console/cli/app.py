@@ -33,6 +33,24 @@ CLIENT_COMMANDS = frozenset(
     {"login", "plans", "groups", "resources", "exec", "executions", "--install-completion", "--show-completion"}
 )
 COMPLETION_VARIABLE = "_DRWAVE_COMPLETE"
+SERVER_COMMANDS = ("run", "tokens", "migrate", "status")  # services/cli.py (argparse) runs them
+
+
+def _server_command(name: str) -> None:
+    """List `drwave NAME` here too, so shell completion offers it; its arguments go to services/cli.py."""
+
+    def hand_over(ctx: typer.Context) -> None:
+        from services.cli import main  # imported late: services.cli imports this package
+
+        main([name, *ctx.args])
+
+    settings = {"allow_extra_args": True, "ignore_unknown_options": True}
+    help_text = f"server command: see `drwave {name} --help`"
+    app.command(name, help=help_text, context_settings=settings, add_help_option=False)(hand_over)
+
+
+for _name in SERVER_COMMANDS:
+    _server_command(_name)
 
 
 def handles(argv: list[str]) -> bool:
