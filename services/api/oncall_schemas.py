@@ -117,18 +117,26 @@ class ApproveRequest(Model):
     )
 
 
-class ResumeRequest(Model):
+class ControlRequest(Model):
+    """Optional (pause, cancel): no body is the action without a comment."""
+
+    comment: str | None = Field(
+        default=None, max_length=2000, description="recorded on the timeline event with who asked"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_body_is_a_plain_action(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+
+class ResumeRequest(ControlRequest):
     """Optional: a resume without a body is a plain resume."""
 
     comment: str | None = Field(default=None, max_length=2000, description="recorded with the approval at a gate")
     allow_data_loss: StrictBool = Field(
         default=False, description="as for approve: at a data loss pause, the waiting clusters fail over"
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_body_is_a_plain_resume(cls, value: Any) -> Any:
-        return {} if value is None else value
 
 
 class ApproveResponse(Out):

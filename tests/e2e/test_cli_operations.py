@@ -40,6 +40,36 @@ def test_square_brackets_in_names_and_actors_print_as_written_never_as_rich_mark
         assert f"[{event['actor']}] {event['message']}" in timeline.stdout
 
 
+def test_exec_pause_parks_a_running_execution_and_pause_and_cancel_record_their_comments(drwave, client, admin):
+    plan_id = create_plan(
+        client,
+        admin,
+        [
+            {"name": "Data", "arns": [sim("db", ms=3000)]},
+            {"name": "App", "arns": [sim("app", ms=3000)]},
+            {"name": "Web", "arns": [sim("web")]},
+        ],
+    )
+    execution_id = start(client, admin, plan_id)
+    wait_for(client, admin, execution_id, {"RUNNING"})
+
+    paused = drwave("exec", "pause", execution_id, "--comment", "db team asked for a hold")
+    assert paused.returncode == 0, paused.stderr
+    assert f"Pause requested for {execution_id}" in paused.stdout
+    parked = wait_for(client, admin, execution_id, {"PAUSED"})
+    assert parked["pausedBeforeWave"] in (2, 3)
+    cancelled = drwave("exec", "cancel", execution_id, "--comment", "drill called off", "--json")
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert json.loads(cancelled.stdout)["execution"]["status"] == "CANCELLING"
+    assert wait_for(client, admin, execution_id, TERMINAL)["status"] == "CANCELLED"
+
+    by_kind = {event["kind"]: event for event in events_of(drwave, execution_id)}
+    pause, cancel = by_kind["execution.pause_requested"], by_kind["execution.cancelling"]
+    assert pause["detail"]["comment"] == "db team asked for a hold" and pause["actor"].endswith("(operator)")
+    assert cancel["detail"]["comment"] == "drill called off" and cancel["actor"].endswith("(operator)")
+    assert '"drill called off"' in cancel["message"]
+
+
 def test_exec_list_filters_by_status_and_plan(drwave, client, admin):
     finished_plan = create_plan(client, admin, [{"name": "Data", "arns": [sim("db")]}])
     finished = start(client, admin, finished_plan)

@@ -281,3 +281,15 @@ def test_a_publish_that_fails_after_commit_does_not_undo_the_command(units):
     units.publisher.failing = True
     execution_id = started(units)
     assert units.tables.executions[execution_id].status == ES.PENDING  # the reconciler will start it
+
+
+def test_pause_and_cancel_put_their_comment_on_the_timeline_with_who_asked(units):
+    execution_id = started(units)
+    units.tables.executions[execution_id].status = ES.RUNNING.value
+    commands(units).pause(ALICE, execution_id, "db team asked for a hold")
+    commands(units).cancel(ALICE, execution_id, "drill called off")
+    pause, cancel = units.tables.events[-2:]
+    assert (pause.kind, pause.actor) == ("execution.pause_requested", ALICE.actor)
+    assert pause.message.endswith(' — "db team asked for a hold"')
+    assert cancel.kind == "execution.cancelling"
+    assert cancel.message == f'Cancel requested by {ALICE.actor} — "drill called off"'

@@ -196,7 +196,8 @@ class ExecutionCommands:
                 )
         return row
 
-    def pause(self, principal: Principal, execution_id: str) -> ActionResult:
+    def pause(self, principal: Principal, execution_id: str, comment: str | None = None) -> ActionResult:
+        """RUNNING: park it once the current wave finishes; ``comment`` goes on the timeline with who asked."""
         with self.uow() as uow:
             current = existing(uow, execution_id)
             if current.status != ES.RUNNING or not uow.executions.set_fields(
@@ -207,7 +208,8 @@ class ExecutionCommands:
                 execution_id,
                 "execution.pause_requested",
                 principal.actor,
-                "Pause requested: the execution stops after the current wave",
+                "Pause requested: the execution stops after the current wave" + _quoted(comment),
+                detail=_comment_detail(comment),
             )
             row = uow.executions.get(execution_id)
         wave = f"wave {row.current_wave}" if row.current_wave else "the current wave"
@@ -240,7 +242,8 @@ class ExecutionCommands:
             row, f"Resumed {execution_id}: wave {before} '{next_wave.name}' starting, {count} resources"
         )
 
-    def cancel(self, principal: Principal, execution_id: str) -> ActionResult:
+    def cancel(self, principal: Principal, execution_id: str, comment: str | None = None) -> ActionResult:
+        """PENDING, RUNNING or PAUSED -> CANCELLING; ``comment`` goes on the timeline with who asked."""
         for _ in range(CANCEL_ATTEMPTS):
             with self.uow() as uow:
                 current = existing(uow, execution_id)
@@ -251,8 +254,9 @@ class ExecutionCommands:
                     ES(current.status),
                     ES.CANCELLING,
                     actor=principal.actor,
-                    message=f"Cancel requested by {principal.actor}",
+                    message=f"Cancel requested by {principal.actor}" + _quoted(comment),
                     values={"status_reason": None},  # not a pause reason: the cancel's reason is "cancelled"
+                    detail=_comment_detail(comment),
                 )
                 if row is not None:
                     uow.publish(AdvanceExecution(execution_id))
@@ -348,6 +352,15 @@ class ExecutionCommands:
             raise ResourceInActiveExecution(taken)
         uow.publish(StartExecution(row.id))
         return row
+
+
+def _quoted(comment: str | None) -> str:
+    """How a timeline message carries the comment its actor gave (as approvals and retries do)."""
+    return f' — "{comment}"' if comment else ""
+
+
+def _comment_detail(comment: str | None) -> dict | None:
+    return {"comment": comment} if comment else None
 
 
 def existing(uow: UnitOfWork, execution_id: str) -> Row:

@@ -9,7 +9,7 @@ from ..auth import current_principal
 from ..commands.executions import ActionResult, StartRequest
 from ..commands.retry import RetryOptions
 from ..container import services
-from ..oncall_schemas import ResumeRequest
+from ..oncall_schemas import ControlRequest, ResumeRequest
 from ..schemas import (
     ActionResponse,
     EventList,
@@ -64,9 +64,10 @@ def list_events(path: IdPath, query: EventQuery):
 
 
 @bp.post("/<id>/pause", responses={200: ActionResponse, **ERRORS})
-def pause_execution(path: IdPath):
-    """Park the execution as PAUSED once the current wave finishes."""
-    return _action(services().executions.pause(current_principal(), path.id))
+def pause_execution(path: IdPath, body: ControlRequest):
+    """Park the execution as PAUSED once the current wave finishes (the optional body's `comment` is recorded
+    on the timeline event)."""
+    return _action(services().executions.pause(current_principal(), path.id, body.comment))
 
 
 @bp.post("/<id>/resume", responses={200: ActionResponse, **ERRORS})
@@ -81,9 +82,10 @@ def resume_execution(path: IdPath, body: ResumeRequest):
 
 
 @bp.post("/<id>/cancel", responses={200: ActionResponse, **ERRORS})
-def cancel_execution(path: IdPath):
-    """Stop starting new work; resources in flight finish, later waves are CANCELLED."""
-    return _action(services().executions.cancel(current_principal(), path.id))
+def cancel_execution(path: IdPath, body: ControlRequest):
+    """Stop starting new work; resources in flight finish, later waves are CANCELLED (the optional body's
+    `comment` is recorded on the timeline event)."""
+    return _action(services().executions.cancel(current_principal(), path.id, body.comment))
 
 
 @bp.post("/<id>/retry", responses={200: ActionResponse, **ERRORS})
