@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -127,7 +128,7 @@ def exec_watch(
     raise typer.Exit(code)
 
 
-Comment = Annotated[str | None, typer.Option("--comment", help="recorded with the action where the API takes one")]
+Comment = Annotated[str | None, typer.Option("--comment", help="recorded on the timeline with who did it")]
 
 
 AllowDataLoss = Annotated[
@@ -156,14 +157,7 @@ def _print_message(data: dict[str, Any]) -> None:
     out.print(data["message"])
 
 
-@executions.command("approve")
-def exec_approve(
-    ctx: typer.Context,
-    execution_id: str,
-    comment: Comment = None,
-    allow_data_loss: AllowDataLoss = False,
-    as_json: Json = False,
-) -> None:
+def _approve(ctx: typer.Context, execution_id: str, comment: str | None, as_json: bool, allow_data_loss: bool) -> None:
     """Approve the gate an execution is parked at.
 
     Calls POST /v1/executions/{id}/approve; a server without the approvals API (404 for the route itself)
@@ -177,16 +171,30 @@ def exec_approve(
         _control(ctx, execution_id, "resume", None, as_json)
 
 
-@executions.command("resume")
-def exec_resume(
-    ctx: typer.Context,
-    execution_id: str,
-    comment: Comment = None,
-    allow_data_loss: AllowDataLoss = False,
-    as_json: Json = False,
-) -> None:
+def _resume(ctx: typer.Context, execution_id: str, comment: str | None, as_json: bool, allow_data_loss: bool) -> None:
     """Continue a PAUSED execution with the wave it stopped before."""
     _control(ctx, execution_id, "resume", comment, as_json, allow_data_loss)
+
+
+def _gate_command(name: str, act: Callable[[typer.Context, str, str | None, bool, bool], None]) -> None:
+    """Register `exec NAME` (approve, resume: one signature, a comment and --allow-data-loss) running ``act``,
+    its help ``act``'s docstring."""
+
+    def command(
+        ctx: typer.Context,
+        execution_id: str,
+        comment: Comment = None,
+        allow_data_loss: AllowDataLoss = False,
+        as_json: Json = False,
+    ) -> None:
+        act(ctx, execution_id, comment, as_json, allow_data_loss)
+
+    command.__doc__ = act.__doc__
+    executions.command(name)(command)
+
+
+_gate_command("approve", _approve)
+_gate_command("resume", _resume)
 
 
 @executions.command("pause")
