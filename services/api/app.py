@@ -7,6 +7,7 @@ from collections.abc import Callable
 import redis
 from flask import redirect, request
 from flask_openapi3 import Info, OpenAPI
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.console.web import install_console
 from services.workers.adapters import registry as adapters
@@ -137,6 +138,9 @@ def create_app(settings: ApiSettings | None = None) -> OpenAPI:
     for bp in blueprints:
         app.register_api(bp)
     install_console(app, settings, redis_client)
+    if settings.trusted_proxies:  # behind a TLS-terminating proxy: https there (the console cookie's Secure flag)
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     @app.get("/openapi.json", doc_ui=False)
     def openapi_document():

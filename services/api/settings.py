@@ -16,6 +16,12 @@ class ApiSettings(CommonSettings):
     api_port: int = Field(default=8080, description="port of the REST API")
     api_workers: int = Field(default=2, description="gunicorn worker processes")
     api_threads: int = Field(default=8, ge=1, description="threads per gunicorn worker (gthread)")
+    trusted_proxies: int = Field(
+        default=0,
+        ge=0,
+        description="TLS-terminating proxies in front of the API whose X-Forwarded-For/-Proto/-Host are believed "
+        "(0: none, the headers are ignored)",
+    )
     console_session_hours: float = Field(default=12, gt=0, description="web console sessions expire after this")
     max_body_bytes: int = Field(default=1_048_576, description="larger request bodies get 413")
     aws_region: str | None = Field(

@@ -39,12 +39,28 @@ def test_pages_need_a_session_and_send_the_security_headers(console):
     assert 'name="token"' in login.text
 
 
+def session_cookie(console, headers: dict, **request_headers: str) -> str:
+    """The Set-Cookie header of the console session a login with ``headers``' token opens."""
+    page = console.get("/console/login", headers=request_headers)
+    token = headers["Authorization"].split(" ", 1)[1]
+    form = {"token": token, "csrf_token": csrf_of(page.text)}
+    response = console.post("/console/login", data=form, headers=request_headers)
+    return next(v for v in response.headers.getlist("Set-Cookie") if v.startswith("drwave_console="))
+
+
 def test_login_sets_an_httponly_samesite_strict_cookie(console, token_for):
-    page = console.get("/console/login")
-    token = token_for("operator")["Authorization"].split(" ", 1)[1]
-    response = console.post("/console/login", data={"token": token, "csrf_token": csrf_of(page.text)})
-    cookie = next(v for v in response.headers.getlist("Set-Cookie") if v.startswith("drwave_console="))
+    cookie = session_cookie(console, token_for("operator"))
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" not in cookie  # plain http here
+
+
+def test_the_cookie_is_secure_behind_a_trusted_tls_proxy_and_a_forwarded_proto_is_ignored_without_one(
+    make_app, console, token_for
+):
+    https = {"X-Forwarded-Proto": "https"}
+    behind_proxy = make_app(trusted_proxies=1).test_client()
+    assert "Secure" in session_cookie(behind_proxy, token_for("operator"), **https)
+    assert "Secure" not in session_cookie(behind_proxy, token_for("operator"))  # the proxy spoke plain http
+    assert "Secure" not in session_cookie(console, token_for("operator"), **https)  # anyone can send the header
 
 
 def test_login_without_the_forms_csrf_token_is_refused(console, token_for):
