@@ -48,15 +48,16 @@ def api_json(model: type[BaseModel], data: Any) -> Any:
     return model.model_validate(data).model_dump(by_alias=True, mode="json")
 
 
-def page(template: str, status: int = 200, *, fragment: bool = False, **context: Any):
-    """Render for the session; a whole page shows (and so uses up) the notices of the last action."""
+def page(template: str, http_status: int = 200, *, fragment: bool = False, **context: Any):
+    """Render for the session; a whole page shows (and so uses up) the notices of the last action.
+    (``http_status``, not ``status``: a template's ``status`` is the executions filter.)"""
     session = current_session()
     notices = []
     if not fragment and session.notices:
         notices, session.notices = session.notices, []
         store().save(session)
     html = render_template(template, csrf=session.csrf, notices=notices, may=may, progress=progress, **context)
-    return html, status
+    return html, http_status
 
 
 def notify(message: str) -> None:

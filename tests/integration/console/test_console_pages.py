@@ -215,3 +215,18 @@ def test_read_only_sees_no_retry_or_skip_button(console, client, admin, token_fo
     log_in(console, token_for("read-only"))
     html = console.get(f"/console/executions/{execution_id}").text
     assert "Retry failed resources" not in html and "<select" not in html
+
+
+def test_the_status_filter_lists_only_executions_of_that_status(console, client, admin, token_for):
+    paused = paused_execution(client, admin, [{"name": "w1", "arns": [sim("a")], "pauseBeforeWave": True}])
+    finished = start(client, admin, create_plan(client, admin, [{"name": "w1", "arns": [sim("b")]}]))
+    wait_for(client, admin, finished, {"COMPLETED"})
+    log_in(console, token_for("read-only"))
+    for path in ("/console/executions?status=PAUSED", "/console/executions/rows?status=PAUSED"):
+        page = console.get(path)
+        assert page.status_code == 200, page.text
+        assert paused in page.text and finished not in page.text
+    page = console.get("/console/executions?status=PAUSED").text
+    assert '<option value="PAUSED" selected>' in page  # the form shows the filter
+    assert 'data-live="/console/executions/rows?status=PAUSED"' in page  # and the live rows keep it
+    client.post(f"/v1/executions/{paused}/cancel", headers=admin)
