@@ -20,6 +20,7 @@ from support import create_plan, paused_execution, sim, start, unique, wait_for
 ARTIFACTS = Path(__file__).parents[1] / "artifacts"
 XSS = "<img src=x onerror=alert(1)>"
 WAIT = 60  # seconds: generous, cold starts are slow
+STATUS_CELLS = "#execution-rows td:nth-child(2)"  # the executions list's status column
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +63,22 @@ def wave_status(browser, number: int) -> str:
 
 def shot(browser, name: str) -> None:
     browser.save_screenshot(str(ARTIFACTS / f"console-{name}.png"))
+
+
+def click(browser, text: str) -> None:
+    browser.find_element(By.XPATH, f"//button[text()='{text}']").click()
+
+
+def open_paused_at_failed_databases(browser, api_url: str, client, admin, *failing: str) -> str:
+    """An execution PAUSED because its 'Databases' wave (``failing``, onFailure pause) failed before 'App',
+    open in the browser; its id."""
+    execution_id = paused_execution(
+        client,
+        admin,
+        [{"name": "Databases", "arns": list(failing), "onFailure": "pause"}, {"name": "App", "arns": [sim("app")]}],
+    )
+    browser.get(f"{api_url}/console/executions/{execution_id}")
+    return execution_id
 
 
 def test_log_in_with_a_token_and_log_out(browser, api_url, token_for):
@@ -116,7 +133,9 @@ def test_the_executions_list_shows_a_new_execution_without_a_reload(browser, api
     assert execution_id in rows[0].text  # newest first
 
 
-def test_at_a_gate_approve_runs_the_next_wave(browser, api_url, client, admin, token_for):
+def test_at_a_gate_approve_runs_the_next_wave_and_the_page_shows_who_approved_and_why(
+    browser, api_url, client, admin, token_for
+):
     plan = create_plan(
         client,
         admin,
@@ -126,7 +145,8 @@ def test_at_a_gate_approve_runs_the_next_wave(browser, api_url, client, admin, t
             {"name": "Web", "arns": [sim("web", ms=500)]},
         ],
     )
-    log_in(browser, api_url, token_for("recovery-manager"))
+    manager = token_for("recovery-manager")
+    log_in(browser, api_url, manager)
     execution_id = start(client, admin, plan, reason="quarterly DR drill")
     browser.get(f"{api_url}/console/executions/{execution_id}")
     until(browser, lambda: "Approve" in buttons(browser))  # the actions and the details refresh separately
@@ -139,7 +159,40 @@ def test_at_a_gate_approve_runs_the_next_wave(browser, api_url, client, admin, t
     until(browser, lambda: wave_status(browser, 2) in ("RUNNING", "SUCCEEDED"))
     until(browser, lambda: wave_status(browser, 3) == "SUCCEEDED")
     until(browser, lambda: "Start cleanup" in buttons(browser))  # a finished drill, and the role may clean up
+    approver = client.get("/v1/me", headers=manager).get_json()["name"]
+    approvals = browser.find_element(By.ID, "approvals").text
+    assert f"{approver} (recovery-manager): “databases verified”" in approvals
     shot(browser, "execution")
+
+
+def test_pause_parks_a_running_execution_and_the_status_filter_lists_it(browser, api_url, client, admin, token_for):
+    plan = create_plan(
+        client,
+        admin,
+        [
+            {"name": "Data", "arns": [sim("db", ms=4000)]},
+            {"name": "App", "arns": [sim("app", ms=4000)]},
+            {"name": "Web", "arns": [sim("web")]},
+        ],
+    )
+    log_in(browser, api_url, token_for("operator"))
+    execution_id = start(client, admin, plan)
+    browser.get(f"{api_url}/console/executions/{execution_id}")
+    until(browser, lambda: "Pause" in buttons(browser))
+    click(browser, "Pause")
+    until(browser, lambda: "PAUSED" in browser.find_element(By.ID, "execution-status").text)
+    until(browser, lambda: "Pause" not in buttons(browser) and "Cancel" in buttons(browser))
+    shot(browser, "execution-paused")
+
+    browser.get(f"{api_url}/console/executions")
+    Select(browser.find_element(By.ID, "status")).select_by_value("PAUSED")
+    click(browser, "Filter")
+    until(browser, lambda: browser.current_url.endswith("status=PAUSED"))
+    until(browser, lambda: execution_id in browser.find_element(By.ID, "execution-rows").text)
+    statuses = until(browser, lambda: [c.text for c in browser.find_elements(By.CSS_SELECTOR, STATUS_CELLS)])
+    assert all("PAUSED" in status for status in statuses)
+    shot(browser, "executions-paused")
+    client.post(f"/v1/executions/{execution_id}/cancel", headers=admin)
 
 
 def test_skip_a_failed_resource_with_a_reason_then_retry_the_other_to_completion(
@@ -147,12 +200,7 @@ def test_skip_a_failed_resource_with_a_reason_then_retry_the_other_to_completion
 ):
     broken, flaky = sim("db-broken", fail=True), sim("db-flaky", fail_first=1)
     log_in(browser, api_url, token_for("operator"))
-    execution_id = paused_execution(
-        client,
-        admin,
-        [{"name": "Databases", "arns": [broken, flaky], "onFailure": "pause"}, {"name": "App", "arns": [sim("app")]}],
-    )
-    browser.get(f"{api_url}/console/executions/{execution_id}")
+    open_paused_at_failed_databases(browser, api_url, client, admin, broken, flaky)
     until(browser, lambda: {"Retry failed resources", "Skip"} <= set(buttons(browser)))
     Select(browser.find_element(By.ID, "skip-arn")).select_by_value(broken)
     browser.find_element(By.ID, "skip-reason").send_keys("host retired")
@@ -171,12 +219,7 @@ def test_what_an_on_call_types_survives_a_refresh_of_the_buttons_it_belongs_to(
 ):
     first, second = sim("db-a", fail=True), sim("db-b", fail=True)
     log_in(browser, api_url, token_for("operator"))
-    execution_id = paused_execution(
-        client,
-        admin,
-        [{"name": "Databases", "arns": [first, second], "onFailure": "pause"}, {"name": "App", "arns": [sim("app")]}],
-    )
-    browser.get(f"{api_url}/console/executions/{execution_id}")
+    execution_id = open_paused_at_failed_databases(browser, api_url, client, admin, first, second)
     until(browser, lambda: "Skip" in buttons(browser))
     browser.execute_script("document.getElementById('comment').keptByTheRefresh = true;")  # not serialised
     time.sleep(3)  # three refreshes of an unchanged fragment: none may replace the page's own form
