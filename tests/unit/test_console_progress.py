@@ -1,7 +1,10 @@
 """How an execution reads in both consoles: wave lines, bars, the gate and its approving command, exit codes."""
 
+import io
+import sys
 from datetime import UTC, datetime
 
+from services.console.cli.watch import watch
 from services.console.progress import (
     EXIT_CODES,
     bar,
@@ -80,3 +83,31 @@ def test_a_snapshot_is_a_headline_then_one_line_per_wave():
 
 def test_exit_codes_follow_the_contract():
     assert EXIT_CODES == {"COMPLETED": 0, "COMPLETED_WITH_FAILURES": 2, "FAILED": 1, "CANCELLED": 1}
+
+
+class Terminal(io.StringIO):
+    """What `watch` prints to when a person looks: rich's live panel."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+class OneAnswer:
+    """The REST client's edge: every GET answers ``execution``."""
+
+    def __init__(self, execution: dict):
+        self.execution = execution
+
+    def get(self, path: str) -> dict:
+        return self.execution
+
+
+def test_the_live_watch_panel_prints_markup_lookalike_names_as_written(monkeypatch):
+    shown = {**wave(status="SUCCEEDED", counts={"SUCCEEDED": 1}), "name": "[b]Data[/b] [/x]"}
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    monkeypatch.setenv("COLUMNS", "200")
+    finished = execution(status="COMPLETED", waves=[shown], planName="[ops] night")
+    code = watch(OneAnswer(finished), "ex-7", profile=None, until_paused=False, as_json=False, sleep=lambda _: None)
+    assert code == EXIT_CODES["COMPLETED"]
+    assert "[b]Data[/b] [/x]" in terminal.getvalue() and "plan '[ops] night'" in terminal.getvalue()
