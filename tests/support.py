@@ -112,6 +112,16 @@ def own_redis_db(redis_url: str, number: int) -> str:
     return f"{base}/{number}"
 
 
+def own_stack_config(servers: Any, state_dir: Any, name: str, redis_db: int, **config: Any) -> Any:
+    """A StackConfig of a stack of its own beside the session's ``servers``: a new database
+    ``drwave_<name>_<random>`` and Redis database ``redis_db`` (so its tasks never reach another stack)."""
+    from services.stack import StackConfig
+
+    database_url = own_database(servers.database_url, f"drwave_{name}")
+    redis_url = own_redis_db(servers.redis_url, redis_db)
+    return StackConfig(state_dir=state_dir, database_url=database_url, redis_url=redis_url, **config)
+
+
 def own_database(database_url: str, prefix: str) -> str:
     """The URL of a new, empty database ``<prefix>_<random>`` on the server of ``database_url``."""
     import psycopg

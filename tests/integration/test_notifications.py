@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from sqlalchemy import text
-from support import TERMINAL, create_plan, own_database, own_redis_db, sim, start, wait_for, wait_until
+from support import TERMINAL, create_plan, own_stack_config, sim, start, wait_for, wait_until
 from webhook_receiver import Receiver
 
-from services.stack import Stack, StackConfig
+from services.stack import Stack
 
 REGION = "us-east-1"
 ARRIVAL = 90.0  # seconds an event may take to reach its receiver
@@ -271,10 +271,11 @@ def impatient(servers, tmp_path_factory) -> Iterator[tuple[object, dict[str, str
     from shared.store import tokens
 
     notifier = Stack(
-        StackConfig(
-            state_dir=tmp_path_factory.mktemp("drwave-give-up"),
-            database_url=own_database(servers.database_url, "drwave_give_up"),
-            redis_url=own_redis_db(servers.redis_url, GIVE_UP_REDIS_DB),
+        own_stack_config(
+            servers,
+            tmp_path_factory.mktemp("drwave-give-up"),
+            "give_up",
+            GIVE_UP_REDIS_DB,
             api=False,
             workers=0,
             env={

@@ -32,9 +32,8 @@ from support import (
     fresh_local_aws,
     open_database,
     operator_clients,
-    own_database,
     own_local_aws,
-    own_redis_db,
+    own_stack_config,
 )
 
 from services.stack import Stack, StackConfig
@@ -213,10 +212,11 @@ def phase() -> Callable[..., Driven]:
 
 def aws_stack_config(servers: Stack, aws_endpoint: str, state_dir, redis_db: int, **config: Any) -> StackConfig:
     """A stack of its own (database, Redis database) whose processes reach the local AWS."""
-    return StackConfig(
-        state_dir=state_dir,
-        database_url=own_database(servers.database_url, "drwave_adapters"),
-        redis_url=own_redis_db(servers.redis_url, redis_db),
+    return own_stack_config(
+        servers,
+        state_dir,
+        "adapters",
+        redis_db,
         api=True,
         api_port=free_port(),
         env={

@@ -17,9 +17,9 @@ from ready_support import (
     Api,
     LocalAwsAdmin,
 )
-from support import DR, operator_clients, own_database, own_local_aws, own_redis_db
+from support import DR, operator_clients, own_local_aws, own_stack_config
 
-from services.stack import Stack, StackConfig
+from services.stack import Stack
 from shared.db.engine import Database
 from shared.domain.roles import Role
 from shared.embedded import free_port
@@ -48,10 +48,11 @@ def aws(ready_endpoint: str, localaws: LocalAwsAdmin) -> Callable[..., Any]:
 @pytest.fixture(scope="session")
 def ready_stack(servers: Stack, ready_endpoint: str, tmp_path_factory) -> Iterator[Stack]:
     stack = Stack(
-        StackConfig(
-            state_dir=tmp_path_factory.mktemp("drwave-ready"),
-            database_url=own_database(servers.database_url, "drwave_ready"),
-            redis_url=own_redis_db(servers.redis_url, STACK_REDIS_DB),
+        own_stack_config(
+            servers,
+            tmp_path_factory.mktemp("drwave-ready"),
+            "ready",
+            STACK_REDIS_DB,
             api=True,
             api_port=free_port(),
             workers=1,
