@@ -2,8 +2,9 @@
 
 - `pump` (every poll interval): turns new outbox rows into envelopes and per-subscription deliveries, in
   outbox order (one fan-out at a time, under an advisory lock), then leases the first due delivery of
-  every (subscription, execution) stream and queues a deliver task for it. A later event of a stream is
-  not leased before its head is delivered or given up: one execution's events arrive in order.
+  every (subscription, stream) and queues a deliver task for it. A stream is one execution's events, or
+  one plan's plan-level events (``plan.readiness_changed``), or an event on its own (a test event). A
+  later event of a stream is not leased before its head is delivered or given up: they arrive in order.
 - `deliver`: one attempt. Success marks it delivered; a failure schedules the next attempt with
   exponential backoff and jitter, until the retry window (24 h by default) is over, then marks it failed.
 
@@ -82,9 +83,10 @@ class Notifier:
             for row in rows:
                 envelope = row.envelope or self._safe_envelope(conn, row)
                 kind = EventType(envelope["type"])
+                plan_id = envelope["data"].get("planId")
                 for sub in subs:
-                    if domain.matches(sub.events, sub.plan_ids, kind, envelope["data"].get("planId")):
-                        deliveries.add(conn, subscription_id=sub.id, outbox=row, event_type=kind.value)
+                    if domain.matches(sub.events, sub.plan_ids, kind, plan_id):
+                        deliveries.add(conn, subscription_id=sub.id, outbox=row, event_type=kind.value, plan_id=plan_id)
                 outbox.mark_fanned(conn, row.id, envelope)
                 if kind is EventType.EXECUTION_FINISHED:
                     finished.append(row.execution_id)

@@ -352,8 +352,11 @@ notification_deliveries = Table(
     Column("id", BigInteger, primary_key=True),
     Column("subscription_id", Text, ForeignKey("subscriptions.id", ondelete="CASCADE"), nullable=False),
     Column("outbox_id", BigInteger, ForeignKey("notification_outbox.id", ondelete="CASCADE"), nullable=False),
-    Column("execution_id", Text),  # deliveries of one execution to one subscription go out in outbox order
+    Column("execution_id", Text),
     Column("event_id", Text, nullable=False),
+    # the ordering key (deliveries.stream_of): "execution:<id>" | "plan:<id>" (a plan-level event) |
+    # "event:<id>" (on its own); one stream's deliveries to one subscription go out in outbox order
+    Column("stream", Text, nullable=False),
     Column("event_type", Text, nullable=False),
     Column("status", Text, nullable=False, server_default="pending"),  # pending | delivered | failed
     Column("attempts", Integer, nullable=False, server_default="0"),
@@ -368,7 +371,7 @@ notification_deliveries = Table(
 Index(
     "ix_notification_deliveries_pending_stream",
     notification_deliveries.c.subscription_id,
-    notification_deliveries.c.execution_id,
+    notification_deliveries.c.stream,
     notification_deliveries.c.outbox_id,
     postgresql_where=text("status = 'pending'"),
 )

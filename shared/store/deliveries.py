@@ -1,5 +1,6 @@
 """notification_deliveries: one row per (subscription, event), delivered at least once, in order per
-subscription and execution."""
+subscription and stream: an execution's events, a plan's plan-level events (``plan.readiness_changed``),
+or an event on its own (a subscription's test event)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,28 @@ LEASE_MARGIN = 30.0
 """Seconds a delivery being attempted stays leased beyond one attempt's timeout."""
 
 
+def stream_of(*, execution_id: str | None, plan_id: str | None, event_id: str) -> str:
+    """The ordering key of an event: its execution's, else (a plan-level event) its plan's, else its own.
+    Deliveries of one stream to one subscription go out in outbox order."""
+    if execution_id is not None:
+        return f"execution:{execution_id}"
+    if plan_id is not None:
+        return f"plan:{plan_id}"
+    return f"event:{event_id}"
+
+
 def add(
-    conn: Connection, *, subscription_id: str, outbox: Row | Any, event_type: str, leased_for: float | None = None
+    conn: Connection,
+    *,
+    subscription_id: str,
+    outbox: Row | Any,
+    event_type: str,
+    plan_id: str | None = None,
+    leased_for: float | None = None,
 ) -> int | None:
-    """A pending delivery; ``leased_for`` seconds: its caller attempts it now, so the notifier leaves it
-    alone meanwhile (and takes it over should the caller die before it records the outcome)."""
+    """A pending delivery in its stream (see `stream_of`; ``plan_id`` orders an event without an execution
+    with its plan's); ``leased_for`` seconds: its caller attempts it now, so the notifier leaves it alone
+    meanwhile (and takes it over should the caller die before it records the outcome)."""
     lease = {"lease_until": func.clock_timestamp() + func.make_interval(0, 0, 0, 0, 0, 0, leased_for)}
     row = conn.execute(
         insert(T)
@@ -31,6 +49,7 @@ def add(
             outbox_id=outbox.id,
             execution_id=outbox.execution_id,
             event_id=outbox.event_id,
+            stream=stream_of(execution_id=outbox.execution_id, plan_id=plan_id, event_id=outbox.event_id),
             event_type=event_type,
             **(lease if leased_for is not None else {}),
         )
@@ -41,17 +60,17 @@ def add(
 
 
 def lease_due_heads(conn: Connection, lease_seconds: float, limit: int = 200) -> list[int]:
-    """Lease the first pending delivery of every (subscription, execution) stream that is due and not
-    leased; the caller queues one deliver task per id. Later events of a stream wait for its head."""
+    """Lease the first pending delivery of every (subscription, stream) that is due and not leased; the
+    caller queues one deliver task per id. Later events of a stream wait for its head."""
     return list(
         conn.scalars(
             text(
                 """
                 WITH heads AS (
-                    SELECT DISTINCT ON (subscription_id, coalesce(execution_id, event_id))
+                    SELECT DISTINCT ON (subscription_id, stream)
                            id, next_attempt_at, lease_until
                     FROM notification_deliveries WHERE status = 'pending'
-                    ORDER BY subscription_id, coalesce(execution_id, event_id), outbox_id
+                    ORDER BY subscription_id, stream, outbox_id
                 ), due AS (
                     SELECT id FROM heads
                     WHERE next_attempt_at <= clock_timestamp()
@@ -91,14 +110,12 @@ def load(conn: Connection, delivery_id: int) -> Row | None:
 
 def earlier_pending(conn: Connection, delivery: Row) -> bool:
     """Whether an earlier event of the same stream is still undelivered (it goes first)."""
-    if delivery.execution_id is None:
-        return False
     return (
         conn.scalar(
             select(T.c.id)
             .where(
                 T.c.subscription_id == delivery.subscription_id,
-                T.c.execution_id == delivery.execution_id,
+                T.c.stream == delivery.stream,
                 T.c.status == PENDING,
                 T.c.outbox_id < delivery.outbox_id,
             )
