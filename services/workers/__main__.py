@@ -32,8 +32,14 @@ def build(settings: WorkerSettings):
     aws_calls = counters.RedisCounter(counters.counters_client(settings.broker_url), counters.AWS_CALLS)
     sessions = session_factory(settings, aws_calls)
     worker_process_init.connect(lambda **_: sessions.reset(), weak=False)  # prefork children build their own
+    register(app, recovery(settings, sessions), settings.error_backoff)
+    return app
+
+
+def recovery(settings: WorkerSettings, sessions: SessionFactory) -> Recovery:
+    """The resource step as a worker process runs it (also what `python -m bench.step_profile` profiles)."""
     adapters = registry.build_all(sessions=sessions, settings=settings)
-    recovery = Recovery(
+    return Recovery(
         sql_units(Database(settings.db_url, pool_size=2)),
         adapters,
         poll_interval=settings.poll_interval,
@@ -43,8 +49,6 @@ def build(settings: WorkerSettings):
         poll_tight=settings.poll_tight,
         scope_gap=settings.status_scope_gap,
     )
-    register(app, recovery, settings.error_backoff)
-    return app
 
 
 def queues(settings: WorkerSettings) -> list[str]:
