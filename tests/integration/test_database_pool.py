@@ -14,10 +14,12 @@ from shared.db.engine import Database
 @pytest.fixture
 def counted_pings(monkeypatch):
     def count(database: Database) -> list[int]:
+        """The pings of this database's engine only (its own dialect object): the session's other engines,
+        such as the one that terminates the backend, may ping their own idle connections meanwhile."""
         pings: list[int] = []
-        dialect = type(database.engine.dialect)
+        dialect = database.engine.dialect
         real = dialect.do_ping
-        monkeypatch.setattr(dialect, "do_ping", lambda self, conn: pings.append(1) or real(self, conn))
+        monkeypatch.setattr(dialect, "do_ping", lambda conn: pings.append(1) or real(conn))
         return pings
 
     return count
