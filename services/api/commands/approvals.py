@@ -28,7 +28,7 @@ from shared.domain.states import ExecutionStatus
 from shared.messaging import AdvanceExecution
 from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-from .executions import ExecutionCommands, existing
+from .executions import ExecutionCommands, existing, quoted_comment
 from .retry import RetryCommands, RetryOptions
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ class ApprovalCommands:
             execution_id,
             "approval.granted",
             principal.actor,
-            message + (f' — "{comment}"' if comment else ""),
+            message + quoted_comment(comment),
             wave_number=wave,
             detail={
                 "by": principal.name,

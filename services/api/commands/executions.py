@@ -208,7 +208,7 @@ class ExecutionCommands:
                 execution_id,
                 "execution.pause_requested",
                 principal.actor,
-                "Pause requested: the execution stops after the current wave" + _quoted(comment),
+                "Pause requested: the execution stops after the current wave" + quoted_comment(comment),
                 detail=_comment_detail(comment),
             )
             row = uow.executions.get(execution_id)
@@ -254,7 +254,7 @@ class ExecutionCommands:
                     ES(current.status),
                     ES.CANCELLING,
                     actor=principal.actor,
-                    message=f"Cancel requested by {principal.actor}" + _quoted(comment),
+                    message=f"Cancel requested by {principal.actor}" + quoted_comment(comment),
                     values={"status_reason": None},  # not a pause reason: the cancel's reason is "cancelled"
                     detail=_comment_detail(comment),
                 )
@@ -354,8 +354,8 @@ class ExecutionCommands:
         return row
 
 
-def _quoted(comment: str | None) -> str:
-    """How a timeline message carries the comment its actor gave (as approvals and retries do)."""
+def quoted_comment(comment: str | None) -> str:
+    """How a timeline message carries the comment its actor gave (pause, cancel, retry, approve)."""
     return f' — "{comment}"' if comment else ""
 
 

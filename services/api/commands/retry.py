@@ -30,7 +30,7 @@ from shared.domain.states import EXECUTION_RETRYABLE, EXECUTION_TERMINAL, Execut
 from shared.messaging import AdvanceExecution
 from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-from .executions import ActionResult, existing
+from .executions import ActionResult, existing, quoted_comment
 
 if TYPE_CHECKING:
     from ..auth import Principal
@@ -78,12 +78,11 @@ class RetryCommands:
         waves = {w.number: WS(w.status) for w in uow.waves.list_for(execution_id)}
         plan = plan_retry(execution_id, status, waves, runs, _wanted(execution_id, runs, options))
         listed = [run.arn for run in plan.retried]
-        comment = f' — "{options.comment}"' if options.comment else ""
         row = uow.executions.reopen(
             execution_id,
             status,
             actor=actor,
-            message=f"Retried by {actor}: {len(listed)} resource(s) get a new attempt{comment}",
+            message=f"Retried by {actor}: {len(listed)} resource(s) get a new attempt{quoted_comment(options.comment)}",
             detail={"resources": listed, "comment": options.comment, "from": status.value},
         )
         if row is None:  # the row is ours, so only the plan's partial unique index refuses
