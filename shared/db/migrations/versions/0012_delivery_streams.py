@@ -19,7 +19,17 @@ down_revision = "0011"
 branch_labels = None
 depends_on = None
 
-PENDING = sa.text("status = 'pending'")
+INDEX = "ix_notification_deliveries_pending_stream"
+
+
+def _pending_index(stream_column: str) -> None:
+    """The pending deliveries of a subscription in stream and outbox order (the notifier's head lookup)."""
+    op.create_index(
+        INDEX,
+        "notification_deliveries",
+        ["subscription_id", stream_column, "outbox_id"],
+        postgresql_where=sa.text("status = 'pending'"),
+    )
 
 
 def upgrade() -> None:
@@ -35,21 +45,11 @@ def upgrade() -> None:
         """
     )
     op.alter_column("notification_deliveries", "stream", nullable=False)
-    op.drop_index("ix_notification_deliveries_pending_stream", table_name="notification_deliveries")
-    op.create_index(
-        "ix_notification_deliveries_pending_stream",
-        "notification_deliveries",
-        ["subscription_id", "stream", "outbox_id"],
-        postgresql_where=PENDING,
-    )
+    op.drop_index(INDEX, table_name="notification_deliveries")
+    _pending_index("stream")
 
 
 def downgrade() -> None:
-    op.drop_index("ix_notification_deliveries_pending_stream", table_name="notification_deliveries")
-    op.create_index(
-        "ix_notification_deliveries_pending_stream",
-        "notification_deliveries",
-        ["subscription_id", "execution_id", "outbox_id"],
-        postgresql_where=PENDING,
-    )
+    op.drop_index(INDEX, table_name="notification_deliveries")
+    _pending_index("execution_id")
     op.drop_column("notification_deliveries", "stream")
