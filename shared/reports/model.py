@@ -137,7 +137,7 @@ def _action(run: Any) -> dict[str, Any]:
 
 
 def _attempts(run: Any) -> dict[str, Any]:
-    """A run's current attempt and every attempt, oldest first: a retried run keeps its history (issue 12)."""
+    """A run's current attempt and every attempt, oldest first: a retried run keeps its history."""
     return {"attempt": getattr(run, "attempt", None) or 1, "attempts": attempts_of(run)}
 
 
